@@ -1,0 +1,382 @@
+//! The commands, from a validated [`Config`] to output and an exit code.
+
+use std::io::{self, IsTerminal, Write};
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::article::Origin;
+use crate::extract::{Entities, Extractor};
+use crate::index::{IndexEvent, IndexOptions, LocalIndex, index_paths};
+use crate::ingest::{self, Item, Problem, RawRecord, RecordOutcome};
+use crate::output::{self, Format, Style};
+use crate::query::{QueryError, Resolver};
+use crate::results::{SearchBackend, SearchRequest, Sort};
+use crate::schema::{Catalogs, Schema};
+
+/// Exit code when a query or argument is wrong.
+const EXIT_USAGE: u8 = 2;
+/// Exit code when indexing finished but skipped some input.
+const EXIT_SKIPPED_INPUT: u8 = 3;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub index_dir: PathBuf,
+    pub schema_dir: Option<PathBuf>,
+    pub style: Style,
+    /// Whether standard error is a terminal (progress bars).
+    pub interactive: bool,
+    pub command: Command,
+}
+
+#[derive(Debug, Clone)]
+pub enum Command {
+    Index {
+        paths: Vec<PathBuf>,
+        options: IndexOptions,
+    },
+    Search {
+        query: String,
+        sort: Sort,
+        limit: usize,
+        offset: usize,
+        facets: Vec<String>,
+        facet_limit: usize,
+        format: Format,
+    },
+    Facets {
+        field: String,
+        query: String,
+        limit: usize,
+        format: Format,
+    },
+    Stats {
+        facet_limit: usize,
+        format: Format,
+    },
+    Show {
+        id: String,
+        format: Format,
+    },
+    Extract {
+        paths: Vec<PathBuf>,
+        format: Format,
+    },
+}
+
+pub fn run(config: Config) -> anyhow::Result<ExitCode> {
+    let schema = Schema::load(config.schema_dir.as_deref()).context("cannot load the schema")?;
+    let mut stdout = io::BufWriter::new(io::stdout().lock());
+    let code = match &config.command {
+        Command::Index { paths, options } => index(&config, &schema, paths, options)?,
+        Command::Extract { paths, format } => {
+            extract(&config, &schema, paths, *format, &mut stdout)?
+        }
+        Command::Search {
+            query,
+            sort,
+            limit,
+            offset,
+            facets,
+            facet_limit,
+            format,
+        } => {
+            let Some(parsed) = parse_query(&config, &schema, query) else {
+                return Ok(ExitCode::from(EXIT_USAGE));
+            };
+            let backend = open_backend(&config, &schema)?;
+            let request = SearchRequest {
+                query: parsed,
+                sort: *sort,
+                limit: *limit,
+                offset: *offset,
+                facets: facets.clone(),
+                facet_limit: *facet_limit,
+            };
+            let results = backend.search(&request)?;
+            match format {
+                Format::Text => {
+                    output::search_text(&mut stdout, config.style, query, *offset, &results)?
+                }
+                Format::Json => output::write_json(&mut stdout, &results)?,
+                Format::Jsonl => {
+                    for hit in &results.hits {
+                        output::write_json_line(&mut stdout, hit)?;
+                    }
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Facets {
+            field,
+            query,
+            limit,
+            format,
+        } => {
+            let Some(parsed) = parse_query(&config, &schema, query) else {
+                return Ok(ExitCode::from(EXIT_USAGE));
+            };
+            let backend = open_backend(&config, &schema)?;
+            let (total, mut counts) =
+                backend.facet_counts(&parsed, std::slice::from_ref(field), *limit)?;
+            let facet = counts.pop().expect("one field asked, one counted");
+            match format {
+                Format::Text => output::facet_table_text(&mut stdout, config.style, total, &facet)?,
+                Format::Json => output::write_json(
+                    &mut stdout,
+                    &FacetsOutput {
+                        total,
+                        facet: &facet,
+                    },
+                )?,
+                Format::Jsonl => {
+                    for value in &facet.values {
+                        output::write_json_line(&mut stdout, value)?;
+                    }
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Stats {
+            facet_limit,
+            format,
+        } => {
+            let backend = open_backend(&config, &schema)?;
+            let fields: Vec<String> = schema
+                .fields
+                .facets()
+                .map(|spec| spec.name.clone())
+                .collect();
+            let stats = backend.stats(&fields, *facet_limit)?;
+            match format {
+                Format::Text => output::stats_text(
+                    &mut stdout,
+                    config.style,
+                    &config.index_dir.display().to_string(),
+                    &stats,
+                )?,
+                Format::Json | Format::Jsonl => output::write_json(&mut stdout, &stats)?,
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Show { id, format } => {
+            let backend = open_backend(&config, &schema)?;
+            let Some(article) = backend.article(id)? else {
+                anyhow::bail!(
+                    "no article with id {id:?} in {}",
+                    config.index_dir.display()
+                );
+            };
+            match format {
+                Format::Text => output::article_text(&mut stdout, config.style, &article)?,
+                Format::Json | Format::Jsonl => output::write_json(&mut stdout, &article)?,
+            }
+            ExitCode::SUCCESS
+        }
+    };
+    stdout.flush()?;
+    Ok(code)
+}
+
+#[derive(Serialize)]
+struct FacetsOutput<'a> {
+    total: u64,
+    #[serde(flatten)]
+    facet: &'a crate::results::FacetCounts,
+}
+
+fn open_backend(config: &Config, schema: &Schema) -> anyhow::Result<LocalIndex> {
+    let backend = LocalIndex::open(&config.index_dir, schema)?;
+    if !backend.dictionaries_current() {
+        eprintln!(
+            "{} the dictionaries changed since this index was built; its facets may be stale \
+             (re-run `geonews index` on the same paths to refresh them)",
+            config.style.warning("warning:")
+        );
+    }
+    Ok(backend)
+}
+
+/// The resolved query, or `None` after printing the error with its column.
+fn parse_query(config: &Config, schema: &Schema, query: &str) -> Option<crate::query::ast::Query> {
+    let catalogs = Catalogs::build(&schema.dictionaries);
+    match Resolver::new(&schema.fields, &catalogs).parse(query) {
+        Ok(query) => Some(query),
+        Err(error) => {
+            print_query_error(config.style, &error);
+            None
+        }
+    }
+}
+
+fn print_query_error(style: Style, error: &QueryError) {
+    eprintln!("{} {error}", style.error("error:"));
+}
+
+fn index(
+    config: &Config,
+    schema: &Schema,
+    paths: &[PathBuf],
+    options: &IndexOptions,
+) -> anyhow::Result<ExitCode> {
+    let extractor = Extractor::new(&schema.dictionaries)?;
+    let progress = if config.interactive {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} files {msg}",
+            )
+            .expect("valid progress template"),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let style = config.style;
+    let mut commits = 0;
+    let report = index_paths(
+        &config.index_dir,
+        schema,
+        &extractor,
+        paths,
+        options,
+        &mut |event| match event {
+            IndexEvent::FilesFound(count) => progress.set_length(count as u64),
+            IndexEvent::FileDone => progress.inc(1),
+            IndexEvent::Problem(problem) => progress.suspend(|| print_problem(style, problem)),
+            IndexEvent::Committed => {
+                commits += 1;
+                progress.set_message(format!("({commits} commits)"));
+            }
+        },
+    );
+    progress.finish_and_clear();
+    let report = report?;
+    let mut stderr = io::stderr().lock();
+    output::index_summary_text(
+        &mut stderr,
+        style,
+        &config.index_dir.display().to_string(),
+        &report,
+    )?;
+    Ok(if report.skipped > 0 {
+        ExitCode::from(EXIT_SKIPPED_INPUT)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_problem(style: Style, problem: &Problem) {
+    eprintln!("{} {problem}", style.warning("warning:"));
+}
+
+#[derive(Serialize)]
+struct Extracted<'a> {
+    id: &'a str,
+    title: &'a str,
+    #[serde(flatten)]
+    entities: &'a Entities,
+}
+
+/// `geonews extract`: entities per article, without indexing.
+fn extract(
+    config: &Config,
+    schema: &Schema,
+    paths: &[PathBuf],
+    format: Format,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    const BATCH: usize = 256;
+    let extractor = Extractor::new(&schema.dictionaries)?;
+    let discovery = ingest::discover(paths);
+    let mut skipped = discovery.problems.len();
+    for problem in &discovery.problems {
+        print_problem(config.style, problem);
+    }
+    let mut batch: Vec<(Origin, RawRecord)> = Vec::with_capacity(BATCH);
+    let mut failure: Option<io::Error> = None;
+    let mut flush = |batch: &mut Vec<(Origin, RawRecord)>, skipped: &mut usize| -> io::Result<()> {
+        let results: Vec<_> = batch
+            .par_drain(..)
+            .map(|(origin, record)| match ingest::to_article(record) {
+                RecordOutcome::Article { article, .. } => {
+                    let (entities, _) = extractor.extract(&article);
+                    Ok((article, entities))
+                }
+                RecordOutcome::Skipped(reason) => Err(Problem::skipped(origin, reason)),
+            })
+            .collect();
+        for result in results {
+            match result {
+                Ok((article, entities)) => {
+                    let extracted = Extracted {
+                        id: &article.key,
+                        title: &article.title,
+                        entities: &entities,
+                    };
+                    match format {
+                        Format::Text => {
+                            writeln!(
+                                out,
+                                "{}  {}",
+                                config.style.dim(&article.key),
+                                config.style.title(&article.title)
+                            )?;
+                            output::entities_text(out, config.style, &entities)?;
+                            writeln!(out)?;
+                        }
+                        Format::Json | Format::Jsonl => output::write_json_line(out, &extracted)?,
+                    }
+                }
+                Err(problem) => {
+                    *skipped += 1;
+                    print_problem(config.style, &problem);
+                }
+            }
+        }
+        Ok(())
+    };
+    for file in &discovery.files {
+        ingest::read(file, &mut |item| {
+            match item {
+                Item::Record { origin, record } => {
+                    batch.push((origin, record));
+                    if batch.len() >= BATCH
+                        && let Err(error) = flush(&mut batch, &mut skipped)
+                    {
+                        failure = Some(error);
+                        return ControlFlow::Break(());
+                    }
+                }
+                Item::Problem(problem) => {
+                    skipped += usize::from(problem.severity == ingest::Severity::Skipped);
+                    print_problem(config.style, &problem);
+                }
+            }
+            ControlFlow::Continue(())
+        });
+        if let Some(error) = failure.take() {
+            return Err(error.into());
+        }
+    }
+    flush(&mut batch, &mut skipped)?;
+    Ok(if skipped > 0 {
+        ExitCode::from(EXIT_SKIPPED_INPUT)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Whether standard output is a terminal that wants colour (and `NO_COLOR` is unset).
+pub fn stdout_wants_color() -> bool {
+    io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+}
+
+pub fn stderr_is_terminal() -> bool {
+    io::stderr().is_terminal()
+}

@@ -1,0 +1,156 @@
+//! The one article model every input format is mapped to.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::hash::Fnv64;
+
+/// Where a record came from: a file and, for line-oriented formats, a line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub path: Arc<Path>,
+    pub line: Option<u64>,
+}
+
+impl Origin {
+    pub fn file(path: Arc<Path>) -> Origin {
+        Origin { path, line: None }
+    }
+
+    pub fn at_line(&self, line: u64) -> Origin {
+        Origin {
+            path: Arc::clone(&self.path),
+            line: Some(line),
+        }
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}", self.path.display()),
+            None => write!(f, "{}", self.path.display()),
+        }
+    }
+}
+
+/// Facet values an input record already carries (`"countries": ["Japan"]`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TaggedFacets {
+    pub countries: Vec<String>,
+    pub topics: Vec<String>,
+    pub people: Vec<String>,
+    pub organizations: Vec<String>,
+}
+
+impl TaggedFacets {
+    pub fn is_empty(&self) -> bool {
+        self.countries.is_empty()
+            && self.topics.is_empty()
+            && self.people.is_empty()
+            && self.organizations.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Article {
+    /// The article's identity in the index: its id, else its URL, else a hash of title + body.
+    pub key: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub body: String,
+    pub published: Option<DateTime<Utc>>,
+    pub url: Option<String>,
+    pub source: Option<String>,
+    pub author: Option<String>,
+    pub language: Option<String>,
+    pub tagged: TaggedFacets,
+    /// Other scalar fields of the input record, by name, for fields a user declares in the schema.
+    pub extra: BTreeMap<String, String>,
+}
+
+impl Article {
+    pub fn derive_key(id: Option<&str>, url: Option<&str>, title: &str, body: &str) -> String {
+        if let Some(id) = id.or(url) {
+            return id.to_owned();
+        }
+        let mut hash = Fnv64::new();
+        hash.write_field(title);
+        hash.write_field(body);
+        format!("h{:016x}", hash.finish())
+    }
+
+    /// A fingerprint of everything indexed for this article: a changed article replaces the old one.
+    pub fn content_hash(&self) -> u64 {
+        let mut hash = Fnv64::new();
+        for field in [
+            Some(self.key.as_str()),
+            Some(self.title.as_str()),
+            self.summary.as_deref(),
+            Some(self.body.as_str()),
+            self.url.as_deref(),
+            self.source.as_deref(),
+            self.author.as_deref(),
+            self.language.as_deref(),
+        ] {
+            hash.write_field(field.unwrap_or("\u{0}"));
+        }
+        hash.write_field(
+            &self
+                .published
+                .map(|date| date.to_rfc3339())
+                .unwrap_or_default(),
+        );
+        for values in [
+            &self.tagged.countries,
+            &self.tagged.topics,
+            &self.tagged.people,
+            &self.tagged.organizations,
+        ] {
+            hash.write_field(&values.join("\u{1}"));
+        }
+        for (name, value) in &self.extra {
+            hash.write_field(name);
+            hash.write_field(value);
+        }
+        hash.finish()
+    }
+
+    /// Title, summary and body as one text, the title first; extraction offsets refer to it.
+    pub fn full_text(&self) -> String {
+        let mut text = String::with_capacity(self.title.len() + self.body.len() + 4);
+        text.push_str(&self.title);
+        for part in self.summary.iter().chain([&self.body]) {
+            if !part.is_empty() {
+                text.push_str("\n\n");
+                text.push_str(part);
+            }
+        }
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_prefers_id_then_url_then_hash() {
+        assert_eq!(
+            Article::derive_key(Some("a1"), Some("http://x"), "t", "b"),
+            "a1"
+        );
+        assert_eq!(
+            Article::derive_key(None, Some("http://x"), "t", "b"),
+            "http://x"
+        );
+        let hashed = Article::derive_key(None, None, "t", "b");
+        assert!(hashed.starts_with('h') && hashed.len() == 17, "{hashed}");
+        assert_ne!(hashed, Article::derive_key(None, None, "t", "c"));
+    }
+}

@@ -1,0 +1,130 @@
+//! The reader's rules for country names that are also first names, surnames or other places:
+//! `Jordan` is not the country in "Michael Jordan" or "Jordan Peterson", and `Georgia` is the US
+//! state in an article that mentions Atlanta.
+
+/// Capitalized words that may stand before a country name without making it part of a name.
+const LEADING_WORDS: [&str; 24] = [
+    "In",
+    "The",
+    "And",
+    "From",
+    "To",
+    "Of",
+    "For",
+    "With",
+    "At",
+    "On",
+    "By",
+    "As",
+    "But",
+    "Into",
+    "Across",
+    "Both",
+    "Neighbouring",
+    "Neighboring",
+    "Northern",
+    "Southern",
+    "Eastern",
+    "Western",
+    "Central",
+    "Visiting",
+];
+
+pub struct Context<'a> {
+    text: &'a str,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(text: &'a str) -> Context<'a> {
+        Context { text }
+    }
+
+    /// Whether an ambiguous country name at `start..end` still reads as the country.
+    pub fn ambiguous_country_holds(
+        &self,
+        start: usize,
+        end: usize,
+        reject_near: &[String],
+    ) -> bool {
+        if reject_near.iter().any(|word| self.contains_word(word)) {
+            return false;
+        }
+        let next_is_name = next_word(&self.text[end..]).is_some_and(starts_uppercase);
+        let previous_is_name = previous_word(&self.text[..start])
+            .is_some_and(|word| starts_uppercase(word) && !LEADING_WORDS.contains(&word));
+        !next_is_name && !previous_is_name
+    }
+
+    fn contains_word(&self, word: &str) -> bool {
+        self.text.match_indices(word).any(|(index, _)| {
+            let before = self.text[..index].chars().next_back();
+            let after = self.text[index + word.len()..].chars().next();
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        })
+    }
+}
+
+fn starts_uppercase(word: &str) -> bool {
+    word.chars().next().is_some_and(char::is_uppercase)
+}
+
+/// The word right after a single space, if the text goes on that way.
+fn next_word(rest: &str) -> Option<&str> {
+    let rest = rest.strip_prefix(' ')?;
+    let end = rest
+        .find(|c: char| !c.is_alphanumeric())
+        .unwrap_or(rest.len());
+    (end > 0).then(|| &rest[..end])
+}
+
+/// The word right before a single space.
+fn previous_word(before: &str) -> Option<&str> {
+    let before = before.strip_suffix(' ')?;
+    let start = before
+        .rfind(|c: char| !c.is_alphanumeric())
+        .map_or(0, |index| {
+            index + before[index..].chars().next().map_or(1, char::len_utf8)
+        });
+    (start < before.len()).then(|| &before[start..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn holds(text: &str, name: &str, reject_near: &[&str]) -> bool {
+        let start = text.find(name).unwrap();
+        let reject_near: Vec<String> = reject_near.iter().map(|word| word.to_string()).collect();
+        Context::new(text).ambiguous_country_holds(start, start + name.len(), &reject_near)
+    }
+
+    #[test]
+    fn names_next_to_capitalized_words_are_people() {
+        assert!(!holds("said Michael Jordan on Sunday", "Jordan", &[]));
+        assert!(!holds("analyst Jordan Ellis said", "Jordan", &[]));
+        assert!(holds("troops in Jordan said", "Jordan", &[]));
+        assert!(holds("In Jordan, officials", "Jordan", &[]));
+        assert!(holds("Amman, Jordan and Israel", "Jordan", &[]));
+        assert!(holds("Jordan's king", "Jordan", &[]));
+    }
+
+    #[test]
+    fn reject_near_words_veto_the_country() {
+        let text = "Voters in Georgia lined up in Atlanta.";
+        assert!(!holds(text, "Georgia", &["Atlanta"]));
+        assert!(holds(
+            "Protests in Georgia continued in Tbilisi.",
+            "Georgia",
+            &["Atlanta"]
+        ));
+        assert!(holds("Georgia, near Atlantas", "Georgia", &["Atlanta"]));
+    }
+
+    #[test]
+    fn words_around_a_match() {
+        assert_eq!(next_word(" Peterson said"), Some("Peterson"));
+        assert_eq!(next_word(", Peterson"), None);
+        assert_eq!(previous_word("said Michael "), Some("Michael"));
+        assert_eq!(previous_word("Émile "), Some("Émile"));
+    }
+}

@@ -1,0 +1,223 @@
+//! The surface forms of every dictionary, as automaton patterns with their match rules.
+
+use std::collections::HashMap;
+
+use crate::schema::Dictionaries;
+
+/// What a surface form stands for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Target {
+    Country(usize),
+    Region(usize),
+    Person(usize),
+    Organization(usize),
+    Topic {
+        topic: usize,
+        weight: f32,
+    },
+    /// A stoplist phrase: it wins the span and counts for nothing.
+    Nothing,
+}
+
+/// One spelling of a pattern, with its own case and prefix rule.
+#[derive(Debug)]
+pub struct Variant {
+    text: String,
+    /// A `*` pattern: matches any word starting with `text`.
+    prefix: bool,
+    pub targets: Vec<Target>,
+    ambiguous_countries: Vec<usize>,
+}
+
+impl Variant {
+    /// The end of the accepted match (a prefix pattern extends to the end of its word), or
+    /// `None` when the match breaks a word boundary or the pattern's case.
+    pub fn accepts(&self, text: &str, start: usize, end: usize) -> Option<usize> {
+        if end - start != self.text.len() || !case_matches(&self.text, &text[start..end]) {
+            return None;
+        }
+        if text[..start].chars().next_back().is_some_and(is_word_char) {
+            return None;
+        }
+        let rest = &text[end..];
+        if self.prefix {
+            let word_len = rest.find(|c: char| !is_word_char(c)).unwrap_or(rest.len());
+            return Some(end + word_len);
+        }
+        (!rest.chars().next().is_some_and(is_word_char)).then_some(end)
+    }
+
+    pub fn ambiguous_for(&self, country: usize) -> bool {
+        self.ambiguous_countries.contains(&country)
+    }
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+/// Every uppercase ASCII letter of the pattern is uppercase in the text too.
+fn case_matches(pattern: &str, found: &str) -> bool {
+    pattern
+        .bytes()
+        .zip(found.bytes())
+        .all(|(p, f)| !p.is_ascii_uppercase() || f.is_ascii_uppercase())
+}
+
+/// Automaton patterns (ASCII-lowercased) and, per pattern, the spellings that produced it.
+#[derive(Debug, Default)]
+pub struct PatternTable {
+    keys: Vec<String>,
+    variants: Vec<Vec<Variant>>,
+    index_of_key: HashMap<String, usize>,
+}
+
+impl PatternTable {
+    pub fn build(dictionaries: &Dictionaries) -> PatternTable {
+        let mut table = PatternTable::default();
+        for (index, country) in dictionaries.countries.iter().enumerate() {
+            let surfaces = country
+                .names
+                .iter()
+                .chain(&country.demonyms)
+                .chain(&country.capitals)
+                .chain(&country.metonyms);
+            for surface in surfaces {
+                let ambiguous = country.ambiguous.contains(surface);
+                table.add(surface, Target::Country(index), ambiguous.then_some(index));
+            }
+        }
+        for (index, region) in dictionaries.regions.iter().enumerate() {
+            for surface in &region.names {
+                table.add(surface, Target::Region(index), None);
+            }
+        }
+        for (index, person) in dictionaries.people.iter().enumerate() {
+            for surface in std::iter::once(&person.name).chain(&person.names) {
+                table.add(surface, Target::Person(index), None);
+            }
+        }
+        for (index, org) in dictionaries.organizations.iter().enumerate() {
+            for surface in &org.names {
+                table.add(surface, Target::Organization(index), None);
+            }
+        }
+        for (topic, definition) in dictionaries.topics.topics.iter().enumerate() {
+            for phrase in &definition.phrases {
+                let target = Target::Topic {
+                    topic,
+                    weight: phrase.weight,
+                };
+                table.add(&phrase.text, target, None);
+            }
+        }
+        for phrase in &dictionaries.stoplist {
+            table.add(phrase, Target::Nothing, None);
+        }
+        table
+    }
+
+    pub fn automaton_patterns(&self) -> &[String] {
+        &self.keys
+    }
+
+    pub fn variants(&self, pattern: usize) -> &[Variant] {
+        &self.variants[pattern]
+    }
+
+    /// Adds `surface` and its typographic twins: curly apostrophes and unaccented letters.
+    fn add(&mut self, surface: &str, target: Target, ambiguous_country: Option<usize>) {
+        let (text, prefix) = match surface.strip_suffix('*') {
+            Some(stem) => (stem.trim(), true),
+            None => (surface.trim(), false),
+        };
+        if text.is_empty() {
+            return;
+        }
+        let mut spellings = vec![text.to_owned()];
+        let unaccented = deunicode::deunicode(text);
+        for spelling in [text.replace('\'', "\u{2019}"), unaccented] {
+            if !spellings.contains(&spelling) {
+                spellings.push(spelling);
+            }
+        }
+        for spelling in spellings {
+            self.add_spelling(spelling, prefix, target, ambiguous_country);
+        }
+    }
+
+    fn add_spelling(
+        &mut self,
+        text: String,
+        prefix: bool,
+        target: Target,
+        ambiguous_country: Option<usize>,
+    ) {
+        let key = text.to_ascii_lowercase();
+        let pattern = *self.index_of_key.entry(key.clone()).or_insert_with(|| {
+            self.keys.push(key);
+            self.variants.push(Vec::new());
+            self.keys.len() - 1
+        });
+        let variants = &mut self.variants[pattern];
+        let variant = match variants
+            .iter_mut()
+            .position(|variant| variant.text == text && variant.prefix == prefix)
+        {
+            Some(position) => &mut variants[position],
+            None => {
+                variants.push(Variant {
+                    text,
+                    prefix,
+                    targets: Vec::new(),
+                    ambiguous_countries: Vec::new(),
+                });
+                variants.last_mut().expect("just pushed")
+            }
+        };
+        if !variant.targets.contains(&target) {
+            variant.targets.push(target);
+        }
+        variant.ambiguous_countries.extend(ambiguous_country);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn variant(text: &str, prefix: bool) -> Variant {
+        Variant {
+            text: text.to_owned(),
+            prefix,
+            targets: Vec::new(),
+            ambiguous_countries: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn uppercase_in_pattern_must_be_uppercase_in_text() {
+        assert!(case_matches("US", "US"));
+        assert!(!case_matches("US", "us"));
+        assert!(!case_matches("China", "china"));
+        assert!(case_matches("China", "CHINA"));
+        assert!(case_matches("the Kremlin", "The Kremlin"));
+        assert!(case_matches("sanctions", "SANCTIONS"));
+    }
+
+    #[test]
+    fn word_boundaries_are_checked_on_both_sides() {
+        let niger = variant("Niger", false);
+        assert_eq!(niger.accepts("in Niger.", 3, 8), Some(8));
+        assert_eq!(niger.accepts("in Nigeria", 3, 8), None);
+        assert_eq!(niger.accepts("xNiger", 1, 6), None);
+        assert_eq!(niger.accepts("Niger's", 0, 5), Some(5));
+    }
+
+    #[test]
+    fn prefix_patterns_extend_to_the_word_end() {
+        let sanction = variant("sanction", true);
+        assert_eq!(sanction.accepts("new sanctions on", 4, 12), Some(13));
+        assert_eq!(sanction.accepts("unsanctioned", 2, 10), None);
+    }
+}

@@ -1,0 +1,175 @@
+use std::sync::OnceLock;
+
+use super::*;
+use crate::article::TaggedFacets;
+use crate::schema::Schema;
+
+fn extractor() -> &'static Extractor {
+    static EXTRACTOR: OnceLock<Extractor> = OnceLock::new();
+    EXTRACTOR.get_or_init(|| Extractor::new(&Schema::builtin().unwrap().dictionaries).unwrap())
+}
+
+fn article(title: &str, body: &str) -> Article {
+    Article {
+        key: "t".into(),
+        title: title.into(),
+        summary: None,
+        body: body.into(),
+        published: None,
+        url: None,
+        source: None,
+        author: None,
+        language: None,
+        tagged: TaggedFacets::default(),
+        extra: Default::default(),
+    }
+}
+
+fn countries(title: &str, body: &str) -> Vec<String> {
+    let (entities, _) = extractor().extract(&article(title, body));
+    entities.countries.into_iter().map(|c| c.key).collect()
+}
+
+fn topics(title: &str, body: &str) -> Vec<String> {
+    let (entities, _) = extractor().extract(&article(title, body));
+    entities.topics.into_iter().map(|t| t.key).collect()
+}
+
+#[test]
+fn names_aliases_demonyms_capitals_and_metonyms() {
+    let found = countries(
+        "Talks",
+        "Pyongyang and the Kremlin signed a pact; North Korean troops and Downing Street, \
+         the DPRK said.",
+    );
+    assert!(found.contains(&"NorthKorea".to_owned()), "{found:?}");
+    assert!(found.contains(&"Russia".to_owned()), "{found:?}");
+    assert!(found.contains(&"UnitedKingdom".to_owned()), "{found:?}");
+}
+
+#[test]
+fn mentions_and_evidence_are_counted() {
+    let (entities, _) = extractor().extract(&article(
+        "North Korea",
+        "Pyongyang said North Korean troops were safe.",
+    ));
+    let korea = entities
+        .countries
+        .iter()
+        .find(|c| c.key == "NorthKorea")
+        .unwrap();
+    assert_eq!(korea.iso2, "KP");
+    assert_eq!(korea.mentions, 3);
+    assert_eq!(korea.evidence, ["North Korea", "Pyongyang", "North Korean"]);
+    assert_eq!(korea.first_offset, Some(0));
+}
+
+#[test]
+fn word_boundaries_hold() {
+    assert_eq!(countries("x", "Nigeria's oil"), ["Nigeria"]);
+    assert!(countries("x", "The Omani Romania").contains(&"Romania".to_owned()));
+    assert!(!countries("x", "Iranians").contains(&"Iraq".to_owned()));
+    assert!(countries("x", "Russianness").is_empty());
+}
+
+#[test]
+fn longest_match_wins() {
+    assert_eq!(
+        countries("x", "in Papua New Guinea today"),
+        ["PapuaNewGuinea"]
+    );
+    assert_eq!(countries("x", "New Mexico voters"), Vec::<String>::new());
+    assert_eq!(countries("x", "South Korean exports"), ["SouthKorea"]);
+}
+
+#[test]
+fn case_rules() {
+    assert!(countries("x", "let us go, said the china shop owner about turkey").is_empty());
+    assert_eq!(countries("x", "the US said"), ["UnitedStates"]);
+    assert_eq!(countries("TURKEY RAISES RATES", "x"), ["Turkey"]);
+}
+
+#[test]
+fn accents_and_curly_apostrophes() {
+    assert_eq!(countries("x", "Türkiye and Turkiye"), ["Turkey"]);
+    assert_eq!(countries("x", "Côte d’Ivoire exports"), ["IvoryCoast"]);
+    assert_eq!(countries("x", "Cote d'Ivoire exports"), ["IvoryCoast"]);
+}
+
+#[test]
+fn ambiguous_names_need_context() {
+    assert!(countries("x", "said Michael Jordan after the game").is_empty());
+    assert_eq!(countries("x", "King Abdullah of Jordan met"), ["Jordan"]);
+    assert!(!countries("x", "Voters in Atlanta, Georgia, queued").contains(&"Georgia".to_owned()));
+    assert_eq!(
+        countries("x", "Protesters in Tbilisi, Georgia, marched"),
+        ["Georgia"]
+    );
+}
+
+#[test]
+fn demonyms_count_for_the_country() {
+    assert_eq!(countries("x", "Russian officials"), ["Russia"]);
+    assert_eq!(countries("x", "Ukrainians fled"), ["Ukraine"]);
+}
+
+#[test]
+fn topics_need_substantial_evidence() {
+    assert!(topics("Markets", "One sanction was mentioned in passing.").is_empty());
+    assert_eq!(
+        topics(
+            "Markets",
+            "New sanctions followed earlier sanctions; sanctioned banks."
+        ),
+        ["sanctions"]
+    );
+    assert!(topics("Sanctions tightened", "Banks react.").contains(&"sanctions".to_owned()));
+}
+
+#[test]
+fn regions_come_from_countries_and_the_text() {
+    let (entities, _) = extractor().extract(&article("x", "Pyongyang and the Middle East"));
+    let keys: Vec<&str> = entities.regions.iter().map(|r| r.key.as_str()).collect();
+    for expected in ["Asia", "EastAsia", "MiddleEast"] {
+        assert!(keys.contains(&expected), "{keys:?}");
+    }
+}
+
+#[test]
+fn people_and_organizations() {
+    let (entities, _) = extractor().extract(&article(
+        "x",
+        "Kim Jong-un inspected the Korean People's Army; NATO and Vladimir Putin reacted.",
+    ));
+    let people: Vec<&str> = entities.people.iter().map(|p| p.key.as_str()).collect();
+    let orgs: Vec<&str> = entities
+        .organizations
+        .iter()
+        .map(|o| o.key.as_str())
+        .collect();
+    assert!(
+        people.contains(&"KimJongUn") && people.contains(&"VladimirPutin"),
+        "{people:?}"
+    );
+    assert!(
+        orgs.contains(&"NATO") && orgs.contains(&"KoreanPeoplesArmy"),
+        "{orgs:?}"
+    );
+}
+
+#[test]
+fn tags_from_the_record_merge_and_unknown_tags_are_reported() {
+    let mut tagged = article("x", "Nothing here.");
+    tagged.tagged.countries = vec!["JP".into(), "Atlantis".into()];
+    tagged.tagged.topics = vec!["trade".into()];
+    let (entities, unknown) = extractor().extract(&tagged);
+    assert_eq!(entities.countries[0].key, "Japan");
+    assert_eq!(entities.topics[0].key, "trade");
+    assert_eq!(
+        unknown,
+        [UnknownTag {
+            field: "countries",
+            value: "Atlantis".into()
+        }]
+    );
+}

@@ -1,0 +1,241 @@
+//! The tantivy schema built from `schema/fields.toml`, and the analyzers it names.
+
+use tantivy::schema::{
+    DateOptions, DateTimePrecision, FacetOptions, Field, IndexRecordOption, NumericOptions, STORED,
+    Schema as TantivySchema, TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
+    Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer, TokenizerManager,
+};
+
+use crate::schema::{DictionaryName, FieldKind, Fields, normalize_alias};
+
+/// English: lowercase, accents folded (`Türkiye` = `Turkiye`), stemmed (`sanction` = `sanctions`).
+pub const ENGLISH_ANALYZER: &str = "geonews_en";
+/// One token: the value lowercased, accents folded, punctuation and spaces dropped.
+const KEYWORD_ANALYZER: &str = "geonews_keyword";
+const ENTITIES_FIELD: &str = "_entities";
+const CONTENT_HASH_FIELD: &str = "_content_hash";
+
+/// A facet field: the hierarchical facet, and the raw keys for counting.
+#[derive(Debug, Clone)]
+pub struct FacetField {
+    pub name: String,
+    pub dictionary: DictionaryName,
+    pub facet: Field,
+    pub keys: Field,
+    pub keys_name: String,
+}
+
+/// Handles to the fields the code reads and writes.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub schema: TantivySchema,
+    pub id: Field,
+    pub title: Field,
+    pub summary: Option<Field>,
+    pub body: Field,
+    pub published: Field,
+    pub entities: Field,
+    pub content_hash: Field,
+    pub facets: Vec<FacetField>,
+    /// Searched text fields with their boosts.
+    pub searched: Vec<(Field, f32)>,
+}
+
+impl Layout {
+    pub fn build(fields: &Fields) -> Layout {
+        let mut builder = TantivySchema::builder();
+        for spec in fields.iter() {
+            match spec.kind {
+                FieldKind::Text => {
+                    let indexing = TextFieldIndexing::default()
+                        .set_tokenizer(ENGLISH_ANALYZER)
+                        .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+                    let mut options = TextOptions::default().set_indexing_options(indexing);
+                    if spec.stored {
+                        options = options.set_stored();
+                    }
+                    builder.add_text_field(&spec.name, options);
+                }
+                FieldKind::Keyword => {
+                    // Ids match exactly; other keywords match however they are spelled.
+                    let analyzer = if spec.name == "id" {
+                        "raw"
+                    } else {
+                        KEYWORD_ANALYZER
+                    };
+                    let indexing = TextFieldIndexing::default()
+                        .set_tokenizer(analyzer)
+                        .set_index_option(IndexRecordOption::Basic);
+                    let mut options = TextOptions::default().set_indexing_options(indexing);
+                    if spec.stored {
+                        options = options.set_stored();
+                    }
+                    if spec.fast || spec.name == "id" {
+                        options = options.set_fast("raw");
+                    }
+                    builder.add_text_field(&spec.name, options);
+                }
+                FieldKind::Datetime => {
+                    let mut options = DateOptions::default()
+                        .set_indexed()
+                        .set_fast()
+                        .set_precision(DateTimePrecision::Seconds);
+                    if spec.stored {
+                        options = options.set_stored();
+                    }
+                    builder.add_date_field(&spec.name, options);
+                }
+                FieldKind::Facet => {
+                    builder.add_facet_field(&spec.name, FacetOptions::default());
+                    let keys = TextOptions::default()
+                        .set_indexing_options(TextFieldIndexing::default().set_tokenizer("raw"))
+                        .set_fast("raw");
+                    builder.add_text_field(&format!("{}_key", spec.name), keys);
+                }
+                FieldKind::Stored => {
+                    builder.add_text_field(&spec.name, STORED);
+                }
+            }
+        }
+        builder.add_text_field(ENTITIES_FIELD, STORED);
+        builder.add_u64_field(CONTENT_HASH_FIELD, NumericOptions::default().set_fast());
+        Layout::from_schema(builder.build(), fields)
+    }
+
+    /// Field handles of an index whose schema was built from `fields`.
+    pub fn from_schema(schema: TantivySchema, fields: &Fields) -> Layout {
+        let field = |name: &str| {
+            schema
+                .get_field(name)
+                .unwrap_or_else(|_| panic!("field `{name}` is in every geonews schema"))
+        };
+        let facets = fields
+            .facets()
+            .map(|spec| {
+                let keys_name = format!("{}_key", spec.name);
+                FacetField {
+                    name: spec.name.clone(),
+                    dictionary: spec
+                        .dictionary
+                        .expect("validated: facets have dictionaries"),
+                    facet: field(&spec.name),
+                    keys: field(&keys_name),
+                    keys_name,
+                }
+            })
+            .collect();
+        let searched = fields
+            .searched()
+            .map(|(name, boost)| (field(name), boost))
+            .collect();
+        Layout {
+            id: field("id"),
+            title: field("title"),
+            summary: schema.get_field("summary").ok(),
+            body: field("body"),
+            published: field("published"),
+            entities: field(ENTITIES_FIELD),
+            content_hash: field(CONTENT_HASH_FIELD),
+            facets,
+            searched,
+            schema,
+        }
+    }
+
+    pub fn facet(&self, name: &str) -> Option<&FacetField> {
+        self.facets.iter().find(|facet| facet.name == name)
+    }
+}
+
+pub fn register_analyzers(manager: &TokenizerManager) {
+    let english = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(48))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(Stemmer::new(Language::English))
+        .build();
+    manager.register(ENGLISH_ANALYZER, english);
+    manager.register(
+        KEYWORD_ANALYZER,
+        TextAnalyzer::from(KeywordTokenizer::default()),
+    );
+    manager.register("raw", TextAnalyzer::from(RawTokenizer::default()));
+}
+
+#[derive(Debug, Clone, Default)]
+struct KeywordTokenizer {
+    token: Token,
+}
+
+struct KeywordTokenStream<'a> {
+    token: &'a mut Token,
+    emitted: bool,
+}
+
+impl Tokenizer for KeywordTokenizer {
+    type TokenStream<'a> = KeywordTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> KeywordTokenStream<'a> {
+        self.token.reset();
+        self.token.text = normalize_alias(text);
+        self.token.position = 0;
+        self.token.offset_to = text.len();
+        KeywordTokenStream {
+            token: &mut self.token,
+            emitted: false,
+        }
+    }
+}
+
+impl TokenStream for KeywordTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        let first = !self.emitted;
+        self.emitted = true;
+        first
+    }
+
+    fn token(&self) -> &Token {
+        self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.token
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(analyzer: &str, text: &str) -> Vec<String> {
+        let manager = TokenizerManager::default();
+        register_analyzers(&manager);
+        let mut analyzer = manager.get(analyzer).unwrap();
+        let mut stream = analyzer.token_stream(text);
+        let mut tokens = Vec::new();
+        while stream.advance() {
+            tokens.push(stream.token().text.clone());
+        }
+        tokens
+    }
+
+    #[test]
+    fn english_folds_accents_and_stems() {
+        assert_eq!(
+            tokens(ENGLISH_ANALYZER, "Türkiye sanctions"),
+            ["turkiy", "sanction"]
+        );
+        assert_eq!(
+            tokens(ENGLISH_ANALYZER, "Turkiye sanction"),
+            ["turkiy", "sanction"]
+        );
+    }
+
+    #[test]
+    fn keywords_are_one_normalized_token() {
+        assert_eq!(tokens(KEYWORD_ANALYZER, "Sample Times"), ["sampletimes"]);
+    }
+}

@@ -1,0 +1,189 @@
+//! The local tantivy index: its layout on disk, writing articles into it, and searching it.
+
+mod counts;
+mod layout;
+mod search;
+mod writer;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tantivy::directory::MmapDirectory;
+use tantivy::{Index, IndexReader, ReloadPolicy};
+
+pub use layout::Layout;
+pub use search::LocalIndex;
+pub use writer::{IndexEvent, IndexOptions, IndexReport, index_paths};
+
+use crate::schema::Schema;
+
+/// Bumped whenever the way geonews lays out an index changes.
+const FORMAT_VERSION: u32 = 1;
+const META_FILE: &str = "geonews.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("no index at {0}: run `geonews index PATH...` first (or pass --index DIR)")]
+    Missing(PathBuf),
+    #[error("the index at {path} was built {why}; re-index with `geonews index --rebuild PATH...`")]
+    Mismatch { path: PathBuf, why: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("index at {path}: {source}")]
+    Tantivy {
+        path: PathBuf,
+        source: tantivy::TantivyError,
+    },
+    #[error("stopped at the first problem (--strict), nothing committed from this run: {0}")]
+    Strict(crate::ingest::Problem),
+    #[error("stored article is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// What geonews writes beside tantivy's own files, to know an index it can read.
+#[derive(Debug, Serialize, Deserialize)]
+struct IndexMeta {
+    format: u32,
+    layout_fingerprint: String,
+    dictionary_fingerprint: String,
+    geonews_version: String,
+}
+
+impl IndexMeta {
+    fn for_schema(schema: &Schema) -> IndexMeta {
+        IndexMeta {
+            format: FORMAT_VERSION,
+            layout_fingerprint: format!("{:016x}", schema.layout_fingerprint),
+            dictionary_fingerprint: format!("{:016x}", schema.dictionary_fingerprint),
+            geonews_version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+}
+
+/// An opened index with the layout it was built with.
+pub struct OpenIndex {
+    pub path: PathBuf,
+    pub index: Index,
+    pub layout: Arc<Layout>,
+    /// False when the dictionaries changed since indexing: facets may be stale.
+    pub dictionaries_current: bool,
+}
+
+impl OpenIndex {
+    /// Opens an existing index, checking it was built with this schema's layout.
+    pub fn open(path: &Path, schema: &Schema) -> Result<OpenIndex, IndexError> {
+        let meta_path = path.join(META_FILE);
+        if !meta_path.exists() {
+            if path.join("meta.json").exists() {
+                return Err(IndexError::Mismatch {
+                    path: path.to_owned(),
+                    why: "by another program or an unknown geonews version".to_owned(),
+                });
+            }
+            return Err(IndexError::Missing(path.to_owned()));
+        }
+        let meta: IndexMeta = read_json(&meta_path).map_err(|why| IndexError::Mismatch {
+            path: path.to_owned(),
+            why: format!("with unreadable metadata ({why})"),
+        })?;
+        let wanted = IndexMeta::for_schema(schema);
+        if meta.format != FORMAT_VERSION {
+            return Err(IndexError::Mismatch {
+                path: path.to_owned(),
+                why: format!(
+                    "in format {} and this geonews reads format {FORMAT_VERSION}",
+                    meta.format
+                ),
+            });
+        }
+        if meta.layout_fingerprint != wanted.layout_fingerprint {
+            return Err(IndexError::Mismatch {
+                path: path.to_owned(),
+                why: "with other index fields (schema/fields.toml)".to_owned(),
+            });
+        }
+        let index = Index::open_in_dir(path).map_err(|source| tantivy_error(path, source))?;
+        layout::register_analyzers(index.tokenizers());
+        let layout = Layout::from_schema(index.schema(), &schema.fields);
+        Ok(OpenIndex {
+            path: path.to_owned(),
+            index,
+            layout: Arc::new(layout),
+            dictionaries_current: meta.dictionary_fingerprint == wanted.dictionary_fingerprint,
+        })
+    }
+
+    /// Creates a new, empty index in `path`, which must be empty or absent.
+    pub fn create(path: &Path, schema: &Schema) -> Result<OpenIndex, IndexError> {
+        fs::create_dir_all(path).map_err(|source| io_error(path, source))?;
+        let layout = Layout::build(&schema.fields);
+        let directory =
+            MmapDirectory::open(path).map_err(|error| tantivy_error(path, error.into()))?;
+        let index = Index::create(directory, layout.schema.clone(), Default::default())
+            .map_err(|source| tantivy_error(path, source))?;
+        layout::register_analyzers(index.tokenizers());
+        let meta = serde_json::to_vec_pretty(&IndexMeta::for_schema(schema))
+            .expect("index metadata serializes");
+        fs::write(path.join(META_FILE), meta).map_err(|source| io_error(path, source))?;
+        Ok(OpenIndex {
+            path: path.to_owned(),
+            index,
+            layout: Arc::new(layout),
+            dictionaries_current: true,
+        })
+    }
+
+    pub fn reader(&self) -> Result<IndexReader, IndexError> {
+        self.index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|source| tantivy_error(&self.path, source))
+    }
+}
+
+/// Where the index lives when `--index` and `GEONEWS_INDEX` are not given:
+/// `$XDG_DATA_HOME/geonews/index`, else `~/.local/share/geonews/index`.
+pub fn default_index_dir() -> PathBuf {
+    let data_home = std::env::var_os("XDG_DATA_HOME")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    data_home.join("geonews").join("index")
+}
+
+/// Bytes of all files in the index folder.
+pub fn size_on_disk(path: &Path) -> u64 {
+    walkdir::WalkDir::new(path)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.metadata().ok())
+        .filter(fs::Metadata::is_file)
+        .map(|metadata| metadata.len())
+        .sum()
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
+    let bytes = fs::read(path).map_err(|error| error.to_string())?;
+    serde_json::from_slice(&bytes).map_err(|error| error.to_string())
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> IndexError {
+    IndexError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn tantivy_error(path: &Path, source: tantivy::TantivyError) -> IndexError {
+    IndexError::Tantivy {
+        path: path.to_owned(),
+        source,
+    }
+}

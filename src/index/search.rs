@@ -1,0 +1,442 @@
+//! Running resolved queries on the local index.
+
+use std::ops::Bound;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use tantivy::collector::{Collector, Count, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query as TantivyQuery,
+    RangeQuery, TermQuery,
+};
+use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{
+    DateTime as TantivyDate, DocAddress, IndexReader, Order, Searcher, TantivyDocument, Term,
+};
+
+use super::counts::{DateSpan, FacetCounter, FacetTallies};
+use super::layout::Layout;
+use super::{IndexError, OpenIndex, size_on_disk, tantivy_error};
+use crate::extract::Entities;
+use crate::query::ast::{DateRange, Query};
+use crate::results::{
+    FacetCount, FacetCounts, Hit, IndexStats, SearchBackend, SearchRequest, SearchResults, Snippet,
+    Sort, StoredArticle,
+};
+
+const SNIPPET_CHARS: usize = 220;
+
+/// The local index, opened for searching; the reader is reused across queries.
+pub struct LocalIndex {
+    open: OpenIndex,
+    reader: IndexReader,
+}
+
+impl LocalIndex {
+    pub fn open(path: &Path, schema: &crate::schema::Schema) -> Result<LocalIndex, IndexError> {
+        let open = OpenIndex::open(path, schema)?;
+        let reader = open.reader()?;
+        Ok(LocalIndex { open, reader })
+    }
+
+    pub fn dictionaries_current(&self) -> bool {
+        self.open.dictionaries_current
+    }
+
+    fn layout(&self) -> &Layout {
+        &self.open.layout
+    }
+
+    fn error(&self, source: tantivy::TantivyError) -> IndexError {
+        tantivy_error(&self.open.path, source)
+    }
+
+    fn facet_key_fields(&self, fields: &[String]) -> Vec<String> {
+        fields
+            .iter()
+            .filter_map(|name| {
+                self.layout()
+                    .facet(name)
+                    .map(|facet| facet.keys_name.clone())
+            })
+            .collect()
+    }
+
+    fn translate(&self, query: &Query) -> Result<Box<dyn TantivyQuery>, IndexError> {
+        Translator {
+            layout: self.layout(),
+            open: &self.open,
+        }
+        .translate(query)
+    }
+
+    fn search_with<C>(
+        &self,
+        searcher: &Searcher,
+        query: &dyn TantivyQuery,
+        top: C,
+        counter: FacetCounter,
+    ) -> Result<(usize, FacetTallies, C::Fruit), IndexError>
+    where
+        C: Collector,
+    {
+        searcher
+            .search(query, &(Count, counter, top))
+            .map_err(|source| self.error(source))
+    }
+
+    fn hit(
+        &self,
+        searcher: &Searcher,
+        address: DocAddress,
+        score: Option<f32>,
+        snippets: Option<&SnippetGenerator>,
+    ) -> Result<Hit, IndexError> {
+        let document: TantivyDocument =
+            searcher.doc(address).map_err(|source| self.error(source))?;
+        let stored = self.stored_article(&document)?;
+        let snippet = snippets
+            .map(|generator| generator.snippet(&stored.body))
+            .filter(|snippet| !snippet.highlighted().is_empty())
+            .map(|snippet| Snippet {
+                text: snippet.fragment().to_owned(),
+                highlights: snippet
+                    .highlighted()
+                    .iter()
+                    .map(|range| (range.start, range.end))
+                    .collect(),
+            })
+            .unwrap_or_else(|| lead_snippet(stored.summary.as_deref().unwrap_or(&stored.body)));
+        Ok(Hit {
+            id: stored.id,
+            score,
+            title: stored.title,
+            published: stored.published,
+            source: stored.source,
+            url: stored.url,
+            author: stored.author,
+            language: stored.language,
+            snippet,
+            entities: stored.entities,
+        })
+    }
+
+    fn stored_article(&self, document: &TantivyDocument) -> Result<StoredArticle, IndexError> {
+        let schema = &self.layout().schema;
+        let text = |name: &str| {
+            schema
+                .get_field(name)
+                .ok()
+                .and_then(|field| document.get_first(field))
+                .and_then(|value| value.as_str())
+                .map(str::to_owned)
+        };
+        let entities: Entities = match text("_entities") {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|error| IndexError::Corrupt(error.to_string()))?,
+            None => Entities::default(),
+        };
+        let published = document
+            .get_first(self.layout().published)
+            .and_then(|value| value.as_datetime())
+            .and_then(|date| DateTime::<Utc>::from_timestamp(date.into_timestamp_secs(), 0));
+        Ok(StoredArticle {
+            id: text("id").unwrap_or_default(),
+            title: text("title").unwrap_or_default(),
+            summary: text("summary"),
+            body: text("body").unwrap_or_default(),
+            published,
+            source: text("source"),
+            url: text("url"),
+            author: text("author"),
+            language: text("language"),
+            entities,
+        })
+    }
+}
+
+/// The opening of a text, for hits whose body has no highlighted words.
+fn lead_snippet(text: &str) -> Snippet {
+    let text = text.trim();
+    let cut = text
+        .char_indices()
+        .nth(SNIPPET_CHARS)
+        .map_or(text.len(), |(index, _)| index);
+    let cut = if cut < text.len() {
+        text[..cut].rfind(' ').unwrap_or(cut)
+    } else {
+        cut
+    };
+    Snippet {
+        text: text[..cut].to_owned(),
+        highlights: Vec::new(),
+    }
+}
+
+fn facet_counts(fields: &[String], tallies: FacetTallies, limit: usize) -> Vec<FacetCounts> {
+    fields
+        .iter()
+        .zip(tallies)
+        .map(|(field, tally)| {
+            let distinct = tally.len();
+            let mut values: Vec<FacetCount> = tally
+                .into_iter()
+                .map(|(key, count)| FacetCount { key, count })
+                .collect();
+            values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+            values.truncate(limit);
+            FacetCounts {
+                field: field.clone(),
+                distinct,
+                values,
+            }
+        })
+        .collect()
+}
+
+impl SearchBackend for LocalIndex {
+    type Error = IndexError;
+
+    fn search(&self, request: &SearchRequest) -> Result<SearchResults, IndexError> {
+        let searcher = self.reader.searcher();
+        let query = self.translate(&request.query)?;
+        let facet_fields: Vec<String> = request
+            .facets
+            .iter()
+            .filter(|name| self.layout().facet(name).is_some())
+            .cloned()
+            .collect();
+        let counter = FacetCounter::new(self.facet_key_fields(&facet_fields));
+        let by_date = request.sort == Sort::Date || !request.query.has_text();
+        let window = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
+        let (total, tallies, top): (usize, FacetTallies, Vec<(Option<f32>, DocAddress)>) =
+            if by_date {
+                let top = window.order_by_fast_field::<TantivyDate>("published", Order::Desc);
+                let (total, tallies, top) = self.search_with(&searcher, &*query, top, counter)?;
+                (
+                    total,
+                    tallies,
+                    top.into_iter()
+                        .map(|(_, address)| (None, address))
+                        .collect(),
+                )
+            } else {
+                let top = window.order_by_score();
+                let (total, tallies, top) = self.search_with(&searcher, &*query, top, counter)?;
+                let top = top
+                    .into_iter()
+                    .map(|(score, address)| (Some(score), address))
+                    .collect();
+                (total, tallies, top)
+            };
+        let snippets = SnippetGenerator::create(&searcher, &*query, self.layout().body)
+            .map(|mut generator| {
+                generator.set_max_num_chars(SNIPPET_CHARS);
+                generator
+            })
+            .map_err(|source| self.error(source))?;
+        let hits = top
+            .into_iter()
+            .take(request.limit)
+            .map(|(score, address)| self.hit(&searcher, address, score, Some(&snippets)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(SearchResults {
+            total: total as u64,
+            hits,
+            facets: facet_counts(&facet_fields, tallies, request.facet_limit),
+        })
+    }
+
+    fn facet_counts(
+        &self,
+        query: &Query,
+        fields: &[String],
+        limit: usize,
+    ) -> Result<(u64, Vec<FacetCounts>), IndexError> {
+        let searcher = self.reader.searcher();
+        let query = self.translate(query)?;
+        let counter = FacetCounter::new(self.facet_key_fields(fields));
+        let (total, tallies) = searcher
+            .search(&*query, &(Count, counter))
+            .map_err(|source| self.error(source))?;
+        Ok((total as u64, facet_counts(fields, tallies, limit)))
+    }
+
+    fn article(&self, id: &str) -> Result<Option<StoredArticle>, IndexError> {
+        let searcher = self.reader.searcher();
+        let query = TermQuery::new(
+            Term::from_field_text(self.layout().id, id),
+            IndexRecordOption::Basic,
+        );
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(1).order_by_score())
+            .map_err(|source| self.error(source))?;
+        let Some((_, address)) = top.first() else {
+            return Ok(None);
+        };
+        let document: TantivyDocument = searcher
+            .doc(*address)
+            .map_err(|source| self.error(source))?;
+        self.stored_article(&document).map(Some)
+    }
+
+    fn stats(&self, facets: &[String], limit: usize) -> Result<IndexStats, IndexError> {
+        let searcher = self.reader.searcher();
+        let counter = FacetCounter::new(self.facet_key_fields(facets));
+        let (tallies, span) = searcher
+            .search(&AllQuery, &(counter, DateSpan::new("published")))
+            .map_err(|source| self.error(source))?;
+        let to_date =
+            |seconds: Option<i64>| seconds.and_then(|s| DateTime::<Utc>::from_timestamp(s, 0));
+        Ok(IndexStats {
+            articles: searcher.num_docs(),
+            earliest: to_date(span.earliest),
+            latest: to_date(span.latest),
+            undated: span.undated,
+            size_bytes: size_on_disk(&self.open.path),
+            segments: searcher.segment_readers().len(),
+            facets: facet_counts(facets, tallies, limit),
+        })
+    }
+}
+
+/// Resolved queries to tantivy queries. Filters score nothing; free text scores by BM25.
+struct Translator<'a> {
+    layout: &'a Layout,
+    open: &'a OpenIndex,
+}
+
+impl Translator<'_> {
+    fn translate(&self, query: &Query) -> Result<Box<dyn TantivyQuery>, IndexError> {
+        Ok(match query {
+            Query::All => Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0)),
+            Query::Text { text, field, .. } => self.text(text, field.as_deref())?,
+            Query::Facet { field, path, .. } => {
+                let facet = self
+                    .layout
+                    .facet(field)
+                    .expect("resolved facet fields exist in the layout");
+                filter(Box::new(TermQuery::new(
+                    Term::from_facet(facet.facet, &Facet::from_path(path)),
+                    IndexRecordOption::Basic,
+                )))
+            }
+            Query::Keyword { field, value } => {
+                let field = self
+                    .layout
+                    .schema
+                    .get_field(field)
+                    .expect("resolved keyword fields exist in the layout");
+                filter(Box::new(TermQuery::new(
+                    Term::from_field_text(field, value),
+                    IndexRecordOption::Basic,
+                )))
+            }
+            Query::Published(range) => filter(Box::new(self.date_range(range))),
+            Query::Not { query } => Box::new(BooleanQuery::new(vec![
+                (
+                    Occur::Must,
+                    Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0)),
+                ),
+                (Occur::MustNot, self.translate(query)?),
+            ])),
+            Query::And { queries } => {
+                let mut clauses = Vec::with_capacity(queries.len());
+                for query in queries {
+                    match query {
+                        Query::Not { query } => {
+                            clauses.push((Occur::MustNot, self.translate(query)?))
+                        }
+                        other => clauses.push((Occur::Must, self.translate(other)?)),
+                    }
+                }
+                if clauses.iter().all(|(occur, _)| *occur == Occur::MustNot) {
+                    clauses.push((
+                        Occur::Must,
+                        Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0)),
+                    ));
+                }
+                Box::new(BooleanQuery::new(clauses))
+            }
+            Query::Or { queries } => Box::new(BooleanQuery::new(
+                queries
+                    .iter()
+                    .map(|query| Ok((Occur::Should, self.translate(query)?)))
+                    .collect::<Result<_, IndexError>>()?,
+            )),
+        })
+    }
+
+    /// Free text over each searched field (or one field), each with its boost. A text that
+    /// analyses to several tokens (a quoted phrase, or a word like `Jong-un`) is a phrase.
+    fn text(&self, text: &str, field: Option<&str>) -> Result<Box<dyn TantivyQuery>, IndexError> {
+        let fields: Vec<(Field, f32)> = match field {
+            Some(name) => {
+                let field = self
+                    .layout
+                    .schema
+                    .get_field(name)
+                    .expect("resolved text fields exist");
+                vec![(field, 1.0)]
+            }
+            None => self.layout.searched.clone(),
+        };
+        let mut per_field: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
+        for (field, boost) in fields {
+            let terms = self.analyse(field, text)?;
+            let query: Box<dyn TantivyQuery> = match terms.len() {
+                0 => continue,
+                1 => Box::new(TermQuery::new(
+                    terms.into_iter().next().expect("one term").1,
+                    IndexRecordOption::WithFreqs,
+                )),
+                _ => Box::new(PhraseQuery::new_with_offset(terms)),
+            };
+            per_field.push((Occur::Should, Box::new(BoostQuery::new(query, boost))));
+        }
+        Ok(if per_field.is_empty() {
+            // Only punctuation or over-long tokens: nothing to look for, so nothing narrows.
+            Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0))
+        } else {
+            Box::new(BooleanQuery::new(per_field))
+        })
+    }
+
+    fn analyse(&self, field: Field, text: &str) -> Result<Vec<(usize, Term)>, IndexError> {
+        let mut analyzer = self
+            .open
+            .index
+            .tokenizer_for_field(field)
+            .map_err(|source| tantivy_error(&self.open.path, source))?;
+        let mut stream = analyzer.token_stream(text);
+        let mut terms = Vec::new();
+        while stream.advance() {
+            let token = stream.token();
+            terms.push((token.position, Term::from_field_text(field, &token.text)));
+        }
+        Ok(terms)
+    }
+
+    fn date_range(&self, range: &DateRange) -> RangeQuery {
+        let bound = |date: Option<DateTime<Utc>>, inclusive: bool| match date {
+            None => Bound::Unbounded,
+            Some(date) => {
+                let term = Term::from_field_date_for_search(
+                    self.layout.published,
+                    TantivyDate::from_timestamp_secs(date.timestamp()),
+                );
+                if inclusive {
+                    Bound::Included(term)
+                } else {
+                    Bound::Excluded(term)
+                }
+            }
+        };
+        RangeQuery::new(bound(range.start, true), bound(range.end, false))
+    }
+}
+
+fn filter(query: Box<dyn TantivyQuery>) -> Box<dyn TantivyQuery> {
+    Box::new(ConstScoreQuery::new(query, 0.0))
+}

@@ -1,0 +1,504 @@
+//! `geonews index`: read, extract and write articles, committing as it goes.
+//!
+//! Records are read in order and handed to rayon in batches for mapping and extraction; the
+//! documents go to tantivy's multi-threaded writer. A commit makes everything before it visible
+//! at once: a run that is killed leaves the index as of its last commit.
+
+use std::collections::HashMap;
+use std::fs;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+use tantivy::schema::Facet;
+use tantivy::{DateTime as TantivyDate, IndexWriter, TantivyDocument, Term};
+
+use super::layout::Layout;
+use super::{IndexError, OpenIndex, io_error, tantivy_error};
+use crate::article::{Article, Origin};
+use crate::extract::{Entities, Extractor};
+use crate::ingest::{self, Item, Problem, RawRecord, RecordOutcome, Severity};
+use crate::schema::{FieldKind, Schema};
+
+const BATCH_SIZE: usize = 512;
+
+#[derive(Debug, Clone)]
+pub struct IndexOptions {
+    /// Build a fresh index, replacing the old one only once the new one is complete.
+    pub rebuild: bool,
+    /// Stop at the first problem, committing nothing from this run.
+    pub strict: bool,
+    /// Commit after this many new or changed articles.
+    pub commit_every: usize,
+    pub writer_threads: usize,
+    pub memory_budget_bytes: usize,
+}
+
+/// Progress, for a progress bar and for warnings as they happen.
+#[derive(Debug)]
+pub enum IndexEvent<'a> {
+    FilesFound(usize),
+    FileDone,
+    Problem(&'a Problem),
+    Committed,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct IndexReport {
+    pub files_read: usize,
+    /// Files passed over as not articles, by reason.
+    pub files_ignored: Vec<(String, &'static str)>,
+    pub added: u64,
+    pub updated: u64,
+    /// Articles already in the index with the same content (including repeats within the run).
+    pub unchanged: u64,
+    pub skipped: u64,
+    pub warnings: u64,
+    /// Problems by message kind (the first words of the message) with counts.
+    pub problem_kinds: Vec<(String, u64)>,
+    pub articles_in_index: u64,
+}
+
+/// Reads `paths` into the index at `index_dir`, creating it when absent.
+pub fn index_paths(
+    index_dir: &Path,
+    schema: &Schema,
+    extractor: &Extractor,
+    paths: &[PathBuf],
+    options: &IndexOptions,
+    on_event: &mut dyn FnMut(IndexEvent),
+) -> Result<IndexReport, IndexError> {
+    let target = prepare_target(index_dir, schema, options.rebuild)?;
+    let outcome = run(&target, schema, extractor, paths, options, on_event);
+    match outcome {
+        Ok(report) => {
+            if options.rebuild {
+                replace_index(&target.path, index_dir)?;
+            }
+            Ok(report)
+        }
+        Err(error) => {
+            if options.rebuild {
+                let _ = fs::remove_dir_all(&target.path);
+            }
+            Err(error)
+        }
+    }
+}
+
+fn prepare_target(
+    index_dir: &Path,
+    schema: &Schema,
+    rebuild: bool,
+) -> Result<OpenIndex, IndexError> {
+    if rebuild {
+        refuse_foreign_dir(index_dir)?;
+        let staging = sibling(index_dir, "rebuild");
+        if staging.exists() {
+            fs::remove_dir_all(&staging).map_err(|source| io_error(&staging, source))?;
+        }
+        return OpenIndex::create(&staging, schema);
+    }
+    match OpenIndex::open(index_dir, schema) {
+        Err(IndexError::Missing(_)) => {
+            refuse_foreign_dir(index_dir)?;
+            OpenIndex::create(index_dir, schema)
+        }
+        other => other,
+    }
+}
+
+/// Never write into, or replace, a folder holding something other than an index.
+fn refuse_foreign_dir(dir: &Path) -> Result<(), IndexError> {
+    let Ok(mut entries) = fs::read_dir(dir) else {
+        return Ok(());
+    };
+    let is_index = dir.join(super::META_FILE).exists() || dir.join("meta.json").exists();
+    if entries.next().is_some() && !is_index {
+        return Err(io_error(
+            dir,
+            std::io::Error::other("folder is not empty and holds no index; choose another --index"),
+        ));
+    }
+    Ok(())
+}
+
+fn sibling(dir: &Path, suffix: &str) -> PathBuf {
+    let name = dir
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "index".to_owned());
+    dir.with_file_name(format!(".{name}.{suffix}"))
+}
+
+fn replace_index(staging: &Path, index_dir: &Path) -> Result<(), IndexError> {
+    let old = sibling(index_dir, "old");
+    if index_dir.exists() {
+        if old.exists() {
+            fs::remove_dir_all(&old).map_err(|source| io_error(&old, source))?;
+        }
+        fs::rename(index_dir, &old).map_err(|source| io_error(index_dir, source))?;
+    }
+    fs::rename(staging, index_dir).map_err(|source| io_error(index_dir, source))?;
+    if old.exists() {
+        fs::remove_dir_all(&old).map_err(|source| io_error(&old, source))?;
+    }
+    Ok(())
+}
+
+fn run(
+    target: &OpenIndex,
+    schema: &Schema,
+    extractor: &Extractor,
+    paths: &[PathBuf],
+    options: &IndexOptions,
+    on_event: &mut dyn FnMut(IndexEvent),
+) -> Result<IndexReport, IndexError> {
+    let writer: IndexWriter = target
+        .index
+        .writer_with_num_threads(options.writer_threads, options.memory_budget_bytes)
+        .map_err(|source| tantivy_error(&target.path, source))?;
+    let mut run = Run {
+        target,
+        schema,
+        extractor,
+        options,
+        writer,
+        known: existing_keys(target)?,
+        pending: 0,
+        report: IndexReport::default(),
+        problem_kinds: HashMap::new(),
+        on_event,
+    };
+    let discovery = ingest::discover(paths);
+    run.report.files_ignored = discovery
+        .ignored
+        .iter()
+        .map(|(path, why)| (path.display().to_string(), *why))
+        .collect();
+    for problem in &discovery.problems {
+        run.problem(problem)?;
+    }
+    (run.on_event)(IndexEvent::FilesFound(discovery.files.len()));
+    let mut batch: Vec<(Origin, RawRecord)> = Vec::with_capacity(BATCH_SIZE);
+    for file in &discovery.files {
+        let mut failure = None;
+        ingest::read(file, &mut |item| {
+            let step = match item {
+                Item::Record { origin, record } => {
+                    batch.push((origin, record));
+                    if batch.len() < BATCH_SIZE {
+                        return ControlFlow::Continue(());
+                    }
+                    run.write_batch(&mut batch)
+                }
+                Item::Problem(problem) => run.problem(&problem),
+            };
+            match step {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(error) => {
+                    failure = Some(error);
+                    ControlFlow::Break(())
+                }
+            }
+        });
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        run.report.files_read += 1;
+        (run.on_event)(IndexEvent::FileDone);
+    }
+    run.write_batch(&mut batch)?;
+    run.commit()?;
+    run.finish()
+}
+
+/// Keys and content hashes of the articles already in the index.
+fn existing_keys(target: &OpenIndex) -> Result<HashMap<String, u64>, IndexError> {
+    let searcher = target.reader()?.searcher();
+    let mut keys = HashMap::new();
+    let mut key = String::new();
+    for segment in searcher.segment_readers() {
+        let fast_fields = segment.fast_fields();
+        let ids = fast_fields
+            .str("id")
+            .map_err(|source| tantivy_error(&target.path, source))?;
+        let hashes = fast_fields
+            .u64("_content_hash")
+            .map_err(|source| tantivy_error(&target.path, source))?;
+        let Some(ids) = ids else { continue };
+        for doc in 0..segment.max_doc() {
+            if segment.is_deleted(doc) {
+                continue;
+            }
+            let Some(ord) = ids.term_ords(doc).next() else {
+                continue;
+            };
+            key.clear();
+            ids.ord_to_str(ord, &mut key)
+                .map_err(|source| io_error(&target.path, source))?;
+            keys.insert(key.clone(), hashes.first(doc).unwrap_or_default());
+        }
+    }
+    Ok(keys)
+}
+
+enum Prepared {
+    Skipped(Problem),
+    Document {
+        origin: Origin,
+        key: String,
+        content_hash: u64,
+        document: Box<TantivyDocument>,
+        warnings: Vec<String>,
+    },
+}
+
+struct Run<'a, 'e> {
+    target: &'a OpenIndex,
+    schema: &'a Schema,
+    extractor: &'a Extractor,
+    options: &'a IndexOptions,
+    writer: IndexWriter,
+    known: HashMap<String, u64>,
+    pending: usize,
+    report: IndexReport,
+    problem_kinds: HashMap<String, u64>,
+    on_event: &'e mut dyn FnMut(IndexEvent),
+}
+
+impl Run<'_, '_> {
+    fn problem(&mut self, problem: &Problem) -> Result<(), IndexError> {
+        if self.options.strict {
+            return Err(IndexError::Strict(problem.clone()));
+        }
+        match problem.severity {
+            Severity::Skipped => self.report.skipped += 1,
+            Severity::Warning => self.report.warnings += 1,
+        }
+        *self
+            .problem_kinds
+            .entry(problem_kind(&problem.message))
+            .or_default() += 1;
+        (self.on_event)(IndexEvent::Problem(problem));
+        Ok(())
+    }
+
+    fn write_batch(&mut self, batch: &mut Vec<(Origin, RawRecord)>) -> Result<(), IndexError> {
+        let layout = &self.target.layout;
+        let (schema, extractor) = (self.schema, self.extractor);
+        let prepared: Vec<Prepared> = batch
+            .par_drain(..)
+            .map(|(origin, record)| prepare(layout, schema, extractor, origin, record))
+            .collect();
+        for item in prepared {
+            match item {
+                Prepared::Skipped(problem) => self.problem(&problem)?,
+                Prepared::Document {
+                    origin,
+                    key,
+                    content_hash,
+                    document,
+                    warnings,
+                } => {
+                    for warning in warnings {
+                        self.problem(&Problem::warning(origin.clone(), warning))?;
+                    }
+                    self.write(key, content_hash, *document)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn write(
+        &mut self,
+        key: String,
+        content_hash: u64,
+        document: TantivyDocument,
+    ) -> Result<(), IndexError> {
+        match self.known.get(&key) {
+            Some(&known) if known == content_hash => {
+                self.report.unchanged += 1;
+                return Ok(());
+            }
+            Some(_) => {
+                self.writer
+                    .delete_term(Term::from_field_text(self.target.layout.id, &key));
+                self.report.updated += 1;
+            }
+            None => self.report.added += 1,
+        }
+        self.writer
+            .add_document(document)
+            .map_err(|source| tantivy_error(&self.target.path, source))?;
+        self.known.insert(key, content_hash);
+        self.pending += 1;
+        if self.pending >= self.options.commit_every {
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<(), IndexError> {
+        if self.pending == 0 {
+            return Ok(());
+        }
+        self.writer
+            .commit()
+            .map_err(|source| tantivy_error(&self.target.path, source))?;
+        self.pending = 0;
+        (self.on_event)(IndexEvent::Committed);
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<IndexReport, IndexError> {
+        self.writer
+            .wait_merging_threads()
+            .map_err(|source| tantivy_error(&self.target.path, source))?;
+        let searcher = self.target.reader()?.searcher();
+        self.report.articles_in_index = searcher.num_docs();
+        let mut kinds: Vec<(String, u64)> = self.problem_kinds.into_iter().collect();
+        kinds.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        self.report.problem_kinds = kinds;
+        Ok(self.report)
+    }
+}
+
+/// The first words of a problem message, without the quoted specifics, to group problems.
+fn problem_kind(message: &str) -> String {
+    let general = message
+        .split([':', '"', '`', '(', ';'])
+        .next()
+        .unwrap_or(message);
+    general
+        .split_whitespace()
+        .take_while(|word| !word.contains(|c: char| c.is_ascii_digit()))
+        .take(6)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn prepare(
+    layout: &Layout,
+    schema: &Schema,
+    extractor: &Extractor,
+    origin: Origin,
+    record: RawRecord,
+) -> Prepared {
+    let (article, mut warnings) = match ingest::to_article(record) {
+        RecordOutcome::Article { article, warnings } => (article, warnings),
+        RecordOutcome::Skipped(reason) => {
+            return Prepared::Skipped(Problem::skipped(origin, reason));
+        }
+    };
+    let (entities, unknown_tags) = extractor.extract(&article);
+    warnings.extend(
+        unknown_tags
+            .into_iter()
+            .map(|tag| format!("unknown {} tag {:?} ignored", tag.field, tag.value)),
+    );
+    let content_hash = article.content_hash() ^ schema.dictionary_fingerprint;
+    let document = build_document(layout, schema, extractor, &article, &entities, content_hash);
+    Prepared::Document {
+        origin,
+        key: article.key,
+        content_hash,
+        document: Box::new(document),
+        warnings,
+    }
+}
+
+fn build_document(
+    layout: &Layout,
+    schema: &Schema,
+    extractor: &Extractor,
+    article: &Article,
+    entities: &Entities,
+    content_hash: u64,
+) -> TantivyDocument {
+    let mut document = TantivyDocument::new();
+    for spec in schema.fields.iter() {
+        let Ok(field) = layout.schema.get_field(&spec.name) else {
+            continue;
+        };
+        match spec.kind {
+            FieldKind::Datetime => {
+                if let Some(published) = article.published.filter(|_| spec.name == "published") {
+                    document.add_date(
+                        field,
+                        TantivyDate::from_timestamp_secs(published.timestamp()),
+                    );
+                }
+            }
+            FieldKind::Facet => {}
+            FieldKind::Text | FieldKind::Keyword | FieldKind::Stored => {
+                if let Some(value) = article_text(article, &spec.name).filter(|v| !v.is_empty()) {
+                    document.add_text(field, value);
+                }
+            }
+        }
+    }
+    for facet in &layout.facets {
+        let catalog = extractor.catalogs().get(facet.dictionary);
+        for key in entities.keys(facet.dictionary) {
+            if let Some(entry) = catalog.get(key) {
+                document.add_facet(facet.facet, Facet::from_path(&entry.path));
+                document.add_text(facet.keys, key);
+            }
+        }
+    }
+    let entities_json = serde_json::to_string(entities).expect("entities serialize");
+    document.add_text(layout.entities, entities_json);
+    document.add_u64(layout.content_hash, content_hash);
+    document
+}
+
+/// The article's value for an index field: its own fields by name, else the record's extras.
+fn article_text<'a>(article: &'a Article, name: &str) -> Option<&'a str> {
+    match name {
+        "id" => Some(&article.key),
+        "title" => Some(&article.title),
+        "summary" => article.summary.as_deref(),
+        "body" => Some(&article.body),
+        "url" => article.url.as_deref(),
+        "source" => article.source.as_deref(),
+        "author" => article.author.as_deref(),
+        "language" => article.language.as_deref(),
+        other => article
+            .extra
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(other))
+            .map(|(_, value)| value.as_str()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_kinds_drop_specifics() {
+        assert_eq!(
+            problem_kind("invalid JSON at column 3: EOF"),
+            "invalid JSON at column"
+        );
+        assert_eq!(
+            problem_kind("wrong column count: 5 where the header has 4"),
+            "wrong column count"
+        );
+        assert_eq!(
+            problem_kind("unreadable date \"x\"; indexed"),
+            "unreadable date"
+        );
+    }
+
+    #[test]
+    fn staging_folders_are_hidden_siblings() {
+        assert_eq!(
+            sibling(Path::new("/a/idx"), "rebuild"),
+            Path::new("/a/.idx.rebuild")
+        );
+    }
+}

@@ -1,0 +1,504 @@
+//! Readers for each input format, with gzip, encoding and binary detection shared between them.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::ops::ControlFlow;
+
+use flate2::read::MultiGzDecoder;
+use serde_json::{Map, Value};
+
+use super::record::{RawRecord, is_known_field};
+use super::text::parse_text_article;
+use super::{Format, InputFile, Item, Problem};
+use crate::article::Origin;
+
+const SNIFF_BYTES: usize = 8 * 1024;
+const LATIN1_WARNING: &str = "not valid UTF-8; decoded as Latin-1";
+
+type Emit<'a> = &'a mut dyn FnMut(Item) -> ControlFlow<()>;
+
+pub(super) fn read(file: &InputFile, emit: Emit<'_>) {
+    let origin = Origin::file(file.path.clone());
+    let reader = match open(file) {
+        Ok(reader) => reader,
+        Err(error) => {
+            let _ = emit(Item::Problem(Problem::skipped(
+                origin,
+                format!("cannot read: {error}"),
+            )));
+            return;
+        }
+    };
+    let mut reader = BufReader::with_capacity(64 * 1024, reader);
+    match sniff(&mut reader) {
+        Ok(Sniff::Empty) => {
+            let _ = emit(Item::Problem(Problem::skipped(origin, "empty file")));
+            return;
+        }
+        Ok(Sniff::Binary) => {
+            let _ = emit(Item::Problem(Problem::skipped(
+                origin,
+                "binary file, not text",
+            )));
+            return;
+        }
+        Ok(Sniff::Text) => {}
+        Err(error) => {
+            let _ = emit(Item::Problem(Problem::skipped(
+                origin,
+                format!("cannot read: {error}"),
+            )));
+            return;
+        }
+    }
+    let result = match file.format {
+        Format::Json => read_json(reader, &origin, emit),
+        Format::JsonLines => read_json_lines(reader, &origin, emit),
+        Format::Csv => read_csv(reader, &origin, emit),
+        Format::Text => read_text(reader, &origin, emit),
+    };
+    if let Err(error) = result {
+        let _ = emit(Item::Problem(Problem::skipped(
+            origin,
+            format!("read failed, rest of file skipped: {error}"),
+        )));
+    }
+}
+
+fn open(file: &InputFile) -> io::Result<Box<dyn Read>> {
+    let raw: Box<dyn Read> = if file.stdin {
+        Box::new(io::stdin().lock())
+    } else {
+        Box::new(File::open(&file.path)?)
+    };
+    Ok(if file.gzip {
+        Box::new(MultiGzDecoder::new(raw))
+    } else {
+        raw
+    })
+}
+
+enum Sniff {
+    Empty,
+    Binary,
+    Text,
+}
+
+fn sniff(reader: &mut BufReader<Box<dyn Read>>) -> io::Result<Sniff> {
+    let head = reader.fill_buf()?;
+    let head = &head[..head.len().min(SNIFF_BYTES)];
+    Ok(if head.iter().all(u8::is_ascii_whitespace) {
+        Sniff::Empty
+    } else if head.contains(&0) {
+        Sniff::Binary
+    } else {
+        Sniff::Text
+    })
+}
+
+/// UTF-8 when it is; Latin-1 otherwise, which every byte sequence decodes as.
+fn decode(bytes: &[u8]) -> (Cow<'_, str>, bool) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => (Cow::Borrowed(text), false),
+        Err(_) => (
+            Cow::Owned(bytes.iter().map(|&byte| char::from(byte)).collect()),
+            true,
+        ),
+    }
+}
+
+fn emit_record(emit: Emit<'_>, origin: Origin, value: Value) -> ControlFlow<()> {
+    match value {
+        Value::Object(fields) => emit(Item::Record {
+            origin,
+            record: RawRecord { fields },
+        }),
+        other => emit(Item::Problem(Problem::skipped(
+            origin,
+            format!("expected an article object, found {}", json_kind(&other)),
+        ))),
+    }
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// serde_json's message without its " at line L column C" tail: the origin carries the line.
+fn json_error_message(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    let reason = message
+        .rfind(" at line ")
+        .map_or(message.as_str(), |tail| &message[..tail]);
+    format!("invalid JSON at column {}: {reason}", error.column())
+}
+
+fn read_json(mut reader: impl Read, origin: &Origin, emit: Emit<'_>) -> io::Result<()> {
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes)?;
+    let (text, latin1) = decode(&bytes);
+    if latin1
+        && emit(Item::Problem(Problem::warning(
+            origin.clone(),
+            LATIN1_WARNING,
+        )))
+        .is_break()
+    {
+        return Ok(());
+    }
+    let value: Value = match serde_json::from_str(&text) {
+        Ok(value) => value,
+        Err(error) => {
+            let at = origin.at_line(error.line() as u64);
+            let _ = emit(Item::Problem(Problem::skipped(
+                at,
+                json_error_message(&error),
+            )));
+            return Ok(());
+        }
+    };
+    match value {
+        Value::Array(items) => {
+            for item in items {
+                if emit_record(emit, origin.clone(), item).is_break() {
+                    break;
+                }
+            }
+        }
+        other => {
+            let _ = emit_record(emit, origin.clone(), other);
+        }
+    }
+    Ok(())
+}
+
+fn read_json_lines(mut reader: impl BufRead, origin: &Origin, emit: Emit<'_>) -> io::Result<()> {
+    let mut line = Vec::new();
+    let mut line_number = 0;
+    let mut warned_latin1 = false;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        line_number += 1;
+        let at = origin.at_line(line_number);
+        let (text, latin1) = decode(&line);
+        if latin1 && !warned_latin1 {
+            warned_latin1 = true;
+            if emit(Item::Problem(Problem::warning(at.clone(), LATIN1_WARNING))).is_break() {
+                return Ok(());
+            }
+        }
+        if text.trim().is_empty() {
+            continue;
+        }
+        let flow = match serde_json::from_str::<Value>(&text) {
+            Ok(value) => emit_record(emit, at, value),
+            Err(error) => emit(Item::Problem(Problem::skipped(
+                at,
+                json_error_message(&error),
+            ))),
+        };
+        if flow.is_break() {
+            return Ok(());
+        }
+    }
+}
+
+fn read_csv(reader: impl Read, origin: &Origin, emit: Emit<'_>) -> io::Result<()> {
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader);
+    let mut rows = csv.byte_records();
+    let Some(first) = rows.next() else {
+        return Ok(());
+    };
+    let first = first.map_err(io::Error::other)?;
+    let mut warned_latin1 = false;
+    let mut decode_row = |row: &csv::ByteRecord, at: &Origin, emit: Emit<'_>| {
+        let fields: Vec<String> = row
+            .iter()
+            .map(|field| {
+                let (text, latin1) = decode(field);
+                if latin1 && !warned_latin1 {
+                    warned_latin1 = true;
+                    let _ = emit(Item::Problem(Problem::warning(at.clone(), LATIN1_WARNING)));
+                }
+                text.into_owned()
+            })
+            .collect();
+        fields
+    };
+    let first_fields = decode_row(&first, &origin.at_line(1), emit);
+    let columns = match CsvColumns::from_header(&first_fields) {
+        Some(columns) => columns,
+        None => {
+            let columns = CsvColumns::guess(&first_fields);
+            let note = format!(
+                "no header row recognised; reading columns as {}",
+                columns.describe()
+            );
+            if emit(Item::Problem(Problem::warning(origin.clone(), note))).is_break() {
+                return Ok(());
+            }
+            let flow = columns.emit_row(first_fields, origin.at_line(1), emit);
+            if flow.is_break() {
+                return Ok(());
+            }
+            columns
+        }
+    };
+    for row in rows {
+        let row = match row {
+            Ok(row) => row,
+            Err(error) => {
+                let line = error.position().map_or(0, |position| position.line());
+                let at = origin.at_line(line);
+                if emit(Item::Problem(Problem::skipped(
+                    at,
+                    format!("invalid CSV: {error}"),
+                )))
+                .is_break()
+                {
+                    return Ok(());
+                }
+                continue;
+            }
+        };
+        let line = row.position().map_or(0, |position| position.line());
+        let at = origin.at_line(line);
+        let flow = if row.len() != columns.names.len() {
+            emit(Item::Problem(Problem::skipped(
+                at,
+                format!(
+                    "wrong column count: {} where the header has {}",
+                    row.len(),
+                    columns.names.len()
+                ),
+            )))
+        } else {
+            let fields = decode_row(&row, &at, emit);
+            columns.emit_row(fields, at, emit)
+        };
+        if flow.is_break() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// How CSV columns map to record fields.
+struct CsvColumns {
+    names: Vec<String>,
+}
+
+impl CsvColumns {
+    fn from_header(header: &[String]) -> Option<CsvColumns> {
+        header
+            .iter()
+            .any(|name| is_known_field(name))
+            .then(|| CsvColumns {
+                names: header.iter().map(|name| name.trim().to_owned()).collect(),
+            })
+    }
+
+    /// For a file without a header: numbers are labels, the longest text is the body and the
+    /// first other text is the title.
+    fn guess(first_row: &[String]) -> CsvColumns {
+        let is_text = |value: &String| value.trim().parse::<f64>().is_err();
+        let body = (0..first_row.len())
+            .filter(|&index| is_text(&first_row[index]))
+            .max_by_key(|&index| first_row[index].len());
+        let title =
+            (0..first_row.len()).find(|&index| Some(index) != body && is_text(&first_row[index]));
+        let names = (0..first_row.len())
+            .map(|index| match index {
+                _ if Some(index) == body => "body".to_owned(),
+                _ if Some(index) == title => "title".to_owned(),
+                _ => format!("column{}", index + 1),
+            })
+            .collect();
+        CsvColumns { names }
+    }
+
+    fn describe(&self) -> String {
+        self.names
+            .iter()
+            .enumerate()
+            .map(|(index, name)| format!("{}={name}", index + 1))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn emit_row(&self, row: Vec<String>, at: Origin, emit: Emit<'_>) -> ControlFlow<()> {
+        let fields: Map<String, Value> = self
+            .names
+            .iter()
+            .cloned()
+            .zip(row.into_iter().map(Value::String))
+            .collect();
+        emit(Item::Record {
+            origin: at,
+            record: RawRecord { fields },
+        })
+    }
+}
+
+fn read_text(mut reader: impl Read, origin: &Origin, emit: Emit<'_>) -> io::Result<()> {
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes)?;
+    let (text, latin1) = decode(&bytes);
+    if latin1
+        && emit(Item::Problem(Problem::warning(
+            origin.clone(),
+            LATIN1_WARNING,
+        )))
+        .is_break()
+    {
+        return Ok(());
+    }
+    let _ = match parse_text_article(&text) {
+        Ok(record) => emit(Item::Record {
+            origin: origin.clone(),
+            record,
+        }),
+        Err(message) => emit(Item::Problem(Problem::skipped(origin.clone(), message))),
+    };
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn read_all(name: &str, bytes: &[u8], format: Format) -> Vec<Item> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let file = InputFile {
+            path: Arc::from(path.as_path()),
+            format,
+            gzip: false,
+            stdin: false,
+        };
+        let mut items = Vec::new();
+        read(&file, &mut |item| {
+            items.push(item);
+            ControlFlow::Continue(())
+        });
+        items
+    }
+
+    fn problems(items: &[Item]) -> Vec<String> {
+        items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Problem(problem) => {
+                    let line = problem
+                        .origin
+                        .line
+                        .map(|line| format!(":{line}"))
+                        .unwrap_or_default();
+                    Some(format!("{line} {}", problem.message))
+                }
+                Item::Record { .. } => None,
+            })
+            .collect()
+    }
+
+    fn record_count(items: &[Item]) -> usize {
+        items
+            .iter()
+            .filter(|item| matches!(item, Item::Record { .. }))
+            .count()
+    }
+
+    #[test]
+    fn json_lines_skip_bad_lines_only() {
+        let items = read_all(
+            "a.jsonl",
+            b"{\"title\":\"a\"}\n{\"title\":\n\n[1]\n{\"title\":\"b\"}\n",
+            Format::JsonLines,
+        );
+        assert_eq!(record_count(&items), 2);
+        let problems = problems(&items);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with(":2 invalid JSON"), "{problems:?}");
+        assert!(
+            problems[1].starts_with(":4 expected an article object"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn csv_rows_with_wrong_column_count_are_skipped_by_line() {
+        let items = read_all(
+            "a.csv",
+            b"id,title,body\n1,a,b\n2,a,b,extra\n3,\"c, d\",e\n",
+            Format::Csv,
+        );
+        assert_eq!(record_count(&items), 2);
+        assert_eq!(
+            problems(&items),
+            [":3 wrong column count: 4 where the header has 3"]
+        );
+    }
+
+    #[test]
+    fn headerless_csv_is_guessed() {
+        let items = read_all(
+            "a.csv",
+            b"\"3\",\"Short title\",\"A much longer description of the event.\"\n",
+            Format::Csv,
+        );
+        assert_eq!(record_count(&items), 1);
+        assert!(problems(&items)[0].contains("1=column1, 2=title, 3=body"));
+    }
+
+    #[test]
+    fn empty_binary_and_latin1_files() {
+        assert_eq!(
+            problems(&read_all("e.json", b"", Format::Json)),
+            [" empty file"]
+        );
+        assert_eq!(
+            problems(&read_all("b.txt", &[0, 1, 2, 255, 0], Format::Text)),
+            [" binary file, not text"]
+        );
+        let items = read_all("l.txt", b"Caf\xe9 talks\n\nBody \xa3 text", Format::Text);
+        assert_eq!(record_count(&items), 1);
+        assert_eq!(problems(&items), [format!(" {LATIN1_WARNING}")]);
+        let Item::Record { record, .. } = &items[1] else {
+            panic!()
+        };
+        assert_eq!(record.fields["title"], "Café talks");
+    }
+
+    #[test]
+    fn json_array_and_syntax_error_with_line() {
+        let items = read_all(
+            "a.json",
+            b"[{\"title\":\"a\"},{\"title\":\"b\"}]",
+            Format::Json,
+        );
+        assert_eq!(record_count(&items), 2);
+        let items = read_all("b.json", b"{\n\"title\": \"a\",\n}\n", Format::Json);
+        assert!(
+            problems(&items)[0].starts_with(":3 invalid JSON"),
+            "{:?}",
+            problems(&items)
+        );
+    }
+}

@@ -1,0 +1,240 @@
+//! Finding article files and reading records out of them.
+//!
+//! Reading never stops at bad input: each problem becomes an [`Item::Problem`] naming the file
+//! and line, and the reader goes on with the next record.
+
+mod dates;
+mod formats;
+mod record;
+mod text;
+
+use std::ffi::OsStr;
+use std::fmt;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use walkdir::WalkDir;
+
+pub use dates::parse_date;
+pub use record::{RawRecord, RecordOutcome, to_article};
+
+use crate::article::Origin;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    JsonLines,
+    Csv,
+    Text,
+}
+
+/// A file to read: a path, or standard input (`-`, JSON Lines).
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    pub path: Arc<Path>,
+    pub format: Format,
+    pub gzip: bool,
+    pub stdin: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// The record or file was not indexed.
+    Skipped,
+    /// Indexed, with something worth knowing (an unreadable date, a guessed encoding).
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub origin: Origin,
+    pub severity: Severity,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn skipped(origin: Origin, message: impl Into<String>) -> Problem {
+        Problem {
+            origin,
+            severity: Severity::Skipped,
+            message: message.into(),
+        }
+    }
+
+    pub fn warning(origin: Origin, message: impl Into<String>) -> Problem {
+        Problem {
+            origin,
+            severity: Severity::Warning,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.severity {
+            Severity::Skipped => write!(f, "{}: skipped: {}", self.origin, self.message),
+            Severity::Warning => write!(f, "{}: {}", self.origin, self.message),
+        }
+    }
+}
+
+/// What a reader hands on: a record, or a problem with one.
+#[derive(Debug)]
+pub enum Item {
+    Record { origin: Origin, record: RawRecord },
+    Problem(Problem),
+}
+
+/// The files found under the paths given, and what was passed over.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub files: Vec<InputFile>,
+    /// Files that are not articles: documentation, unsupported extensions.
+    pub ignored: Vec<(PathBuf, &'static str)>,
+    pub problems: Vec<Problem>,
+}
+
+/// File stems that name documentation, not articles, in corpus folders.
+const DOCUMENTATION_STEMS: [&str; 10] = [
+    "readme",
+    "license",
+    "licence",
+    "copying",
+    "changelog",
+    "notice",
+    "authors",
+    "contributing",
+    "source",
+    "citation",
+];
+
+pub fn discover(paths: &[PathBuf]) -> Discovery {
+    let mut discovery = Discovery::default();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            discovery.files.push(InputFile {
+                path: Arc::from(Path::new("<stdin>")),
+                format: Format::JsonLines,
+                gzip: false,
+                stdin: true,
+            });
+            continue;
+        }
+        let walker = WalkDir::new(path)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|entry| entry.depth() == 0 || !is_hidden(entry.file_name()));
+        for entry in walker {
+            match entry {
+                Ok(entry) if entry.file_type().is_file() => discovery.add_file(entry.path()),
+                Ok(entry) if entry.path_is_symlink() && entry.depth() == 0 => {
+                    discovery.add_file(entry.path())
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    let at = error.path().unwrap_or(path).to_path_buf();
+                    discovery.problems.push(Problem::skipped(
+                        Origin::file(Arc::from(at)),
+                        error.to_string(),
+                    ));
+                }
+            }
+        }
+    }
+    discovery
+}
+
+fn is_hidden(name: &OsStr) -> bool {
+    name.to_str().is_some_and(|name| name.starts_with('.'))
+}
+
+impl Discovery {
+    fn add_file(&mut self, path: &Path) {
+        let name = path
+            .file_name()
+            .and_then(OsStr::to_str)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let (name, gzip) = match name.strip_suffix(".gz") {
+            Some(inner) => (inner.to_owned(), true),
+            None => (name, false),
+        };
+        let (stem, extension) = name.rsplit_once('.').unwrap_or((&name, ""));
+        let format = match extension {
+            "json" => Format::Json,
+            "jsonl" | "ndjson" => Format::JsonLines,
+            "csv" => Format::Csv,
+            "txt" | "md" | "markdown" | "text" | "" => Format::Text,
+            _ => {
+                self.ignored
+                    .push((path.to_path_buf(), "not an article format"));
+                return;
+            }
+        };
+        if format == Format::Text && DOCUMENTATION_STEMS.contains(&stem) {
+            self.ignored.push((path.to_path_buf(), "documentation"));
+            return;
+        }
+        self.files.push(InputFile {
+            path: Arc::from(path),
+            format,
+            gzip,
+            stdin: false,
+        });
+    }
+}
+
+/// Reads every record of `file`, handing each record or problem to `emit`, which may stop it.
+pub fn read(file: &InputFile, emit: &mut dyn FnMut(Item) -> ControlFlow<()>) {
+    formats::read(file, emit);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discovery_sorts_formats_and_skips_hidden_and_docs() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "a.json",
+            "b.jsonl.gz",
+            "c.csv",
+            "d.md",
+            "README.md",
+            "e.png",
+            ".hidden.json",
+        ] {
+            std::fs::write(dir.path().join(name), "x").unwrap();
+        }
+        std::fs::create_dir(dir.path().join(".git")).unwrap();
+        std::fs::write(dir.path().join(".git/f.json"), "x").unwrap();
+        let discovery = discover(&[dir.path().to_path_buf()]);
+        let formats: Vec<(Format, bool)> = discovery
+            .files
+            .iter()
+            .map(|file| (file.format, file.gzip))
+            .collect();
+        assert_eq!(
+            formats,
+            [
+                (Format::Json, false),
+                (Format::JsonLines, true),
+                (Format::Csv, false),
+                (Format::Text, false)
+            ]
+        );
+        let ignored: Vec<&str> = discovery.ignored.iter().map(|(_, why)| *why).collect();
+        assert_eq!(ignored, ["documentation", "not an article format"]);
+    }
+
+    #[test]
+    fn missing_path_is_a_problem() {
+        let discovery = discover(&[PathBuf::from("/definitely/not/here")]);
+        assert!(discovery.files.is_empty());
+        assert_eq!(discovery.problems.len(), 1);
+    }
+}

@@ -1,0 +1,301 @@
+//! Maps an input record, with field names as real feeds spell them, to an [`Article`].
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::dates::{from_unix_number, parse_date};
+use super::text::derive_title;
+use crate::article::{Article, TaggedFacets};
+
+const ID: &[&str] = &["id", "articleid", "guid", "docid", "uuid"];
+const TITLE: &[&str] = &["title", "headline", "heading"];
+const BODY: &[&str] = &[
+    "body",
+    "text",
+    "content",
+    "articlebody",
+    "article",
+    "description",
+];
+const SUMMARY: &[&str] = &["summary", "subtitle", "abstract", "lead", "description"];
+const PUBLISHED: &[&str] = &[
+    "published",
+    "date",
+    "publishdate",
+    "pubdate",
+    "publishedat",
+    "datepublished",
+    "datetime",
+    "timestamp",
+];
+const URL: &[&str] = &["url", "link", "articlesourcelink", "sourceurl", "permalink"];
+const SOURCE: &[&str] = &["source", "publisher", "sourcename", "outlet", "site"];
+const AUTHOR: &[&str] = &["author", "authors", "byline", "creator"];
+const LANGUAGE: &[&str] = &["language", "lang"];
+const COUNTRIES: &[&str] = &["countries", "country"];
+const TOPICS: &[&str] = &["topics", "topic"];
+const PEOPLE: &[&str] = &["people", "persons", "person"];
+const ORGANIZATIONS: &[&str] = &["organizations", "organisations", "orgs", "organization"];
+/// Evaluation labels: never indexed.
+const IGNORED: &[&str] = &["gold"];
+
+/// Whether a CSV header cell names a field geonews maps (so the first row is a header).
+pub fn is_known_field(name: &str) -> bool {
+    let name = canonical_name(name);
+    [ID, TITLE, BODY, SUMMARY, PUBLISHED, URL, SOURCE]
+        .iter()
+        .any(|names| names.contains(&name.as_str()))
+}
+
+/// A record as read from a file, before mapping.
+#[derive(Debug, Clone, Default)]
+pub struct RawRecord {
+    pub fields: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordOutcome {
+    Article {
+        article: Box<Article>,
+        /// Problems that did not stop the article from being indexed.
+        warnings: Vec<String>,
+    },
+    Skipped(String),
+}
+
+/// Field names compared without case, underscores, hyphens or spaces: `pubDate` = `pub_date`.
+fn canonical_name(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+struct Fields {
+    by_canonical_name: BTreeMap<String, (String, Value)>,
+}
+
+impl Fields {
+    fn new(record: RawRecord) -> Fields {
+        let mut by_canonical_name = BTreeMap::new();
+        for (name, value) in record.fields {
+            by_canonical_name
+                .entry(canonical_name(&name))
+                .or_insert((name, value));
+        }
+        Fields { by_canonical_name }
+    }
+
+    /// The first non-empty text value among `names`, removed from the record.
+    fn take_text(&mut self, names: &[&str]) -> Option<String> {
+        for name in names {
+            if let Some((_, value)) = self.by_canonical_name.get(*name)
+                && let Some(text) = scalar_text(value)
+                && !text.trim().is_empty()
+            {
+                self.by_canonical_name.remove(*name);
+                return Some(text.trim().to_owned());
+            }
+        }
+        None
+    }
+
+    fn take_value(&mut self, names: &[&str]) -> Option<Value> {
+        names
+            .iter()
+            .find_map(|name| self.by_canonical_name.remove(*name))
+            .map(|(_, value)| value)
+    }
+
+    fn take_list(&mut self, names: &[&str]) -> Vec<String> {
+        match self.take_value(names) {
+            Some(Value::Array(items)) => items.iter().filter_map(scalar_text).collect(),
+            Some(value) => scalar_text(&value)
+                .map(|text| {
+                    text.split([',', ';'])
+                        .map(str::trim)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            None => Vec::new(),
+        }
+        .into_iter()
+        .filter(|item| !item.is_empty())
+        .collect()
+    }
+}
+
+fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        Value::Bool(flag) => Some(flag.to_string()),
+        Value::Object(object) => object.get("name").and_then(scalar_text),
+        Value::Array(items) => {
+            let parts: Vec<String> = items.iter().filter_map(scalar_text).collect();
+            (!parts.is_empty()).then(|| parts.join(", "))
+        }
+        Value::Null => None,
+    }
+}
+
+pub fn to_article(record: RawRecord) -> RecordOutcome {
+    let mut fields = Fields::new(record);
+    for name in IGNORED {
+        fields.take_value(&[name]);
+    }
+    let mut warnings = Vec::new();
+    let id = fields.take_text(ID);
+    let mut title = fields.take_text(TITLE);
+    let body = fields.take_text(BODY).unwrap_or_default();
+    let summary = fields.take_text(SUMMARY);
+    let published = take_published(&mut fields, &mut warnings);
+    let url = fields.take_text(URL);
+    if title.is_none() {
+        title = derive_title(summary.as_deref().unwrap_or(&body));
+    }
+    let Some(title) = title else {
+        return RecordOutcome::Skipped("record has neither title nor body".to_owned());
+    };
+    let tagged = TaggedFacets {
+        countries: fields.take_list(COUNTRIES),
+        topics: fields.take_list(TOPICS),
+        people: fields.take_list(PEOPLE),
+        organizations: fields.take_list(ORGANIZATIONS),
+    };
+    let article = Article {
+        key: Article::derive_key(id.as_deref(), url.as_deref(), &title, &body),
+        title,
+        summary,
+        body,
+        published,
+        url,
+        source: fields.take_text(SOURCE),
+        author: fields.take_text(AUTHOR),
+        language: fields.take_text(LANGUAGE).map(|lang| lang.to_lowercase()),
+        tagged,
+        extra: fields
+            .by_canonical_name
+            .into_values()
+            .filter_map(|(name, value)| scalar_text(&value).map(|text| (name, text)))
+            .collect(),
+    };
+    RecordOutcome::Article {
+        article: Box::new(article),
+        warnings,
+    }
+}
+
+fn take_published(
+    fields: &mut Fields,
+    warnings: &mut Vec<String>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    match fields.take_value(PUBLISHED)? {
+        Value::Number(number) => {
+            let parsed = number.as_i64().and_then(from_unix_number);
+            if parsed.is_none() {
+                warnings.push(format!("unreadable date {number}; indexed without a date"));
+            }
+            parsed
+        }
+        Value::String(text) if text.trim().is_empty() => None,
+        Value::String(text) => {
+            let parsed = parse_date(&text);
+            if parsed.is_none() {
+                warnings.push(format!("unreadable date {text:?}; indexed without a date"));
+            }
+            parsed
+        }
+        Value::Null => None,
+        other => {
+            warnings.push(format!("unreadable date {other}; indexed without a date"));
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn map(value: Value) -> RecordOutcome {
+        let Value::Object(fields) = value else {
+            unreachable!()
+        };
+        to_article(RawRecord { fields })
+    }
+
+    fn article(value: Value) -> (Article, Vec<String>) {
+        match map(value) {
+            RecordOutcome::Article { article, warnings } => (*article, warnings),
+            RecordOutcome::Skipped(reason) => panic!("skipped: {reason}"),
+        }
+    }
+
+    #[test]
+    fn maps_feed_spellings() {
+        let (article, warnings) = article(json!({
+            "article_id": 7, "headline": "Talks resume", "content": "Body text.",
+            "pubDate": "Tue, 05 Mar 2024 09:30:00 GMT", "link": "https://x.example/7",
+            "subtitle": "A lead", "publisher": "Atlas Daily", "Lang": "EN",
+            "gold": {"countries": ["KP"]}, "section": "world"
+        }));
+        assert!(warnings.is_empty());
+        assert_eq!(article.key, "7");
+        assert_eq!(article.title, "Talks resume");
+        assert_eq!(article.body, "Body text.");
+        assert_eq!(article.summary.as_deref(), Some("A lead"));
+        assert_eq!(article.url.as_deref(), Some("https://x.example/7"));
+        assert_eq!(article.source.as_deref(), Some("Atlas Daily"));
+        assert_eq!(article.language.as_deref(), Some("en"));
+        assert_eq!(
+            article.published.unwrap().to_rfc3339(),
+            "2024-03-05T09:30:00+00:00"
+        );
+        assert_eq!(
+            article.extra.get("section").map(String::as_str),
+            Some("world")
+        );
+        assert!(!article.extra.contains_key("gold"));
+    }
+
+    #[test]
+    fn description_is_body_only_without_another_body() {
+        let (both, _) = article(json!({"title": "T", "text": "B", "description": "D"}));
+        assert_eq!(
+            (both.body.as_str(), both.summary.as_deref()),
+            ("B", Some("D"))
+        );
+        let (only, _) = article(json!({"title": "T", "description": "D"}));
+        assert_eq!((only.body.as_str(), only.summary), ("D", None));
+    }
+
+    #[test]
+    fn bad_date_warns_but_keeps_the_article() {
+        let (article, warnings) = article(json!({"title": "T", "published": "sometime next week"}));
+        assert_eq!(article.published, None);
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("sometime next week"));
+    }
+
+    #[test]
+    fn tagged_facets_accept_lists_and_strings() {
+        let (article, _) = article(json!({
+            "title": "T", "countries": ["Japan", "KP"], "topics": "trade, energy"
+        }));
+        assert_eq!(article.tagged.countries, ["Japan", "KP"]);
+        assert_eq!(article.tagged.topics, ["trade", "energy"]);
+    }
+
+    #[test]
+    fn empty_record_is_skipped() {
+        assert!(matches!(
+            map(json!({"id": "x", "date": "2024-01-01"})),
+            RecordOutcome::Skipped(_)
+        ));
+    }
+}

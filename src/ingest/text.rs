@@ -1,0 +1,206 @@
+//! Plain text and Markdown articles, with optional YAML (`---`) or TOML (`+++`) front matter.
+
+use serde_json::{Map, Value};
+
+use super::record::RawRecord;
+
+const TITLE_MAX_CHARS: usize = 160;
+const DERIVED_TITLE_MAX_CHARS: usize = 120;
+
+/// Splits front matter from the text and turns the rest into title and body.
+pub fn parse_text_article(text: &str) -> Result<RawRecord, String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (mut fields, content) = split_front_matter(text)?;
+    let has_title = ["title", "headline"]
+        .iter()
+        .any(|name| fields.contains_key(*name));
+    let content = content.trim();
+    let body = if has_title {
+        content.to_owned()
+    } else {
+        let (title, body) = split_title_line(content);
+        if let Some(title) = title {
+            fields.insert("title".into(), Value::String(title));
+        }
+        body.to_owned()
+    };
+    fields.insert("body".into(), Value::String(body));
+    Ok(RawRecord { fields })
+}
+
+fn split_front_matter(text: &str) -> Result<(Map<String, Value>, &str), String> {
+    for (fence, parse) in [
+        ("---", parse_yaml as fn(&str) -> Result<Value, String>),
+        ("+++", parse_toml),
+    ] {
+        let Some(rest) = text.strip_prefix(fence).and_then(strip_line_end) else {
+            continue;
+        };
+        let Some((front, content)) = split_at_fence(rest, fence) else {
+            return Err(format!(
+                "front matter opened with `{fence}` is never closed"
+            ));
+        };
+        return match parse(front)? {
+            Value::Object(fields) => Ok((fields, content)),
+            Value::Null => Ok((Map::new(), content)),
+            _ => Err("front matter is not a table of fields".to_owned()),
+        };
+    }
+    Ok((Map::new(), text))
+}
+
+fn strip_line_end(text: &str) -> Option<&str> {
+    text.strip_prefix("\r\n")
+        .or_else(|| text.strip_prefix('\n'))
+}
+
+/// Finds a line holding only `fence`; returns what is before it and what is after it.
+fn split_at_fence<'a>(text: &'a str, fence: &str) -> Option<(&'a str, &'a str)> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.trim_end() == fence {
+            return Some((&text[..offset], &text[offset + line.len()..]));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+fn parse_yaml(text: &str) -> Result<Value, String> {
+    serde_yaml_ng::from_str(text).map_err(|error| format!("YAML front matter: {error}"))
+}
+
+fn parse_toml(text: &str) -> Result<Value, String> {
+    let table: toml::Table =
+        toml::from_str(text).map_err(|error| format!("TOML front matter: {error}"))?;
+    Ok(toml_to_json(toml::Value::Table(table)))
+}
+
+/// TOML values as JSON, with TOML's native dates as their RFC 3339 text.
+fn toml_to_json(value: toml::Value) -> Value {
+    match value {
+        toml::Value::String(text) => Value::String(text),
+        toml::Value::Integer(number) => Value::from(number),
+        toml::Value::Float(number) => Value::from(number),
+        toml::Value::Boolean(flag) => Value::Bool(flag),
+        toml::Value::Datetime(date) => Value::String(date.to_string()),
+        toml::Value::Array(items) => Value::Array(items.into_iter().map(toml_to_json).collect()),
+        toml::Value::Table(table) => Value::Object(
+            table
+                .into_iter()
+                .map(|(key, value)| (key, toml_to_json(value)))
+                .collect(),
+        ),
+    }
+}
+
+/// The first line is the title when it reads as one: short, a line of its own, no closing period.
+fn split_title_line(content: &str) -> (Option<String>, &str) {
+    let Some((first, rest)) = content.split_once('\n') else {
+        return (None, content);
+    };
+    let heading = first.trim().trim_start_matches('#').trim();
+    let reads_as_title = !heading.is_empty()
+        && heading.chars().count() <= TITLE_MAX_CHARS
+        && (first.starts_with('#') || !heading.ends_with(['.', ',', ';', ':']))
+        && !rest.trim().is_empty();
+    if reads_as_title {
+        (Some(heading.to_owned()), rest.trim_start())
+    } else {
+        (None, content)
+    }
+}
+
+/// A title from the first sentence of `text`, shortened at a word boundary.
+pub fn derive_title(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let first_line = text.lines().next().unwrap_or(text);
+    let sentence_end = first_line
+        .match_indices(['.', '!', '?'])
+        .map(|(index, _)| index)
+        .find(|&index| {
+            index >= 20
+                && first_line[index + 1..]
+                    .chars()
+                    .next()
+                    .is_none_or(char::is_whitespace)
+        })
+        .unwrap_or(first_line.len());
+    let sentence = first_line[..sentence_end].trim();
+    if sentence.chars().count() <= DERIVED_TITLE_MAX_CHARS {
+        return Some(sentence.to_owned());
+    }
+    let cut: String = sentence.chars().take(DERIVED_TITLE_MAX_CHARS).collect();
+    let at_word = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    Some(format!("{}…", at_word.trim_end_matches([',', ';', ':'])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field<'a>(record: &'a RawRecord, name: &str) -> Option<&'a str> {
+        record.fields.get(name).and_then(Value::as_str)
+    }
+
+    #[test]
+    fn title_line_then_body() {
+        let record =
+            parse_text_article("Labour plans pay rise\n\nMaternity pay is to rise.\n").unwrap();
+        assert_eq!(field(&record, "title"), Some("Labour plans pay rise"));
+        assert_eq!(field(&record, "body"), Some("Maternity pay is to rise."));
+    }
+
+    #[test]
+    fn paragraph_first_line_is_not_a_title() {
+        let text = "North Korean leader Kim Jong-un has confirmed that troops are clearing mines, \
+                    a development that alarmed Seoul.\nSecond paragraph.";
+        let record = parse_text_article(text).unwrap();
+        assert_eq!(field(&record, "title"), None);
+        assert_eq!(field(&record, "body"), Some(text));
+    }
+
+    #[test]
+    fn yaml_and_toml_front_matter() {
+        let yaml = parse_text_article("---\ntitle: Hello\ndate: 2024-03-05\n---\nBody.\n").unwrap();
+        assert_eq!(field(&yaml, "title"), Some("Hello"));
+        assert_eq!(field(&yaml, "date"), Some("2024-03-05"));
+        assert_eq!(field(&yaml, "body"), Some("Body."));
+        let toml = parse_text_article(
+            "+++\ntitle = \"Hi\"\ndate = 2025-08-05T10:00:00+12:00\n+++\n# Heading\n\nBody.\n",
+        )
+        .unwrap();
+        assert_eq!(field(&toml, "title"), Some("Hi"));
+        assert_eq!(field(&toml, "date"), Some("2025-08-05T10:00:00+12:00"));
+        assert_eq!(field(&toml, "body"), Some("# Heading\n\nBody."));
+    }
+
+    #[test]
+    fn markdown_heading_becomes_title() {
+        let record = parse_text_article("# Summit ends\n\nLeaders left.").unwrap();
+        assert_eq!(field(&record, "title"), Some("Summit ends"));
+    }
+
+    #[test]
+    fn unclosed_front_matter_is_an_error() {
+        let error = parse_text_article("---\ntitle: x\nBody").unwrap_err();
+        assert!(error.contains("never closed"), "{error}");
+    }
+
+    #[test]
+    fn derived_title_is_first_sentence_cut_at_a_word() {
+        assert_eq!(
+            derive_title("Troops crossed the border at dawn. Officials said more would follow.")
+                .as_deref(),
+            Some("Troops crossed the border at dawn")
+        );
+        let long = "word ".repeat(60);
+        let title = derive_title(&long).unwrap();
+        assert!(title.ends_with('…') && title.chars().count() <= DERIVED_TITLE_MAX_CHARS + 1);
+        assert_eq!(derive_title("  "), None);
+    }
+}

@@ -1,0 +1,19 @@
+//! geonews: a search engine for geopolitical news, with entity facets.
+//!
+//! The library owns everything the `geonews` binary does: [`ingest`] reads article files,
+//! [`extract`] finds countries, regions, people, organizations and topics, [`index`] writes
+//! and searches a local tantivy index, [`query`] parses the query language, [`results`] is the
+//! backend-independent result model, and [`output`] renders it.
+
+pub mod app;
+pub mod article;
+pub mod extract;
+mod hash;
+pub mod index;
+pub mod ingest;
+pub mod output;
+pub mod query;
+pub mod results;
+pub mod schema;
+
+pub use app::{Command, Config, run};

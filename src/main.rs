@@ -1,0 +1,294 @@
+//! The `geonews` command line: flags to a validated [`Config`], then [`geonews::run`].
+
+use std::io;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use geonews::index::{IndexOptions, default_index_dir};
+use geonews::output::{Format, Style};
+use geonews::results::Sort;
+use geonews::{Command, Config, app};
+
+/// Search engine for geopolitical news: index articles with country, region, person,
+/// organization and topic facets, then search them with keywords and facet filters.
+#[derive(Debug, Parser)]
+#[command(name = "geonews", version, about, max_term_width = 100)]
+struct Cli {
+    /// Index folder [default: $XDG_DATA_HOME/geonews/index, else ~/.local/share/geonews/index]
+    #[arg(long, global = true, env = "GEONEWS_INDEX", value_name = "DIR")]
+    index: Option<PathBuf>,
+
+    /// Folder whose fields.toml, countries.toml, regions.toml, people.toml,
+    /// organizations.toml or topics.toml replace the built-in ones
+    #[arg(long, global = true, value_name = "DIR")]
+    schema: Option<PathBuf>,
+
+    /// When to colour output
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+
+    #[command(subcommand)]
+    command: CliCommand,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    Text,
+    Json,
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ExtractFormat {
+    Text,
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SortOrder {
+    /// BM25 relevance (newest first when the query has no free text)
+    Relevance,
+    /// Newest first
+    Date,
+}
+
+#[derive(Debug, Subcommand)]
+enum CliCommand {
+    /// Read articles (JSON, JSON Lines, CSV, text, Markdown, gzipped; `-` for JSON Lines on
+    /// standard input) and add them to the index. Exit code 3 when some input was skipped.
+    Index(IndexArgs),
+    /// Search with keywords and facet filters, e.g. `landmine clearance country:NorthKorea
+    /// topic:sanctions after:2024-01`. See docs/query-language.md.
+    Search(SearchArgs),
+    /// Count the values of one facet field over the articles matching a query
+    Facets(FacetsArgs),
+    /// Articles, date span, index size and top facet values
+    Stats(StatsArgs),
+    /// Print one stored article with its entities
+    Show(ShowArgs),
+    /// Print the entities found in articles, without indexing
+    Extract(ExtractArgs),
+}
+
+#[derive(Debug, Args)]
+struct IndexArgs {
+    /// Files and folders to read (`-` reads JSON Lines from standard input)
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Build a fresh index; the old one is replaced only when the new one is complete
+    #[arg(long)]
+    rebuild: bool,
+    /// Stop at the first problem with the input, committing nothing from this run
+    #[arg(long)]
+    strict: bool,
+    /// Commit (make searchable) after this many new or changed articles
+    #[arg(long, default_value_t = 20_000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    commit_every: u64,
+}
+
+#[derive(Debug, Args)]
+struct SearchArgs {
+    /// The query; several words are joined with spaces. Quote it, or put it after `--`, when it
+    /// starts with `-`: `geonews search -- -country:Russia sanctions`
+    #[arg(value_name = "QUERY")]
+    query: Vec<String>,
+    #[arg(long, value_enum, default_value_t = SortOrder::Relevance)]
+    sort: SortOrder,
+    /// Hits to show
+    #[arg(long, short = 'n', default_value_t = 10)]
+    limit: usize,
+    /// Hits to skip (for paging)
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
+    /// Facet fields to count over all hits, comma-separated (empty for none)
+    #[arg(long, value_delimiter = ',', default_value = "country,topic")]
+    facets: Vec<String>,
+    /// Values shown per facet field
+    #[arg(long, default_value_t = 10)]
+    facet_limit: usize,
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+struct FacetsArgs {
+    /// The facet field: country, region, topic, person or org
+    field: String,
+    /// Only articles matching this query
+    #[arg(value_name = "QUERY")]
+    query: Vec<String>,
+    /// Values to show
+    #[arg(long, short = 'n', default_value_t = 20)]
+    limit: usize,
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+struct StatsArgs {
+    /// Values shown per facet field
+    #[arg(long, default_value_t = 5)]
+    facet_limit: usize,
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+struct ShowArgs {
+    /// The article's id (as `search` prints it)
+    id: String,
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+struct ExtractArgs {
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    #[arg(long, short = 'f', value_enum, default_value_t = ExtractFormat::Jsonl)]
+    format: ExtractFormat,
+}
+
+impl From<OutputFormat> for Format {
+    fn from(format: OutputFormat) -> Format {
+        match format {
+            OutputFormat::Text => Format::Text,
+            OutputFormat::Json => Format::Json,
+            OutputFormat::Jsonl => Format::Jsonl,
+        }
+    }
+}
+
+impl Cli {
+    fn into_config(self) -> Result<Config, String> {
+        let color = match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => app::stdout_wants_color(),
+        };
+        let command = match self.command {
+            CliCommand::Index(args) => Command::Index {
+                paths: args.paths,
+                options: IndexOptions {
+                    rebuild: args.rebuild,
+                    strict: args.strict,
+                    commit_every: usize::try_from(args.commit_every).map_err(|e| e.to_string())?,
+                    writer_threads: std::thread::available_parallelism()
+                        .map_or(1, |n| n.get().min(4)),
+                    memory_budget_bytes: 256 << 20,
+                },
+            },
+            CliCommand::Search(args) => {
+                if args.limit == 0 && args.facets.is_empty() {
+                    return Err("--limit 0 with no --facets asks for nothing".to_owned());
+                }
+                Command::Search {
+                    query: args.query.join(" "),
+                    sort: match args.sort {
+                        SortOrder::Relevance => Sort::Relevance,
+                        SortOrder::Date => Sort::Date,
+                    },
+                    limit: args.limit,
+                    offset: args.offset,
+                    facets: checked_facets(
+                        args.facets.into_iter().filter(|f| !f.is_empty()).collect(),
+                    )?,
+                    facet_limit: args.facet_limit,
+                    format: args.format.into(),
+                }
+            }
+            CliCommand::Facets(args) => Command::Facets {
+                field: checked_facets(vec![args.field])?.remove(0),
+                query: args.query.join(" "),
+                limit: args.limit,
+                format: args.format.into(),
+            },
+            CliCommand::Stats(args) => Command::Stats {
+                facet_limit: args.facet_limit,
+                format: args.format.into(),
+            },
+            CliCommand::Show(args) => Command::Show {
+                id: args.id,
+                format: args.format.into(),
+            },
+            CliCommand::Extract(args) => Command::Extract {
+                paths: args.paths,
+                format: match args.format {
+                    ExtractFormat::Text => Format::Text,
+                    ExtractFormat::Jsonl => Format::Jsonl,
+                },
+            },
+        };
+        Ok(Config {
+            index_dir: self.index.unwrap_or_else(default_index_dir),
+            schema_dir: self.schema,
+            style: Style { color },
+            interactive: app::stderr_is_terminal(),
+            command,
+        })
+    }
+}
+
+/// Facet fields named on the command line, accepted by their query names (`org`, `countries`).
+fn checked_facets(names: Vec<String>) -> Result<Vec<String>, String> {
+    const FACETS: [(&str, &str); 9] = [
+        ("country", "country"),
+        ("countries", "country"),
+        ("region", "region"),
+        ("topic", "topic"),
+        ("person", "person"),
+        ("people", "person"),
+        ("org", "org"),
+        ("organization", "org"),
+        ("organisation", "org"),
+    ];
+    names
+        .into_iter()
+        .map(|name| {
+            FACETS
+                .iter()
+                .find(|(alias, _)| alias.eq_ignore_ascii_case(name.trim()))
+                .map(|(_, field)| (*field).to_owned())
+                .ok_or_else(|| {
+                    format!(
+                        "unknown facet field `{name}`: use country, region, topic, person or org"
+                    )
+                })
+        })
+        .collect()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match cli.into_config() {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    match geonews::run(config) {
+        Ok(code) => code,
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|error| error.kind() == io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,395 @@
+//! Rendering results for people (text) and scripts (JSON, JSON Lines).
+
+mod style;
+
+use std::io::{self, Write};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub use style::Style;
+
+use crate::extract::Entities;
+use crate::index::IndexReport;
+use crate::results::{FacetCounts, Hit, IndexStats, SearchResults, Snippet, StoredArticle};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Jsonl,
+}
+
+/// Facet values shown per field on each hit.
+const HIT_FACET_VALUES: usize = 6;
+
+pub fn write_json<T: Serialize>(out: &mut dyn Write, value: &T) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)
+}
+
+pub fn write_json_line<T: Serialize>(out: &mut dyn Write, value: &T) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, value)?;
+    writeln!(out)
+}
+
+fn date(date: Option<DateTime<Utc>>) -> String {
+    date.map_or_else(
+        || "undated".to_owned(),
+        |date| date.format("%Y-%m-%d").to_string(),
+    )
+}
+
+pub fn search_text(
+    out: &mut dyn Write,
+    style: Style,
+    query: &str,
+    offset: usize,
+    results: &SearchResults,
+) -> io::Result<()> {
+    let shown = if results.hits.is_empty() {
+        String::new()
+    } else {
+        format!(", showing {}–{}", offset + 1, offset + results.hits.len())
+    };
+    let plural = if results.total == 1 { "" } else { "s" };
+    writeln!(
+        out,
+        "{} hit{plural} for {}{shown}",
+        results.total,
+        style.title(if query.trim().is_empty() {
+            "(everything)"
+        } else {
+            query.trim()
+        })
+    )?;
+    for (rank, hit) in results.hits.iter().enumerate() {
+        writeln!(out)?;
+        hit_text(out, style, offset + rank + 1, hit)?;
+    }
+    if results.facets.iter().any(|facet| !facet.values.is_empty()) {
+        writeln!(out)?;
+        facets_text(out, style, &results.facets)?;
+    }
+    Ok(())
+}
+
+fn hit_text(out: &mut dyn Write, style: Style, rank: usize, hit: &Hit) -> io::Result<()> {
+    writeln!(out, "{rank:>3}. {}", style.title(&hit.title))?;
+    let mut meta = vec![date(hit.published)];
+    meta.extend(hit.source.clone());
+    meta.push(hit.id.clone());
+    writeln!(out, "     {}", style.dim(&meta.join(" · ")))?;
+    let facets = entity_summary(style, &hit.entities);
+    if !facets.is_empty() {
+        writeln!(out, "     {facets}")?;
+    }
+    let snippet = snippet_text(style, &hit.snippet);
+    if !snippet.is_empty() {
+        writeln!(out, "     {snippet}")?;
+    }
+    Ok(())
+}
+
+/// `country: NorthKorea, Russia · topic: sanctions` for the fields an article has.
+fn entity_summary(style: Style, entities: &Entities) -> String {
+    let fields: [(&str, Vec<&str>); 4] = [
+        (
+            "country",
+            entities.countries.iter().map(|c| c.key.as_str()).collect(),
+        ),
+        (
+            "topic",
+            entities.topics.iter().map(|t| t.key.as_str()).collect(),
+        ),
+        (
+            "person",
+            entities.people.iter().map(|p| p.key.as_str()).collect(),
+        ),
+        (
+            "org",
+            entities
+                .organizations
+                .iter()
+                .map(|o| o.key.as_str())
+                .collect(),
+        ),
+    ];
+    fields
+        .into_iter()
+        .filter(|(_, keys)| !keys.is_empty())
+        .map(|(label, keys)| {
+            let more = keys.len().saturating_sub(HIT_FACET_VALUES);
+            let mut shown = keys[..keys.len().min(HIT_FACET_VALUES)].join(", ");
+            if more > 0 {
+                shown.push_str(&format!(" +{more}"));
+            }
+            format!("{} {shown}", style.label(&format!("{label}:")))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// The snippet on one line, highlighted words emphasised.
+fn snippet_text(style: Style, snippet: &Snippet) -> String {
+    let mut text = String::with_capacity(snippet.text.len() + 16);
+    let mut at = 0;
+    for &(start, end) in &snippet.highlights {
+        if start < at || end > snippet.text.len() {
+            continue;
+        }
+        text.push_str(&snippet.text[at..start]);
+        text.push_str(&style.highlight(&snippet.text[start..end]));
+        at = end;
+    }
+    text.push_str(&snippet.text[at..]);
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+pub fn facets_text(out: &mut dyn Write, style: Style, facets: &[FacetCounts]) -> io::Result<()> {
+    let width = facets
+        .iter()
+        .map(|facet| facet.field.len())
+        .max()
+        .unwrap_or(0);
+    for facet in facets {
+        let values: Vec<String> = facet
+            .values
+            .iter()
+            .map(|value| format!("{} {}", value.key, style.dim(&value.count.to_string())))
+            .collect();
+        let more = facet.distinct.saturating_sub(facet.values.len());
+        let more = if more > 0 {
+            format!(" (+{more} more)")
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "{}  {}{more}",
+            style.label(&format!("{:<width$}", facet.field)),
+            if values.is_empty() {
+                "-".to_owned()
+            } else {
+                values.join(" · ")
+            }
+        )?;
+    }
+    Ok(())
+}
+
+/// One facet field as a table: value and count per line.
+pub fn facet_table_text(
+    out: &mut dyn Write,
+    style: Style,
+    total: u64,
+    facet: &FacetCounts,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} values of {} in {total} articles",
+        facet.distinct,
+        style.title(&facet.field)
+    )?;
+    let width = facet
+        .values
+        .iter()
+        .map(|value| value.key.len())
+        .max()
+        .unwrap_or(0);
+    for value in &facet.values {
+        writeln!(out, "  {:<width$}  {:>7}", value.key, value.count)?;
+    }
+    Ok(())
+}
+
+pub fn stats_text(
+    out: &mut dyn Write,
+    style: Style,
+    path: &str,
+    stats: &IndexStats,
+) -> io::Result<()> {
+    writeln!(out, "{}  {path}", style.label("index   "))?;
+    writeln!(out, "{}  {}", style.label("articles"), stats.articles)?;
+    writeln!(
+        out,
+        "{}  {} to {}{}",
+        style.label("dates   "),
+        date(stats.earliest),
+        date(stats.latest),
+        if stats.undated > 0 {
+            format!(" ({} undated)", stats.undated)
+        } else {
+            String::new()
+        }
+    )?;
+    writeln!(
+        out,
+        "{}  {} in {} segment{}",
+        style.label("size    "),
+        human_bytes(stats.size_bytes),
+        stats.segments,
+        if stats.segments == 1 { "" } else { "s" }
+    )?;
+    writeln!(out)?;
+    facets_text(out, style, &stats.facets)
+}
+
+pub fn article_text(out: &mut dyn Write, style: Style, article: &StoredArticle) -> io::Result<()> {
+    writeln!(out, "{}", style.title(&article.title))?;
+    let mut meta = vec![date(article.published)];
+    meta.extend(article.source.clone());
+    meta.extend(article.author.clone());
+    meta.push(article.id.clone());
+    writeln!(out, "{}", style.dim(&meta.join(" · ")))?;
+    if let Some(url) = &article.url {
+        writeln!(out, "{}", style.dim(url))?;
+    }
+    entities_text(out, style, &article.entities)?;
+    writeln!(out)?;
+    if let Some(summary) = &article.summary {
+        writeln!(out, "{summary}\n")?;
+    }
+    writeln!(out, "{}", article.body)
+}
+
+/// Every entity with its mention count and evidence, one field per line.
+pub fn entities_text(out: &mut dyn Write, style: Style, entities: &Entities) -> io::Result<()> {
+    let describe = |key: &str, mentions: u32, evidence: &[String]| {
+        format!("{key} ({mentions}: {})", evidence.join(", "))
+    };
+    let lines: [(&str, Vec<String>); 5] = [
+        (
+            "country",
+            entities
+                .countries
+                .iter()
+                .map(|c| describe(&c.key, c.mentions, &c.evidence))
+                .collect(),
+        ),
+        (
+            "region",
+            entities.regions.iter().map(|r| r.key.clone()).collect(),
+        ),
+        (
+            "topic",
+            entities
+                .topics
+                .iter()
+                .map(|t| format!("{} (score {}: {})", t.key, t.score, t.evidence.join(", ")))
+                .collect(),
+        ),
+        (
+            "person",
+            entities
+                .people
+                .iter()
+                .map(|p| describe(&p.key, p.mentions, &p.evidence))
+                .collect(),
+        ),
+        (
+            "org",
+            entities
+                .organizations
+                .iter()
+                .map(|o| describe(&o.key, o.mentions, &o.evidence))
+                .collect(),
+        ),
+    ];
+    for (label, values) in lines {
+        if !values.is_empty() {
+            writeln!(
+                out,
+                "{} {}",
+                style.label(&format!("{label:<8}")),
+                values.join("; ")
+            )?;
+        }
+    }
+    Ok(())
+}
+
+pub fn index_summary_text(
+    out: &mut dyn Write,
+    style: Style,
+    path: &str,
+    report: &IndexReport,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} {} files: {} new, {} updated, {} unchanged, {} skipped, {} warnings",
+        style.title("indexed"),
+        report.files_read,
+        report.added,
+        report.updated,
+        report.unchanged,
+        report.skipped,
+        report.warnings
+    )?;
+    if !report.files_ignored.is_empty() {
+        let documentation = report
+            .files_ignored
+            .iter()
+            .filter(|(_, why)| *why == "documentation")
+            .count();
+        writeln!(
+            out,
+            "  ignored {} files ({documentation} documentation, {} other formats)",
+            report.files_ignored.len(),
+            report.files_ignored.len() - documentation
+        )?;
+    }
+    for (kind, count) in &report.problem_kinds {
+        writeln!(out, "  {count:>6} × {kind}")?;
+    }
+    writeln!(
+        out,
+        "{} {path}: {} articles",
+        style.title("index"),
+        report.articles_in_index
+    )
+}
+
+fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_collapse_whitespace_and_mark_highlights() {
+        let snippet = Snippet {
+            text: "new  sanctions\non Pyongyang".into(),
+            highlights: vec![(5, 14)],
+        };
+        assert_eq!(
+            snippet_text(Style::plain(), &snippet),
+            "new sanctions on Pyongyang"
+        );
+        let colored = snippet_text(Style { color: true }, &snippet);
+        assert!(
+            colored.contains("\x1b[1;33msanctions\x1b[0m"),
+            "{colored:?}"
+        );
+    }
+
+    #[test]
+    fn bytes_for_people() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(3 * 1024 * 1024), "3.0 MiB");
+    }
+}

@@ -1,0 +1,196 @@
+//! The query language: parsing the line a user types, and resolving its field names, facet
+//! values and dates against the schema. Errors point at their column.
+
+pub mod ast;
+mod dates;
+mod parser;
+
+use std::fmt;
+
+use ast::{Node, Query, Span, Text};
+
+use crate::schema::edit_distance;
+use crate::schema::{Catalogs, FieldKind, Fields, normalize_alias};
+
+pub use dates::parse_period;
+pub use parser::parse;
+
+const DATE_FIELDS: [&str; 3] = ["after", "before", "date"];
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct QueryError {
+    pub query: String,
+    pub message: String,
+    /// 1-based column (in characters) where the problem starts.
+    pub column: usize,
+    /// How many characters the problem spans.
+    pub width: usize,
+    pub suggestions: Vec<String>,
+}
+
+impl QueryError {
+    pub fn at(query: &str, span: Span, message: impl Into<String>) -> QueryError {
+        QueryError {
+            query: query.to_owned(),
+            message: message.into(),
+            column: span.start + 1,
+            width: (span.end - span.start).max(1),
+            suggestions: Vec::new(),
+        }
+    }
+
+    fn suggesting(mut self, suggestions: Vec<String>) -> QueryError {
+        self.suggestions = suggestions;
+        self
+    }
+}
+
+impl fmt::Display for QueryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} (column {})", self.message, self.column)?;
+        writeln!(f, "  {}", self.query)?;
+        write!(
+            f,
+            "  {}{}",
+            " ".repeat(self.column - 1),
+            "^".repeat(self.width)
+        )?;
+        if !self.suggestions.is_empty() {
+            write!(f, "\n  did you mean: {}?", self.suggestions.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// Resolves parse trees against the fields and dictionaries of a schema.
+pub struct Resolver<'a> {
+    fields: &'a Fields,
+    catalogs: &'a Catalogs,
+}
+
+impl<'a> Resolver<'a> {
+    pub fn new(fields: &'a Fields, catalogs: &'a Catalogs) -> Resolver<'a> {
+        Resolver { fields, catalogs }
+    }
+
+    /// Parses and resolves a query line; an empty line matches every article.
+    pub fn parse(&self, query: &str) -> Result<Query, QueryError> {
+        match parse(query)? {
+            Some(node) => self.resolve(query, &node),
+            None => Ok(Query::All),
+        }
+    }
+
+    fn resolve(&self, query: &str, node: &Node) -> Result<Query, QueryError> {
+        Ok(match node {
+            Node::Text(text) => Query::Text {
+                text: text.text.clone(),
+                phrase: text.quoted,
+                field: None,
+            },
+            Node::Field {
+                name,
+                name_span,
+                value,
+            } => self.resolve_field(query, name, *name_span, value)?,
+            Node::Not(inner) => Query::Not {
+                query: Box::new(self.resolve(query, inner)?),
+            },
+            Node::And(parts) => Query::And {
+                queries: self.resolve_all(query, parts)?,
+            },
+            Node::Or(parts) => Query::Or {
+                queries: self.resolve_all(query, parts)?,
+            },
+        })
+    }
+
+    fn resolve_all(&self, query: &str, nodes: &[Node]) -> Result<Vec<Query>, QueryError> {
+        nodes.iter().map(|node| self.resolve(query, node)).collect()
+    }
+
+    fn resolve_field(
+        &self,
+        query: &str,
+        name: &str,
+        name_span: Span,
+        value: &Text,
+    ) -> Result<Query, QueryError> {
+        let lowercase = name.to_ascii_lowercase();
+        if DATE_FIELDS.contains(&lowercase.as_str()) {
+            return dates::resolve(query, &lowercase, value);
+        }
+        if let Some(spec) = self
+            .fields
+            .get(&lowercase)
+            .filter(|s| s.kind == FieldKind::Text)
+        {
+            return Ok(Query::Text {
+                text: value.text.clone(),
+                phrase: value.quoted,
+                field: Some(spec.name.clone()),
+            });
+        }
+        let Some(spec) = self.fields.by_query_name(&lowercase) else {
+            return Err(self.unknown_field(query, name, name_span));
+        };
+        match (spec.kind, spec.dictionary) {
+            (FieldKind::Facet, Some(dictionary)) => {
+                let catalog = self.catalogs.get(dictionary);
+                match catalog.resolve(&value.text) {
+                    Some(entry) => Ok(Query::Facet {
+                        field: spec.name.clone(),
+                        key: entry.key.clone(),
+                        path: entry.path.clone(),
+                    }),
+                    None => Err(QueryError::at(
+                        query,
+                        value.span,
+                        format!("unknown {lowercase} `{}`", value.text),
+                    )
+                    .suggesting(
+                        catalog
+                            .suggest(&value.text, 3)
+                            .into_iter()
+                            .map(str::to_owned)
+                            .collect(),
+                    )),
+                }
+            }
+            _ => Ok(Query::Keyword {
+                field: spec.name.clone(),
+                value: normalize_alias(&value.text),
+            }),
+        }
+    }
+
+    fn unknown_field(&self, query: &str, name: &str, span: Span) -> QueryError {
+        let mut known: Vec<&str> = self.fields.query_names().collect();
+        known.extend(DATE_FIELDS);
+        known.extend(
+            self.fields
+                .iter()
+                .filter(|spec| spec.kind == FieldKind::Text)
+                .map(|spec| spec.name.as_str()),
+        );
+        let name_lower = name.to_ascii_lowercase();
+        let mut close: Vec<(usize, &str)> = known
+            .iter()
+            .map(|candidate| (edit_distance(&name_lower, candidate), *candidate))
+            .filter(|(distance, _)| *distance <= 2)
+            .collect();
+        close.sort_unstable();
+        close.dedup();
+        close.truncate(3);
+        let close = close.into_iter().map(|(_, name)| name);
+        QueryError::at(
+            query,
+            Span::new(span.start, span.end.saturating_sub(1).max(span.start + 1)),
+            format!("unknown field `{name}` (quote the text to search for it)"),
+        )
+        .suggesting(close.map(|name| format!("{name}:")).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests;

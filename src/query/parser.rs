@@ -1,0 +1,418 @@
+//! The query line to a parse tree. The grammar is in `docs/query-language.md`:
+//!
+//! ```text
+//! query    = [ and_expr ] ;
+//! and_expr = or_expr { [ "AND" ] or_expr } ;
+//! or_expr  = unary { "OR" unary } ;
+//! unary    = ( "-" | "NOT" ) unary | "+" unary | primary ;
+//! primary  = "(" and_expr ")" | NAME ":" value | PHRASE | WORD ;
+//! value    = WORD | PHRASE ;
+//! ```
+
+use super::QueryError;
+use super::ast::{Node, Span, Text};
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Open,
+    Close,
+    Minus,
+    Plus,
+    And,
+    Or,
+    Not,
+    Word(String),
+    Phrase(String),
+    /// `name:` directly followed by its value.
+    FieldName(String),
+}
+
+#[derive(Debug, Clone)]
+struct Spanned {
+    token: Token,
+    span: Span,
+}
+
+fn is_word_end(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '(' | ')' | '"')
+}
+
+fn lex(query: &str) -> Result<Vec<Spanned>, QueryError> {
+    let chars: Vec<char> = query.chars().collect();
+    let mut tokens = Vec::new();
+    let mut at = 0;
+    while at < chars.len() {
+        let c = chars[at];
+        let start = at;
+        let token = match c {
+            _ if c.is_whitespace() => {
+                at += 1;
+                continue;
+            }
+            '(' => {
+                at += 1;
+                Token::Open
+            }
+            ')' => {
+                at += 1;
+                Token::Close
+            }
+            '-' | '+'
+                if chars
+                    .get(at + 1)
+                    .is_some_and(|&next| !is_word_end(next) || next == '"' || next == '(') =>
+            {
+                at += 1;
+                if c == '-' { Token::Minus } else { Token::Plus }
+            }
+            '"' => {
+                let (text, end) = lex_phrase(&chars, at)?;
+                at = end;
+                Token::Phrase(text)
+            }
+            _ => {
+                let end = (at..chars.len())
+                    .find(|&i| is_word_end(chars[i]))
+                    .unwrap_or(chars.len());
+                let word: String = chars[at..end].iter().collect();
+                at = end;
+                match word.split_once(':') {
+                    Some((name, ""))
+                        if !name.is_empty() && at < chars.len() && !chars[at].is_whitespace() =>
+                    {
+                        Token::FieldName(name.to_owned())
+                    }
+                    Some((name, value)) if !name.is_empty() && !value.is_empty() => {
+                        let name_end = start + name.chars().count() + 1;
+                        tokens.push(Spanned {
+                            token: Token::FieldName(name.to_owned()),
+                            span: Span::new(start, name_end),
+                        });
+                        tokens.push(Spanned {
+                            token: Token::Word(value.to_owned()),
+                            span: Span::new(name_end, end),
+                        });
+                        continue;
+                    }
+                    Some((name, "")) if !name.is_empty() => {
+                        return Err(QueryError::at(
+                            query,
+                            Span::new(start, end),
+                            format!("`{name}:` needs a value"),
+                        ));
+                    }
+                    _ => match word.as_str() {
+                        "AND" => Token::And,
+                        "OR" => Token::Or,
+                        "NOT" => Token::Not,
+                        _ => Token::Word(word),
+                    },
+                }
+            }
+        };
+        tokens.push(Spanned {
+            token,
+            span: Span::new(start, at),
+        });
+    }
+    Ok(tokens)
+}
+
+/// Reads `"..."` starting at `open`, with `\"` and `\\` escapes; returns the text and the end.
+fn lex_phrase(chars: &[char], open: usize) -> Result<(String, usize), QueryError> {
+    let mut text = String::new();
+    let mut at = open + 1;
+    while at < chars.len() {
+        match chars[at] {
+            '"' => return Ok((text, at + 1)),
+            '\\' if matches!(chars.get(at + 1), Some('"' | '\\')) => {
+                text.push(chars[at + 1]);
+                at += 2;
+            }
+            c => {
+                text.push(c);
+                at += 1;
+            }
+        }
+    }
+    let query: String = chars.iter().collect();
+    Err(QueryError::at(
+        &query,
+        Span::new(open, open + 1),
+        "this quote is never closed",
+    ))
+}
+
+struct Parser<'q> {
+    query: &'q str,
+    tokens: Vec<Spanned>,
+    at: usize,
+}
+
+/// Parses the query line; `None` for an empty query (every article).
+pub fn parse(query: &str) -> Result<Option<Node>, QueryError> {
+    let mut parser = Parser {
+        query,
+        tokens: lex(query)?,
+        at: 0,
+    };
+    if parser.tokens.is_empty() {
+        return Ok(None);
+    }
+    let node = parser.and_expr()?;
+    match parser.peek() {
+        None => Ok(Some(node)),
+        Some(Spanned {
+            token: Token::Close,
+            span,
+        }) => Err(parser.error(*span, "this `)` closes no `(`")),
+        Some(Spanned { span, .. }) => Err(parser.error(*span, "unexpected token")),
+    }
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<&Spanned> {
+        self.tokens.get(self.at)
+    }
+
+    fn next(&mut self) -> Option<Spanned> {
+        let token = self.tokens.get(self.at).cloned();
+        self.at += usize::from(token.is_some());
+        token
+    }
+
+    fn error(&self, span: Span, message: impl Into<String>) -> QueryError {
+        QueryError::at(self.query, span, message)
+    }
+
+    fn end_span(&self) -> Span {
+        let end = self.query.chars().count();
+        Span::new(end, end + 1)
+    }
+
+    fn and_expr(&mut self) -> Result<Node, QueryError> {
+        let mut parts = vec![self.or_expr()?];
+        loop {
+            match self.peek().map(|spanned| &spanned.token) {
+                None | Some(Token::Close) => break,
+                Some(Token::And) => {
+                    let and = self.next().expect("peeked");
+                    if matches!(self.peek().map(|s| &s.token), None | Some(Token::Close)) {
+                        return Err(self.error(and.span, "`AND` needs something on its right"));
+                    }
+                }
+                Some(_) => {}
+            }
+            parts.push(self.or_expr()?);
+        }
+        Ok(if parts.len() == 1 {
+            parts.pop().expect("one part")
+        } else {
+            Node::And(parts)
+        })
+    }
+
+    fn or_expr(&mut self) -> Result<Node, QueryError> {
+        let mut parts = vec![self.unary()?];
+        while matches!(self.peek().map(|s| &s.token), Some(Token::Or)) {
+            let or = self.next().expect("peeked");
+            if matches!(
+                self.peek().map(|s| &s.token),
+                None | Some(Token::Close | Token::Or | Token::And)
+            ) {
+                return Err(self.error(or.span, "`OR` needs something on its right"));
+            }
+            parts.push(self.unary()?);
+        }
+        Ok(if parts.len() == 1 {
+            parts.pop().expect("one part")
+        } else {
+            Node::Or(parts)
+        })
+    }
+
+    fn unary(&mut self) -> Result<Node, QueryError> {
+        let Some(spanned) = self.peek().cloned() else {
+            return Err(self.error(self.end_span(), "the query ends where a term was expected"));
+        };
+        match spanned.token {
+            Token::Minus | Token::Not => {
+                self.next();
+                if self.peek().is_none() {
+                    return Err(self.error(spanned.span, "nothing to exclude after this"));
+                }
+                Ok(Node::Not(Box::new(self.unary()?)))
+            }
+            Token::Plus => {
+                self.next();
+                self.unary()
+            }
+            _ => self.primary(),
+        }
+    }
+
+    fn primary(&mut self) -> Result<Node, QueryError> {
+        let spanned = self.next().expect("unary checked for a token");
+        match spanned.token {
+            Token::Open => {
+                if matches!(self.peek().map(|s| &s.token), Some(Token::Close)) {
+                    return Err(self.error(spanned.span, "empty parentheses"));
+                }
+                if self.peek().is_none() {
+                    return Err(self.error(spanned.span, "this `(` is never closed"));
+                }
+                let inner = self.and_expr()?;
+                match self.next() {
+                    Some(Spanned {
+                        token: Token::Close,
+                        ..
+                    }) => Ok(inner),
+                    _ => Err(self.error(spanned.span, "this `(` is never closed")),
+                }
+            }
+            Token::Word(text) => Ok(Node::Text(Text {
+                text,
+                quoted: false,
+                span: spanned.span,
+            })),
+            Token::Phrase(text) => Ok(Node::Text(Text {
+                text,
+                quoted: true,
+                span: spanned.span,
+            })),
+            Token::FieldName(name) => {
+                let value = match self.next() {
+                    Some(Spanned {
+                        token: Token::Word(text),
+                        span,
+                    }) => Text {
+                        text,
+                        quoted: false,
+                        span,
+                    },
+                    Some(Spanned {
+                        token: Token::Phrase(text),
+                        span,
+                    }) => Text {
+                        text,
+                        quoted: true,
+                        span,
+                    },
+                    Some(other) => {
+                        return Err(self.error(
+                            other.span,
+                            format!("`{name}:` takes a word or a \"quoted value\""),
+                        ));
+                    }
+                    None => {
+                        return Err(self.error(spanned.span, format!("`{name}:` needs a value")));
+                    }
+                };
+                Ok(Node::Field {
+                    name,
+                    name_span: spanned.span,
+                    value,
+                })
+            }
+            Token::Close => Err(self.error(spanned.span, "this `)` closes no `(`")),
+            Token::Or | Token::And => Err(self.error(
+                spanned.span,
+                "an operator needs a term on its left (quote it to search the word itself)",
+            )),
+            Token::Minus | Token::Plus | Token::Not => unreachable!("handled by unary"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(node: &Node) -> String {
+        match node {
+            Node::Text(text) if text.quoted => format!("\"{}\"", text.text),
+            Node::Text(text) => text.text.clone(),
+            Node::Field { name, value, .. } => format!("{name}:{}", value.text),
+            Node::Not(inner) => format!("-{}", shape(inner)),
+            Node::And(parts) => format!(
+                "AND({})",
+                parts.iter().map(shape).collect::<Vec<_>>().join(" ")
+            ),
+            Node::Or(parts) => format!(
+                "OR({})",
+                parts.iter().map(shape).collect::<Vec<_>>().join(" ")
+            ),
+        }
+    }
+
+    fn parsed(query: &str) -> String {
+        shape(&parse(query).unwrap().unwrap())
+    }
+
+    #[test]
+    fn implicit_and_with_facets() {
+        assert_eq!(
+            parsed("landmine clearance country:NorthKorea topic:sanctions"),
+            "AND(landmine clearance country:NorthKorea topic:sanctions)"
+        );
+    }
+
+    #[test]
+    fn or_binds_tighter_than_and() {
+        assert_eq!(
+            parsed("mines country:Ukraine OR country:Iraq"),
+            "AND(mines OR(country:Ukraine country:Iraq))"
+        );
+        assert_eq!(parsed("(a b) OR c"), "OR(AND(a b) c)");
+        assert_eq!(parsed("a AND b"), "AND(a b)");
+    }
+
+    #[test]
+    fn negation_phrases_and_quoted_values() {
+        assert_eq!(
+            parsed("-country:Russia \"land mine\""),
+            "AND(-country:Russia \"land mine\")"
+        );
+        assert_eq!(parsed("country:\"North Korea\""), "country:North Korea");
+        assert_eq!(parsed("NOT war +peace"), "AND(-war peace)");
+        assert_eq!(parsed("well-known"), "well-known");
+        assert_eq!(parsed("after:2024-01-01"), "after:2024-01-01");
+    }
+
+    #[test]
+    fn spans_count_characters() {
+        let Some(Node::And(parts)) = parse("Türkiye country:KP").unwrap() else {
+            panic!()
+        };
+        let Node::Field {
+            name_span, value, ..
+        } = &parts[1]
+        else {
+            panic!()
+        };
+        assert_eq!(*name_span, Span::new(8, 16));
+        assert_eq!(value.span, Span::new(16, 18));
+    }
+
+    #[test]
+    fn empty_query_is_none() {
+        assert_eq!(parse("   ").unwrap(), None);
+    }
+
+    #[test]
+    fn syntax_errors_point_at_their_column() {
+        for (query, column, message) in [
+            ("(sanctions", 1, "never closed"),
+            ("sanctions)", 10, "closes no"),
+            ("a OR", 3, "`OR` needs"),
+            ("\"land mine", 1, "never closed"),
+            ("country: x", 1, "needs a value"),
+            ("()", 1, "empty parentheses"),
+            ("OR a", 1, "needs a term on its left"),
+        ] {
+            let error = parse(query).unwrap_err();
+            assert_eq!(error.column, column, "{query}: {error}");
+            assert!(error.message.contains(message), "{query}: {error}");
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! What a search returns, independent of the backend that ran it.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::extract::Entities;
+use crate::query::ast::Query;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    /// BM25 relevance; newest first when the query has no free text.
+    Relevance,
+    /// Newest first.
+    Date,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    pub query: Query,
+    pub sort: Sort,
+    pub limit: usize,
+    pub offset: usize,
+    /// Facet fields to count over the whole result set.
+    pub facets: Vec<String>,
+    pub facet_limit: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchResults {
+    pub total: u64,
+    pub hits: Vec<Hit>,
+    pub facets: Vec<FacetCounts>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    pub id: String,
+    /// BM25 score, when ranked by relevance.
+    pub score: Option<f32>,
+    pub title: String,
+    pub published: Option<DateTime<Utc>>,
+    pub source: Option<String>,
+    pub url: Option<String>,
+    pub author: Option<String>,
+    pub language: Option<String>,
+    pub snippet: Snippet,
+    pub entities: Entities,
+}
+
+/// A passage of the body with the byte ranges of the matched words.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Snippet {
+    pub text: String,
+    pub highlights: Vec<(usize, usize)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FacetCounts {
+    pub field: String,
+    /// Distinct values in the result set (the list below may be cut at the limit).
+    pub distinct: usize,
+    pub values: Vec<FacetCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FacetCount {
+    pub key: String,
+    pub count: u64,
+}
+
+/// Everything stored for one article, for `geonews show`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredArticle {
+    pub id: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub body: String,
+    pub published: Option<DateTime<Utc>>,
+    pub source: Option<String>,
+    pub url: Option<String>,
+    pub author: Option<String>,
+    pub language: Option<String>,
+    pub entities: Entities,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IndexStats {
+    pub articles: u64,
+    pub earliest: Option<DateTime<Utc>>,
+    pub latest: Option<DateTime<Utc>>,
+    pub undated: u64,
+    pub size_bytes: u64,
+    pub segments: usize,
+    pub facets: Vec<FacetCounts>,
+}
+
+/// A search engine holding indexed articles: the local tantivy index, later a remote cluster.
+pub trait SearchBackend {
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    fn search(&self, request: &SearchRequest) -> Result<SearchResults, Self::Error>;
+
+    /// Counts of `fields` over the articles matching `query`, and the number of those articles.
+    fn facet_counts(
+        &self,
+        query: &Query,
+        fields: &[String],
+        limit: usize,
+    ) -> Result<(u64, Vec<FacetCounts>), Self::Error>;
+
+    fn article(&self, id: &str) -> Result<Option<StoredArticle>, Self::Error>;
+
+    fn stats(&self, facets: &[String], limit: usize) -> Result<IndexStats, Self::Error>;
+}

@@ -1,0 +1,290 @@
+use std::collections::{HashMap, HashSet};
+
+use serde::Deserialize;
+
+use super::{SchemaError, invalid, parse_toml};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    pub key: String,
+    pub name: String,
+    pub parent: Option<String>,
+    #[serde(default)]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Country {
+    pub key: String,
+    pub name: String,
+    pub iso2: String,
+    pub iso3: String,
+    pub region: String,
+    #[serde(default)]
+    pub names: Vec<String>,
+    #[serde(default)]
+    pub demonyms: Vec<String>,
+    #[serde(default)]
+    pub capitals: Vec<String>,
+    #[serde(default)]
+    pub metonyms: Vec<String>,
+    #[serde(default)]
+    pub dissolved: bool,
+    /// Surface forms that are also common words, first names or other places.
+    #[serde(default)]
+    pub ambiguous: Vec<String>,
+    /// Words whose presence in an article means the ambiguous forms refer to something else.
+    #[serde(default)]
+    pub reject_near: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Person {
+    pub key: String,
+    pub name: String,
+    #[serde(default)]
+    pub names: Vec<String>,
+    pub country: Option<String>,
+    pub role: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Organization {
+    pub key: String,
+    pub name: String,
+    #[serde(default)]
+    pub names: Vec<String>,
+    pub country: Option<String>,
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phrase {
+    pub text: String,
+    pub weight: f32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Topic {
+    pub key: String,
+    pub name: String,
+    #[serde(default)]
+    pub gdelt: Vec<String>,
+    pub phrases: Vec<Phrase>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicSet {
+    /// An article gets a topic when the topic's score reaches this.
+    pub threshold: f32,
+    /// A phrase in the title counts this many times its weight.
+    pub title_weight: f32,
+    #[serde(rename = "topic")]
+    pub topics: Vec<Topic>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoplistFile {
+    phrases: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegionsFile {
+    region: Vec<Region>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CountriesFile {
+    country: Vec<Country>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PeopleFile {
+    person: Vec<Person>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrganizationsFile {
+    organization: Vec<Organization>,
+}
+
+/// The entity dictionaries, validated against each other.
+#[derive(Debug, Clone)]
+pub struct Dictionaries {
+    pub regions: Vec<Region>,
+    pub countries: Vec<Country>,
+    pub people: Vec<Person>,
+    pub organizations: Vec<Organization>,
+    pub topics: TopicSet,
+    /// Phrases that contain an entity's name but do not refer to it.
+    pub stoplist: Vec<String>,
+}
+
+impl Dictionaries {
+    pub(super) fn parse(
+        regions: &str,
+        countries: &str,
+        people: &str,
+        organizations: &str,
+        topics: &str,
+        stoplist: &str,
+    ) -> Result<Dictionaries, SchemaError> {
+        let dictionaries = Dictionaries {
+            regions: parse_toml::<RegionsFile>("regions.toml", regions)?.region,
+            countries: parse_toml::<CountriesFile>("countries.toml", countries)?.country,
+            people: parse_toml::<PeopleFile>("people.toml", people)?.person,
+            organizations: parse_toml::<OrganizationsFile>("organizations.toml", organizations)?
+                .organization,
+            topics: parse_toml("topics.toml", topics)?,
+            stoplist: parse_toml::<StoplistFile>("stoplist.toml", stoplist)?.phrases,
+        };
+        dictionaries.validate()?;
+        Ok(dictionaries)
+    }
+
+    /// The chain of region keys from the top level down to `key` itself.
+    pub fn region_path<'s>(&'s self, key: &str) -> Vec<&'s str> {
+        let find = |key: &str| self.regions.iter().find(|region| region.key == key);
+        let mut path = Vec::new();
+        let mut current = find(key);
+        while let Some(region) = current {
+            path.push(region.key.as_str());
+            if path.len() > self.regions.len() {
+                break; // a cycle, reported by validation
+            }
+            current = region.parent.as_deref().and_then(find);
+        }
+        path.reverse();
+        path
+    }
+
+    fn validate(&self) -> Result<(), SchemaError> {
+        let region_keys = unique_keys("regions.toml", self.regions.iter().map(|r| &r.key))?;
+        let country_keys = unique_keys("countries.toml", self.countries.iter().map(|c| &c.key))?;
+        unique_keys("people.toml", self.people.iter().map(|p| &p.key))?;
+        unique_keys(
+            "organizations.toml",
+            self.organizations.iter().map(|o| &o.key),
+        )?;
+        unique_keys("topics.toml", self.topics.topics.iter().map(|t| &t.key))?;
+
+        self.validate_region_tree(&region_keys)?;
+        for country in &self.countries {
+            if !region_keys.contains(country.region.as_str()) {
+                return Err(invalid(
+                    "countries.toml",
+                    format!(
+                        "country `{}` names unknown region `{}`",
+                        country.key, country.region
+                    ),
+                ));
+            }
+        }
+        let people_countries = self.people.iter().map(|p| (&p.key, &p.country));
+        let org_countries = self.organizations.iter().map(|o| (&o.key, &o.country));
+        for (file, references) in [
+            ("people.toml", people_countries.collect::<Vec<_>>()),
+            ("organizations.toml", org_countries.collect()),
+        ] {
+            for (key, country) in references {
+                if let Some(country) = country
+                    && !country_keys.contains(country.as_str())
+                {
+                    return Err(invalid(
+                        file,
+                        format!("`{key}` names unknown country `{country}`"),
+                    ));
+                }
+            }
+        }
+        self.validate_topics()
+    }
+
+    fn validate_region_tree(&self, region_keys: &HashSet<&str>) -> Result<(), SchemaError> {
+        for region in &self.regions {
+            if let Some(parent) = &region.parent
+                && !region_keys.contains(parent.as_str())
+            {
+                return Err(invalid(
+                    "regions.toml",
+                    format!("region `{}` names unknown parent `{parent}`", region.key),
+                ));
+            }
+            if self.region_path(&region.key).len() > self.regions.len() {
+                return Err(invalid(
+                    "regions.toml",
+                    format!("region `{}` is its own ancestor", region.key),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_topics(&self) -> Result<(), SchemaError> {
+        const FILE: &str = "topics.toml";
+        if self.topics.threshold <= 0.0 || self.topics.title_weight <= 0.0 {
+            return Err(invalid(FILE, "threshold and title_weight must be positive"));
+        }
+        let mut owner_of_phrase: HashMap<&str, &str> = HashMap::new();
+        for topic in &self.topics.topics {
+            if topic.phrases.is_empty() {
+                return Err(invalid(
+                    FILE,
+                    format!("topic `{}` has no phrases", topic.key),
+                ));
+            }
+            for phrase in &topic.phrases {
+                if phrase.weight <= 0.0 {
+                    return Err(invalid(
+                        FILE,
+                        format!(
+                            "topic `{}`: phrase `{}` needs a positive weight",
+                            topic.key, phrase.text
+                        ),
+                    ));
+                }
+                if let Some(owner) = owner_of_phrase.insert(&phrase.text, &topic.key) {
+                    return Err(invalid(
+                        FILE,
+                        format!(
+                            "phrase `{}` belongs to both `{owner}` and `{}`",
+                            phrase.text, topic.key
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn unique_keys<'a>(
+    file: &str,
+    keys: impl Iterator<Item = &'a String>,
+) -> Result<HashSet<&'a str>, SchemaError> {
+    let mut seen = HashSet::new();
+    for key in keys {
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(invalid(
+                file,
+                format!("key `{key}` must be ASCII letters, digits or hyphens"),
+            ));
+        }
+        if !seen.insert(key.as_str()) {
+            return Err(invalid(file, format!("key `{key}` is used twice")));
+        }
+    }
+    Ok(seen)
+}

@@ -1,0 +1,228 @@
+use std::collections::HashSet;
+
+use serde::Deserialize;
+
+use super::{SchemaError, invalid, parse_toml};
+
+const FILE: &str = "fields.toml";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldKind {
+    Text,
+    Keyword,
+    Datetime,
+    Facet,
+    Stored,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DictionaryName {
+    Countries,
+    Regions,
+    Topics,
+    People,
+    Organizations,
+}
+
+impl DictionaryName {
+    pub const ALL: [DictionaryName; 5] = [
+        DictionaryName::Countries,
+        DictionaryName::Regions,
+        DictionaryName::Topics,
+        DictionaryName::People,
+        DictionaryName::Organizations,
+    ];
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: FieldKind,
+    #[serde(default)]
+    pub stored: bool,
+    #[serde(default)]
+    pub fast: bool,
+    pub search_boost: Option<f32>,
+    pub dictionary: Option<DictionaryName>,
+    #[serde(default)]
+    pub query_names: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FieldsFile {
+    field: Vec<FieldSpec>,
+}
+
+/// The validated field list of `fields.toml`.
+#[derive(Debug, Clone)]
+pub struct Fields {
+    specs: Vec<FieldSpec>,
+}
+
+/// Fields the code relies on, with the type each must have.
+const REQUIRED: [(&str, FieldKind); 4] = [
+    ("id", FieldKind::Keyword),
+    ("title", FieldKind::Text),
+    ("body", FieldKind::Text),
+    ("published", FieldKind::Datetime),
+];
+
+impl Fields {
+    pub(super) fn parse(text: &str) -> Result<Fields, SchemaError> {
+        let file: FieldsFile = parse_toml(FILE, text)?;
+        let fields = Fields { specs: file.field };
+        fields.validate()?;
+        Ok(fields)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &FieldSpec> {
+        self.specs.iter()
+    }
+
+    pub fn get(&self, name: &str) -> Option<&FieldSpec> {
+        self.specs.iter().find(|spec| spec.name == name)
+    }
+
+    /// Text fields searched by free text, with their boosts.
+    pub fn searched(&self) -> impl Iterator<Item = (&str, f32)> {
+        self.specs
+            .iter()
+            .filter_map(|spec| spec.search_boost.map(|boost| (spec.name.as_str(), boost)))
+    }
+
+    pub fn facets(&self) -> impl Iterator<Item = &FieldSpec> {
+        self.specs
+            .iter()
+            .filter(|spec| spec.kind == FieldKind::Facet)
+    }
+
+    /// The field a query name such as `country` or `lang` refers to.
+    pub fn by_query_name(&self, query_name: &str) -> Option<&FieldSpec> {
+        let query_name = query_name.to_ascii_lowercase();
+        self.specs
+            .iter()
+            .find(|spec| spec.query_names.iter().any(|name| *name == query_name))
+    }
+
+    /// Every name a query may put before a colon, for suggestions and help.
+    pub fn query_names(&self) -> impl Iterator<Item = &str> {
+        self.specs
+            .iter()
+            .flat_map(|spec| spec.query_names.iter().map(String::as_str))
+    }
+
+    fn validate(&self) -> Result<(), SchemaError> {
+        let mut names = HashSet::new();
+        let mut query_names = HashSet::new();
+        for spec in &self.specs {
+            if !names.insert(spec.name.as_str()) {
+                return Err(invalid(
+                    FILE,
+                    format!("field `{}` is declared twice", spec.name),
+                ));
+            }
+            for query_name in &spec.query_names {
+                if query_name.to_ascii_lowercase() != *query_name {
+                    return Err(invalid(
+                        FILE,
+                        format!("query name `{query_name}` must be lowercase"),
+                    ));
+                }
+                if !query_names.insert(query_name.as_str()) {
+                    return Err(invalid(
+                        FILE,
+                        format!("query name `{query_name}` is used by two fields"),
+                    ));
+                }
+            }
+            validate_spec(spec)?;
+        }
+        for (name, kind) in REQUIRED {
+            match self.get(name) {
+                Some(spec) if spec.kind == kind => {}
+                Some(_) => {
+                    return Err(invalid(
+                        FILE,
+                        format!("field `{name}` must have type {kind:?}").to_lowercase(),
+                    ));
+                }
+                None => return Err(invalid(FILE, format!("required field `{name}` is missing"))),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn validate_spec(spec: &FieldSpec) -> Result<(), SchemaError> {
+    let name = &spec.name;
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(invalid(
+            FILE,
+            format!("field name `{name}` must be lowercase letters, digits and underscores"),
+        ));
+    }
+    if name.ends_with("_key") {
+        return Err(invalid(
+            FILE,
+            format!("field name `{name}`: the suffix `_key` is reserved for facet counts"),
+        ));
+    }
+    match (spec.kind, spec.dictionary) {
+        (FieldKind::Facet, None) => Err(invalid(
+            FILE,
+            format!("facet field `{name}` needs a `dictionary`"),
+        )),
+        (FieldKind::Facet, Some(_)) => Ok(()),
+        (_, Some(_)) => Err(invalid(
+            FILE,
+            format!("field `{name}`: only facet fields take a `dictionary`"),
+        )),
+        (FieldKind::Text, None) => Ok(()),
+        (_, None) if spec.search_boost.is_some() => Err(invalid(
+            FILE,
+            format!("field `{name}`: only text fields take a `search_boost`"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_unknown_keys() {
+        let error = Fields::parse("[[field]]\nname = \"id\"\ntype = \"keyword\"\nstorred = true\n")
+            .unwrap_err();
+        assert!(error.to_string().contains("storred"), "{error}");
+    }
+
+    #[test]
+    fn requires_core_fields() {
+        let error = Fields::parse("[[field]]\nname = \"id\"\ntype = \"keyword\"\n").unwrap_err();
+        assert!(error.to_string().contains("`title` is missing"), "{error}");
+    }
+
+    #[test]
+    fn facet_needs_dictionary() {
+        let error = validate_spec(&FieldSpec {
+            name: "country".into(),
+            kind: FieldKind::Facet,
+            stored: false,
+            fast: false,
+            search_boost: None,
+            dictionary: None,
+            query_names: vec![],
+        })
+        .unwrap_err();
+        assert!(error.to_string().contains("needs a `dictionary`"));
+    }
+}
