@@ -2,8 +2,9 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
-const DATE_TIME_FORMATS: [&str; 6] = [
+const DATE_TIME_FORMATS: [&str; 7] = [
     "%Y-%m-%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
     "%Y-%m-%dT%H:%M:%S",
     "%Y-%m-%d %H:%M",
     "%Y/%m/%d %H:%M:%S",
@@ -91,6 +92,7 @@ mod tests {
         assert_eq!(utc("March 5, 2024"), "2024-03-05T00:00:00+00:00");
         assert_eq!(utc("Friday, January 4, 2019"), "2019-01-04T00:00:00+00:00");
         assert_eq!(utc("2024-03-05 09:30:00"), "2024-03-05T09:30:00+00:00");
+        assert_eq!(utc("  2016/12/30 7:11"), "2016-12-30T07:11:00+00:00");
     }
 
     #[test]

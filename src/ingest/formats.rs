@@ -138,7 +138,7 @@ fn json_error_message(error: &serde_json::Error) -> String {
     let reason = message
         .rfind(" at line ")
         .map_or(message.as_str(), |tail| &message[..tail]);
-    format!("invalid JSON at column {}: {reason}", error.column())
+    format!("invalid JSON (column {}): {reason}", error.column())
 }
 
 fn read_json(mut reader: impl Read, origin: &Origin, emit: Emit<'_>) -> io::Result<()> {

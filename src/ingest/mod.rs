@@ -138,13 +138,20 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
                     let at = error.path().unwrap_or(path).to_path_buf();
                     discovery.problems.push(Problem::skipped(
                         Origin::file(Arc::from(at)),
-                        error.to_string(),
+                        cannot_read(&error),
                     ));
                 }
             }
         }
     }
     discovery
+}
+
+fn cannot_read(error: &walkdir::Error) -> String {
+    match error.io_error() {
+        Some(io) => format!("cannot read: {io}"),
+        None => format!("cannot read: {error}"),
+    }
 }
 
 fn is_hidden(name: &OsStr) -> bool {

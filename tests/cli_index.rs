@@ -1,0 +1,235 @@
+//! `geonews index`: every input format, the malformed records, updates and rebuilds.
+
+mod common;
+
+use std::fs;
+
+use common::*;
+use predicates::prelude::*;
+use tempfile::TempDir;
+
+#[test]
+fn every_format_of_the_sample_corpus_is_indexed() {
+    let index = sample_index();
+    // One article from each format and field spelling of sample-corpus/articles.
+    for (id, format) in [
+        ("gn-2024-0023", "json object"),
+        ("gn-2025-0030", "json array"),
+        ("gn-2024-0001", "jsonl"),
+        ("gn-2025-0008", "jsonl with article_id/text"),
+        ("gn-2024-0014", "ndjson"),
+        ("gn-2023-0020", "jsonl.gz"),
+        ("gn-2023-0034", "csv news dump"),
+        ("gn-2024-0040", "csv briefs"),
+        ("gn-2025-0046", "markdown yaml front matter"),
+        ("gn-2025-0058", "markdown toml front matter"),
+    ] {
+        geonews(index.path())
+            .args(["show", id])
+            .assert()
+            .success()
+            .stdout(predicate::str::is_empty().not())
+            .stderr(predicate::str::is_empty());
+        let shown = json(geonews(index.path()).args(["show", id, "--format", "json"]));
+        assert_eq!(shown["id"], id, "{format}");
+        assert!(!shown["body"].as_str().unwrap().is_empty(), "{format}: empty body");
+    }
+    let stats = json(geonews(index.path()).args(["stats", "--format", "json"]));
+    assert_eq!(stats["articles"], 66);
+}
+
+#[test]
+fn text_files_take_their_title_from_line_one_or_the_first_sentence() {
+    let index = sample_index();
+    let titled = search(index.path(), "OPEC");
+    assert!(
+        titled["hits"].as_array().unwrap().iter().any(|hit| hit["id"].as_str().unwrap().starts_with('h')
+            && !hit["title"].as_str().unwrap().contains("(geonews)")),
+        "a text article with a title line: {titled:#}"
+    );
+    let untitled = search(index.path(), "Maiduguri");
+    let title = untitled["hits"][0]["title"].as_str().unwrap();
+    assert!(title.starts_with("MAIDUGURI, Nigeria, April 10 (geonews) - Islamist militants"), "{title}");
+    assert!(title.ends_with('…') && title.chars().count() <= 121, "{title}");
+}
+
+#[test]
+fn malformed_records_are_reported_by_file_and_line_and_the_rest_is_indexed() {
+    let index = TempDir::new().unwrap();
+    let output = geonews(index.path())
+        .arg("index")
+        .arg(malformed())
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    for expected in [
+        "bad-json-line.jsonl:2: skipped: invalid JSON",
+        "wrong-column-count.csv:3: skipped: wrong column count",
+        "bad-date.json: unreadable date \"sometime next week\"",
+        "latin1.txt: not valid UTF-8; decoded as Latin-1",
+        "empty.json: skipped: empty file",
+        "binary.txt: skipped: binary file",
+        "missing-body.jsonl:1: skipped: record has neither title nor body",
+    ] {
+        assert!(stderr.contains(expected), "missing `{expected}` in:\n{stderr}");
+    }
+    // Good lines of the broken files, the article with a bad date and the Latin-1 one.
+    let stats = json(geonews(index.path()).args(["stats", "--format", "json"]));
+    assert_eq!(stats["articles"], 7, "{stderr}");
+    let latin1 = search(index.path(), "café");
+    assert_eq!(total(&latin1), 1);
+}
+
+#[test]
+fn strict_stops_at_the_first_problem_and_keeps_the_index_as_it_was() {
+    let index = sample_index();
+    geonews(index.path())
+        .args(["index", "--strict"])
+        .arg(malformed())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--strict"));
+    let stats = json(geonews(index.path()).args(["stats", "--format", "json"]));
+    assert_eq!(stats["articles"], 66);
+}
+
+#[test]
+fn reindexing_adds_nothing_and_a_changed_article_replaces_the_old_one() {
+    let corpus = TempDir::new().unwrap();
+    let file = corpus.path().join("feed.jsonl");
+    let line = |body: &str| {
+        format!(r#"{{"id": "a1", "title": "Talks in Pyongyang", "body": "{body}", "date": "2024-05-01"}}"#)
+    };
+    fs::write(&file, format!("{}\n{}\n", line("First version."), r#"{"title": "Second", "body": "Kyiv."}"#)).unwrap();
+    let index = TempDir::new().unwrap();
+    geonews(index.path())
+        .arg("index")
+        .arg(corpus.path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("2 new, 0 updated, 0 unchanged"));
+    geonews(index.path())
+        .arg("index")
+        .arg(corpus.path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("0 new, 0 updated, 2 unchanged"));
+    fs::write(&file, format!("{}\n", line("Second version about sanctions."))).unwrap();
+    geonews(index.path())
+        .arg("index")
+        .arg(corpus.path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("0 new, 1 updated, 0 unchanged"));
+    let shown = json(geonews(index.path()).args(["show", "a1", "--format", "json"]));
+    assert_eq!(shown["body"], "Second version about sanctions.");
+    assert_eq!(json(geonews(index.path()).args(["stats", "-f", "json"]))["articles"], 2);
+}
+
+#[test]
+fn rebuild_starts_afresh() {
+    let index = sample_index();
+    let corpus = TempDir::new().unwrap();
+    fs::write(corpus.path().join("one.json"), r#"{"id": "only", "title": "Only one", "body": "Seoul."}"#).unwrap();
+    geonews(index.path())
+        .args(["index", "--rebuild"])
+        .arg(corpus.path())
+        .assert()
+        .success();
+    let stats = json(geonews(index.path()).args(["stats", "--format", "json"]));
+    assert_eq!(stats["articles"], 1);
+}
+
+#[test]
+fn rebuild_refuses_a_folder_that_is_not_an_index() {
+    let folder = TempDir::new().unwrap();
+    fs::write(folder.path().join("precious.txt"), "keep me").unwrap();
+    geonews(folder.path())
+        .args(["index", "--rebuild"])
+        .arg(articles())
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("holds no index"));
+    assert!(folder.path().join("precious.txt").exists());
+}
+
+#[test]
+fn standard_input_is_read_as_json_lines() {
+    let index = TempDir::new().unwrap();
+    geonews(index.path())
+        .args(["index", "-"])
+        .write_stdin("{\"id\": \"s1\", \"title\": \"Ankara talks\", \"body\": \"Turkish officials met.\"}\n")
+        .assert()
+        .success();
+    let results = search(index.path(), "country:Turkey");
+    assert_eq!(hit_ids(&results), ["s1"]);
+}
+
+#[test]
+fn tagged_facets_merge_with_extracted_ones() {
+    let index = TempDir::new().unwrap();
+    geonews(index.path())
+        .args(["index", "-"])
+        .write_stdin(
+            "{\"id\": \"t1\", \"title\": \"Quiet day\", \"body\": \"Nothing named.\", \"countries\": [\"Japan\"], \"topics\": [\"trade\"]}\n",
+        )
+        .assert()
+        .success();
+    assert_eq!(hit_ids(&search(index.path(), "country:Japan topic:trade")), ["t1"]);
+}
+
+#[test]
+fn a_foreign_or_outdated_index_asks_for_a_rebuild() {
+    let index = sample_index();
+    let meta = index.path().join("geonews.json");
+    let text = fs::read_to_string(&meta).unwrap();
+    fs::write(&meta, text.replace("\"format\": 1", "\"format\": 0")).unwrap();
+    geonews(index.path())
+        .args(["search", "sanctions"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("re-index with `geonews index --rebuild"));
+}
+
+#[test]
+fn a_missing_index_says_how_to_make_one() {
+    let empty = TempDir::new().unwrap();
+    geonews(&empty.path().join("nothing"))
+        .args(["search", "sanctions"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("run `geonews index PATH...` first"));
+}
+
+#[test]
+fn extract_prints_entities_per_article_without_indexing() {
+    let index = TempDir::new().unwrap();
+    let output = geonews(&index.path().join("unused"))
+        .args(["extract", "--format", "jsonl"])
+        .arg(articles().join("jsonl/wire-sanctions-landmines.jsonl"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let lines: Vec<serde_json::Value> = String::from_utf8(output)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 7);
+    let first = &lines[0];
+    assert_eq!(first["id"], "gn-2024-0001");
+    let korea = first["countries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|country| country["key"] == "NorthKorea")
+        .expect("North Korea extracted");
+    assert_eq!(korea["iso2"], "KP");
+    assert!(korea["mentions"].as_u64().unwrap() >= 2);
+    assert!(first["topics"].as_array().unwrap().iter().any(|topic| topic["key"] == "sanctions"));
+    assert!(!index.path().join("unused").exists(), "extract must not create an index");
+}

@@ -1,0 +1,268 @@
+//! `geonews search`, `facets`, `stats` and `show` on the sample corpus.
+
+mod common;
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use common::*;
+use predicates::prelude::*;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// One index of the sample articles for every read-only test here.
+fn index() -> &'static Path {
+    static INDEX: OnceLock<TempDir> = OnceLock::new();
+    INDEX.get_or_init(sample_index).path()
+}
+
+fn ids(query: &str) -> Vec<String> {
+    let mut ids = hit_ids(&search(index(), query));
+    ids.sort();
+    ids
+}
+
+fn has_country(hit: &Value, key: &str) -> bool {
+    hit["entities"]["countries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|country| country["key"] == key)
+}
+
+#[test]
+fn facet_filters_find_the_north_korea_sanctions_stories() {
+    let found = ids("country:NorthKorea topic:sanctions");
+    for id in ["gn-2024-0001", "gn-2024-0002", "gn-2024-0003"] {
+        assert!(found.contains(&id.to_owned()), "{id} missing from {found:?}");
+    }
+}
+
+#[test]
+fn facet_values_resolve_through_aliases_case_and_codes() {
+    let expected = ids("country:NorthKorea topic:sanctions");
+    assert!(!expected.is_empty());
+    for query in [
+        "country:DPRK topic:sanctions",
+        "country:\"North Korea\" topic:sanctions",
+        "country:north-korea topic:sanctions",
+        "country:KP topic:Sanctions",
+    ] {
+        assert_eq!(ids(query), expected, "{query}");
+    }
+}
+
+#[test]
+fn keywords_are_anded_and_stemmed() {
+    let both = ids("landmine clearance");
+    let landmines = ids("landmines");
+    assert!(!both.is_empty() && both.len() <= landmines.len());
+    assert!(both.iter().all(|id| landmines.contains(id)));
+    assert_eq!(ids("sanction"), ids("sanctions"));
+}
+
+#[test]
+fn or_negation_phrases_and_parentheses() {
+    let georgia = ids("country:Georgia");
+    let jordan = ids("country:Jordan");
+    let either = ids("country:Georgia OR country:Jordan");
+    let mut union: Vec<String> = georgia.iter().chain(&jordan).cloned().collect();
+    union.sort();
+    union.dedup();
+    assert!(!georgia.is_empty() && !jordan.is_empty());
+    assert_eq!(either, union);
+    let without_russia = search(index(), "sanctions -country:Russia");
+    assert!(total(&without_russia) > 0);
+    assert!(without_russia["hits"].as_array().unwrap().iter().all(|hit| !has_country(hit, "Russia")));
+    let with_russia = ids("sanctions country:Russia");
+    assert_eq!(
+        total(&without_russia) as usize + with_russia.len(),
+        ids("sanctions").len()
+    );
+    let phrase = ids("\"mine clearance\"");
+    assert!(phrase.iter().all(|id| ids("mine clearance").contains(id)));
+    let jordan_only: Vec<String> = jordan.iter().filter(|id| !georgia.contains(id)).cloned().collect();
+    assert_eq!(ids("(country:Georgia OR country:Jordan) -country:Georgia"), jordan_only);
+    assert!(ids("-landmines").len() + ids("landmines").len() == ids("").len());
+}
+
+#[test]
+fn dates_filter_by_day_month_year_and_range() {
+    let all = search(index(), "");
+    let in_2024 = total(&search(index(), "date:2024"));
+    let before_2024 = total(&search(index(), "before:2024"));
+    let after_2025 = total(&search(index(), "after:2025-01-01"));
+    let undated = json(geonews(index()).args(["stats", "-f", "json"]))["undated"].as_u64().unwrap();
+    assert_eq!(before_2024 + in_2024 + after_2025 + undated, total(&all));
+    let range = search(index(), "date:2024-01..2024-03");
+    for hit in range["hits"].as_array().unwrap() {
+        let date = hit["published"].as_str().unwrap();
+        assert!(("2024-01-01".."2024-04-01").contains(&date), "{date}");
+    }
+}
+
+#[test]
+fn source_and_region_filters() {
+    let sample_times = search(index(), "source:\"Sample Times\"");
+    assert!(total(&sample_times) >= 5);
+    assert!(sample_times["hits"].as_array().unwrap().iter().all(|hit| hit["source"] == "Sample Times"));
+    assert_eq!(ids("source:sampletimes"), ids("source:\"sample times\""));
+    let east_asia = ids("region:EastAsia");
+    let asia = ids("region:Asia");
+    assert!(!east_asia.is_empty() && east_asia.iter().all(|id| asia.contains(id)));
+    assert!(ids("country:NorthKorea").iter().all(|id| east_asia.contains(id)));
+}
+
+#[test]
+fn hits_carry_dates_sources_facets_and_snippets() {
+    let results = search(index(), "landmines country:Cambodia");
+    let hit = &results["hits"][0];
+    assert_eq!(hit["id"], "gn-2024-0005");
+    assert!(hit["published"].as_str().unwrap().starts_with("2024-11-25"));
+    assert!(has_country(hit, "Cambodia"));
+    let snippet = &hit["snippet"];
+    let (start, end) = (snippet["highlights"][0][0].as_u64().unwrap(), snippet["highlights"][0][1].as_u64().unwrap());
+    let highlighted = &snippet["text"].as_str().unwrap()[start as usize..end as usize];
+    assert!(highlighted.to_lowercase().starts_with("landmine"), "{highlighted}");
+}
+
+#[test]
+fn text_output_lists_hits_and_facet_counts() {
+    geonews(index())
+        .args(["search", "country:NorthKorea", "--facets", "country,topic"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("hits for country:NorthKorea"))
+        .stdout(predicate::str::contains("country  NorthKorea"))
+        .stdout(predicate::str::contains("\x1b[").not());
+    geonews(index())
+        .args(["--color", "always", "search", "landmines"])
+        .assert()
+        .stdout(predicate::str::contains("\x1b[1;33m"));
+}
+
+#[test]
+fn sorting_limit_and_offset() {
+    let by_relevance = search(index(), "sanctions");
+    let dates = json(geonews(index()).args(["search", "--sort", "date", "-f", "json", "-n", "50", "sanctions"]));
+    let published: Vec<&str> = dates["hits"].as_array().unwrap().iter().filter_map(|hit| hit["published"].as_str()).collect();
+    assert!(published.windows(2).all(|pair| pair[0] >= pair[1]), "{published:?}");
+    let page = json(geonews(index()).args(["search", "-f", "json", "-n", "2", "--offset", "1", "sanctions"]));
+    assert_eq!(hit_ids(&page), hit_ids(&by_relevance)[1..3]);
+}
+
+#[test]
+fn jsonl_prints_one_hit_a_line() {
+    let output = geonews(index())
+        .args(["search", "--format", "jsonl", "-n", "3", "sanctions"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let lines: Vec<Value> = String::from_utf8(output)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert!(lines.iter().all(|hit| hit["id"].is_string() && hit["entities"].is_object()));
+}
+
+#[test]
+fn facets_agree_with_search_totals() {
+    let counts = json(geonews(index()).args(["facets", "country", "--format", "json", "--", "topic:sanctions"]));
+    let values = counts["values"].as_array().unwrap();
+    assert!(values.len() >= 3, "{counts:#}");
+    for value in values {
+        let key = value["key"].as_str().unwrap();
+        let query = format!("topic:sanctions country:{key}");
+        assert_eq!(total(&search(index(), &query)), value["count"].as_u64().unwrap(), "{query}");
+    }
+    assert_eq!(counts["total"].as_u64(), Some(total(&search(index(), "topic:sanctions"))));
+}
+
+#[test]
+fn facets_json_snapshot() {
+    let counts = json(geonews(index()).args(["facets", "topic", "-n", "5", "-f", "json", "country:NorthKorea"]));
+    insta::assert_json_snapshot!(counts);
+}
+
+#[test]
+fn search_json_snapshot() {
+    let results = json(geonews(index()).args([
+        "search", "-f", "json", "-n", "1", "--facets", "country", "--facet-limit", "3",
+        "landmines country:Cambodia",
+    ]));
+    insta::assert_json_snapshot!(results, { ".hits[].score" => "[score]" });
+}
+
+#[test]
+fn query_errors_point_at_the_column_and_exit_2() {
+    geonews(index())
+        .args(["search", "country:Narnia"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown country `Narnia` (column 9)"))
+        .stderr(predicate::str::contains("        ^^^^^^"));
+    geonews(index())
+        .args(["search", "--", "topic:sanktions"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean: sanctions?"));
+    geonews(index())
+        .args(["search", "(sanctions"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("never closed (column 1)"));
+}
+
+#[test]
+fn stats_report_articles_dates_size_and_facets() {
+    let stats = json(geonews(index()).args(["stats", "--format", "json"]));
+    assert_eq!(stats["articles"], 66);
+    assert!(stats["earliest"].as_str().unwrap() < stats["latest"].as_str().unwrap());
+    assert!(stats["size_bytes"].as_u64().unwrap() > 10_000);
+    let fields: Vec<&str> = stats["facets"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["country", "region", "topic", "person", "org"]);
+    geonews(index())
+        .arg("stats")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("articles  66"));
+}
+
+#[test]
+fn show_prints_one_article_or_says_it_is_missing() {
+    geonews(index())
+        .args(["show", "gn-2024-0002"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("country  "))
+        .stdout(predicate::str::contains("NorthKorea ("));
+    geonews(index())
+        .args(["show", "no-such-id"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no article with id \"no-such-id\""));
+}
+
+#[test]
+fn broken_pipe_exits_quietly() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(binary())
+        .args(["--index"])
+        .arg(index())
+        .args(["search", "-n", "60", ""])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(status.success(), "{status}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

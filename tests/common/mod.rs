@@ -1,0 +1,81 @@
+//! Helpers shared by the CLI tests: a `geonews` command bound to a temporary index.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+use tempfile::TempDir;
+
+pub fn repo_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+pub fn articles() -> PathBuf {
+    repo_path("sample-corpus/articles")
+}
+
+pub fn malformed() -> PathBuf {
+    repo_path("sample-corpus/malformed")
+}
+
+/// `../shared` beside the repository, when this machine has it.
+pub fn shared(relative: &str) -> Option<PathBuf> {
+    let path = repo_path("../shared").join(relative);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!("skipped: {} is absent (shared test data is not on this machine)", path.display());
+        None
+    }
+}
+
+pub fn binary() -> &'static Path {
+    assert_cmd::cargo::cargo_bin!("geonews")
+}
+
+/// `geonews --index DIR`, colourless and untouched by the caller's environment.
+pub fn geonews(index: &Path) -> Command {
+    let mut command = Command::new(binary());
+    command
+        .arg("--index")
+        .arg(index)
+        .env("NO_COLOR", "1")
+        .env_remove("GEONEWS_INDEX");
+    command
+}
+
+/// A fresh index of the sample articles.
+pub fn sample_index() -> TempDir {
+    let dir = TempDir::new().unwrap();
+    geonews(dir.path()).arg("index").arg(articles()).assert().success();
+    dir
+}
+
+pub fn json(command: &mut Command) -> Value {
+    let output = command.assert().success().get_output().stdout.clone();
+    serde_json::from_slice(&output).unwrap_or_else(|error| {
+        panic!("not JSON ({error}): {}", String::from_utf8_lossy(&output))
+    })
+}
+
+pub fn search(index: &Path, query: &str) -> Value {
+    json(geonews(index).args(["search", "--format", "json", "--limit", "1000", "--", query]))
+}
+
+pub fn hit_ids(results: &Value) -> Vec<String> {
+    results["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|hit| hit["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+pub fn total(results: &Value) -> u64 {
+    results["total"].as_u64().expect("total")
+}
+
+pub fn stderr_of(command: &mut Command) -> String {
+    String::from_utf8(command.output().unwrap().stderr).unwrap()
+}
