@@ -86,10 +86,10 @@ pub fn run(config: Config) -> anyhow::Result<ExitCode> {
             facet_limit,
             format,
         } => {
+            let backend = open_backend(&config, &schema)?;
             let Some(parsed) = parse_query(&config, &schema, query) else {
                 return Ok(ExitCode::from(EXIT_USAGE));
             };
-            let backend = open_backend(&config, &schema)?;
             let request = SearchRequest {
                 query: parsed,
                 sort: *sort,
@@ -118,10 +118,10 @@ pub fn run(config: Config) -> anyhow::Result<ExitCode> {
             limit,
             format,
         } => {
+            let backend = open_backend(&config, &schema)?;
             let Some(parsed) = parse_query(&config, &schema, query) else {
                 return Ok(ExitCode::from(EXIT_USAGE));
             };
-            let backend = open_backend(&config, &schema)?;
             let (total, mut counts) =
                 backend.facet_counts(&parsed, std::slice::from_ref(field), *limit)?;
             let facet = counts.pop().expect("one field asked, one counted");

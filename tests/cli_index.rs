@@ -32,7 +32,10 @@ fn every_format_of_the_sample_corpus_is_indexed() {
             .stderr(predicate::str::is_empty());
         let shown = json(geonews(index.path()).args(["show", id, "--format", "json"]));
         assert_eq!(shown["id"], id, "{format}");
-        assert!(!shown["body"].as_str().unwrap().is_empty(), "{format}: empty body");
+        assert!(
+            !shown["body"].as_str().unwrap().is_empty(),
+            "{format}: empty body"
+        );
     }
     let stats = json(geonews(index.path()).args(["stats", "--format", "json"]));
     assert_eq!(stats["articles"], 66);
@@ -43,14 +46,24 @@ fn text_files_take_their_title_from_line_one_or_the_first_sentence() {
     let index = sample_index();
     let titled = search(index.path(), "OPEC");
     assert!(
-        titled["hits"].as_array().unwrap().iter().any(|hit| hit["id"].as_str().unwrap().starts_with('h')
-            && !hit["title"].as_str().unwrap().contains("(geonews)")),
+        titled["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|hit| hit["id"].as_str().unwrap().starts_with('h')
+                && !hit["title"].as_str().unwrap().contains("(geonews)")),
         "a text article with a title line: {titled:#}"
     );
     let untitled = search(index.path(), "Maiduguri");
     let title = untitled["hits"][0]["title"].as_str().unwrap();
-    assert!(title.starts_with("MAIDUGURI, Nigeria, April 10 (geonews) - Islamist militants"), "{title}");
-    assert!(title.ends_with('…') && title.chars().count() <= 121, "{title}");
+    assert!(
+        title.starts_with("MAIDUGURI, Nigeria, April 10 (geonews) - Islamist militants"),
+        "{title}"
+    );
+    assert!(
+        title.ends_with('…') && title.chars().count() <= 121,
+        "{title}"
+    );
 }
 
 #[test]
@@ -73,7 +86,10 @@ fn malformed_records_are_reported_by_file_and_line_and_the_rest_is_indexed() {
         "binary.txt: skipped: binary file",
         "missing-body.jsonl:1: skipped: record has neither title nor body",
     ] {
-        assert!(stderr.contains(expected), "missing `{expected}` in:\n{stderr}");
+        assert!(
+            stderr.contains(expected),
+            "missing `{expected}` in:\n{stderr}"
+        );
     }
     // Good lines of the broken files, the article with a bad date and the Latin-1 one.
     let stats = json(geonews(index.path()).args(["stats", "--format", "json"]));
@@ -100,9 +116,19 @@ fn reindexing_adds_nothing_and_a_changed_article_replaces_the_old_one() {
     let corpus = TempDir::new().unwrap();
     let file = corpus.path().join("feed.jsonl");
     let line = |body: &str| {
-        format!(r#"{{"id": "a1", "title": "Talks in Pyongyang", "body": "{body}", "date": "2024-05-01"}}"#)
+        format!(
+            r#"{{"id": "a1", "title": "Talks in Pyongyang", "body": "{body}", "date": "2024-05-01"}}"#
+        )
     };
-    fs::write(&file, format!("{}\n{}\n", line("First version."), r#"{"title": "Second", "body": "Kyiv."}"#)).unwrap();
+    fs::write(
+        &file,
+        format!(
+            "{}\n{}\n",
+            line("First version."),
+            r#"{"title": "Second", "body": "Kyiv."}"#
+        ),
+    )
+    .unwrap();
     let index = TempDir::new().unwrap();
     geonews(index.path())
         .arg("index")
@@ -116,7 +142,11 @@ fn reindexing_adds_nothing_and_a_changed_article_replaces_the_old_one() {
         .assert()
         .success()
         .stderr(predicate::str::contains("0 new, 0 updated, 2 unchanged"));
-    fs::write(&file, format!("{}\n", line("Second version about sanctions."))).unwrap();
+    fs::write(
+        &file,
+        format!("{}\n", line("Second version about sanctions.")),
+    )
+    .unwrap();
     geonews(index.path())
         .arg("index")
         .arg(corpus.path())
@@ -125,14 +155,21 @@ fn reindexing_adds_nothing_and_a_changed_article_replaces_the_old_one() {
         .stderr(predicate::str::contains("0 new, 1 updated, 0 unchanged"));
     let shown = json(geonews(index.path()).args(["show", "a1", "--format", "json"]));
     assert_eq!(shown["body"], "Second version about sanctions.");
-    assert_eq!(json(geonews(index.path()).args(["stats", "-f", "json"]))["articles"], 2);
+    assert_eq!(
+        json(geonews(index.path()).args(["stats", "-f", "json"]))["articles"],
+        2
+    );
 }
 
 #[test]
 fn rebuild_starts_afresh() {
     let index = sample_index();
     let corpus = TempDir::new().unwrap();
-    fs::write(corpus.path().join("one.json"), r#"{"id": "only", "title": "Only one", "body": "Seoul."}"#).unwrap();
+    fs::write(
+        corpus.path().join("one.json"),
+        r#"{"id": "only", "title": "Only one", "body": "Seoul."}"#,
+    )
+    .unwrap();
     geonews(index.path())
         .args(["index", "--rebuild"])
         .arg(corpus.path())
@@ -160,7 +197,9 @@ fn standard_input_is_read_as_json_lines() {
     let index = TempDir::new().unwrap();
     geonews(index.path())
         .args(["index", "-"])
-        .write_stdin("{\"id\": \"s1\", \"title\": \"Ankara talks\", \"body\": \"Turkish officials met.\"}\n")
+        .write_stdin(
+            "{\"id\": \"s1\", \"title\": \"Ankara talks\", \"body\": \"Turkish officials met.\"}\n",
+        )
         .assert()
         .success();
     let results = search(index.path(), "country:Turkey");
@@ -177,7 +216,10 @@ fn tagged_facets_merge_with_extracted_ones() {
         )
         .assert()
         .success();
-    assert_eq!(hit_ids(&search(index.path(), "country:Japan topic:trade")), ["t1"]);
+    assert_eq!(
+        hit_ids(&search(index.path(), "country:Japan topic:trade")),
+        ["t1"]
+    );
 }
 
 #[test]
@@ -190,7 +232,9 @@ fn a_foreign_or_outdated_index_asks_for_a_rebuild() {
         .args(["search", "sanctions"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("re-index with `geonews index --rebuild"));
+        .stderr(predicate::str::contains(
+            "re-index with `geonews index --rebuild",
+        ));
 }
 
 #[test]
@@ -200,7 +244,9 @@ fn a_missing_index_says_how_to_make_one() {
         .args(["search", "sanctions"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("run `geonews index PATH...` first"));
+        .stderr(predicate::str::contains(
+            "run `geonews index PATH...` first",
+        ));
 }
 
 #[test]
@@ -230,6 +276,60 @@ fn extract_prints_entities_per_article_without_indexing() {
         .expect("North Korea extracted");
     assert_eq!(korea["iso2"], "KP");
     assert!(korea["mentions"].as_u64().unwrap() >= 2);
-    assert!(first["topics"].as_array().unwrap().iter().any(|topic| topic["key"] == "sanctions"));
-    assert!(!index.path().join("unused").exists(), "extract must not create an index");
+    assert!(
+        first["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|topic| topic["key"] == "sanctions")
+    );
+    assert!(
+        !index.path().join("unused").exists(),
+        "extract must not create an index"
+    );
+}
+
+#[test]
+fn a_schema_folder_replaces_built_in_dictionaries() {
+    let schema = TempDir::new().unwrap();
+    fs::write(
+        schema.path().join("topics.toml"),
+        "threshold = 2.0\ntitle_weight = 2.0\n\n[[topic]]\nkey = \"polar\"\nname = \"Polar affairs\"\nphrases = [{ text = \"penguin*\", weight = 1.0 }]\n",
+    )
+    .unwrap();
+    let index = TempDir::new().unwrap();
+    geonews(index.path())
+        .arg("--schema")
+        .arg(schema.path())
+        .args(["index", "-"])
+        .write_stdin("{\"id\": \"p1\", \"title\": \"Penguins counted\", \"body\": \"Scientists counted penguins near Ushuaia, Argentina.\"}\n")
+        .assert()
+        .success();
+    let mut with_schema = geonews(index.path());
+    with_schema.arg("--schema").arg(schema.path());
+    let results = json(with_schema.args(["search", "-f", "json", "topic:polar country:Argentina"]));
+    assert_eq!(hit_ids(&results), ["p1"]);
+    // The built-in dictionaries know no such topic, and say the index was built with others.
+    geonews(index.path())
+        .args(["search", "topic:polar"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("dictionaries changed"))
+        .stderr(predicate::str::contains("unknown topic `polar`"));
+}
+
+#[test]
+fn an_invalid_schema_file_is_named_in_the_error() {
+    let schema = TempDir::new().unwrap();
+    fs::write(schema.path().join("topics.toml"), "treshold = 2.0\n").unwrap();
+    let index = TempDir::new().unwrap();
+    geonews(index.path())
+        .arg("--schema")
+        .arg(schema.path())
+        .args(["index"])
+        .arg(articles())
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("topics.toml"))
+        .stderr(predicate::str::contains("treshold"));
 }

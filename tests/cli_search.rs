@@ -34,7 +34,10 @@ fn has_country(hit: &Value, key: &str) -> bool {
 fn facet_filters_find_the_north_korea_sanctions_stories() {
     let found = ids("country:NorthKorea topic:sanctions");
     for id in ["gn-2024-0001", "gn-2024-0002", "gn-2024-0003"] {
-        assert!(found.contains(&id.to_owned()), "{id} missing from {found:?}");
+        assert!(
+            found.contains(&id.to_owned()),
+            "{id} missing from {found:?}"
+        );
     }
 }
 
@@ -73,7 +76,13 @@ fn or_negation_phrases_and_parentheses() {
     assert_eq!(either, union);
     let without_russia = search(index(), "sanctions -country:Russia");
     assert!(total(&without_russia) > 0);
-    assert!(without_russia["hits"].as_array().unwrap().iter().all(|hit| !has_country(hit, "Russia")));
+    assert!(
+        without_russia["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|hit| !has_country(hit, "Russia"))
+    );
     let with_russia = ids("sanctions country:Russia");
     assert_eq!(
         total(&without_russia) as usize + with_russia.len(),
@@ -81,8 +90,15 @@ fn or_negation_phrases_and_parentheses() {
     );
     let phrase = ids("\"mine clearance\"");
     assert!(phrase.iter().all(|id| ids("mine clearance").contains(id)));
-    let jordan_only: Vec<String> = jordan.iter().filter(|id| !georgia.contains(id)).cloned().collect();
-    assert_eq!(ids("(country:Georgia OR country:Jordan) -country:Georgia"), jordan_only);
+    let jordan_only: Vec<String> = jordan
+        .iter()
+        .filter(|id| !georgia.contains(id))
+        .cloned()
+        .collect();
+    assert_eq!(
+        ids("(country:Georgia OR country:Jordan) -country:Georgia"),
+        jordan_only
+    );
     assert!(ids("-landmines").len() + ids("landmines").len() == ids("").len());
 }
 
@@ -92,7 +108,9 @@ fn dates_filter_by_day_month_year_and_range() {
     let in_2024 = total(&search(index(), "date:2024"));
     let before_2024 = total(&search(index(), "before:2024"));
     let after_2025 = total(&search(index(), "after:2025-01-01"));
-    let undated = json(geonews(index()).args(["stats", "-f", "json"]))["undated"].as_u64().unwrap();
+    let undated = json(geonews(index()).args(["stats", "-f", "json"]))["undated"]
+        .as_u64()
+        .unwrap();
     assert_eq!(before_2024 + in_2024 + after_2025 + undated, total(&all));
     let range = search(index(), "date:2024-01..2024-03");
     for hit in range["hits"].as_array().unwrap() {
@@ -105,12 +123,22 @@ fn dates_filter_by_day_month_year_and_range() {
 fn source_and_region_filters() {
     let sample_times = search(index(), "source:\"Sample Times\"");
     assert!(total(&sample_times) >= 5);
-    assert!(sample_times["hits"].as_array().unwrap().iter().all(|hit| hit["source"] == "Sample Times"));
+    assert!(
+        sample_times["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|hit| hit["source"] == "Sample Times")
+    );
     assert_eq!(ids("source:sampletimes"), ids("source:\"sample times\""));
     let east_asia = ids("region:EastAsia");
     let asia = ids("region:Asia");
     assert!(!east_asia.is_empty() && east_asia.iter().all(|id| asia.contains(id)));
-    assert!(ids("country:NorthKorea").iter().all(|id| east_asia.contains(id)));
+    assert!(
+        ids("country:NorthKorea")
+            .iter()
+            .all(|id| east_asia.contains(id))
+    );
 }
 
 #[test]
@@ -121,9 +149,15 @@ fn hits_carry_dates_sources_facets_and_snippets() {
     assert!(hit["published"].as_str().unwrap().starts_with("2024-11-25"));
     assert!(has_country(hit, "Cambodia"));
     let snippet = &hit["snippet"];
-    let (start, end) = (snippet["highlights"][0][0].as_u64().unwrap(), snippet["highlights"][0][1].as_u64().unwrap());
+    let (start, end) = (
+        snippet["highlights"][0][0].as_u64().unwrap(),
+        snippet["highlights"][0][1].as_u64().unwrap(),
+    );
     let highlighted = &snippet["text"].as_str().unwrap()[start as usize..end as usize];
-    assert!(highlighted.to_lowercase().starts_with("landmine"), "{highlighted}");
+    assert!(
+        highlighted.to_lowercase().starts_with("landmine"),
+        "{highlighted}"
+    );
 }
 
 #[test]
@@ -144,10 +178,36 @@ fn text_output_lists_hits_and_facet_counts() {
 #[test]
 fn sorting_limit_and_offset() {
     let by_relevance = search(index(), "sanctions");
-    let dates = json(geonews(index()).args(["search", "--sort", "date", "-f", "json", "-n", "50", "sanctions"]));
-    let published: Vec<&str> = dates["hits"].as_array().unwrap().iter().filter_map(|hit| hit["published"].as_str()).collect();
-    assert!(published.windows(2).all(|pair| pair[0] >= pair[1]), "{published:?}");
-    let page = json(geonews(index()).args(["search", "-f", "json", "-n", "2", "--offset", "1", "sanctions"]));
+    let dates = json(geonews(index()).args([
+        "search",
+        "--sort",
+        "date",
+        "-f",
+        "json",
+        "-n",
+        "50",
+        "sanctions",
+    ]));
+    let published: Vec<&str> = dates["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|hit| hit["published"].as_str())
+        .collect();
+    assert!(
+        published.windows(2).all(|pair| pair[0] >= pair[1]),
+        "{published:?}"
+    );
+    let page = json(geonews(index()).args([
+        "search",
+        "-f",
+        "json",
+        "-n",
+        "2",
+        "--offset",
+        "1",
+        "sanctions",
+    ]));
     assert_eq!(hit_ids(&page), hit_ids(&by_relevance)[1..3]);
 }
 
@@ -166,32 +226,66 @@ fn jsonl_prints_one_hit_a_line() {
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
     assert_eq!(lines.len(), 3);
-    assert!(lines.iter().all(|hit| hit["id"].is_string() && hit["entities"].is_object()));
+    assert!(
+        lines
+            .iter()
+            .all(|hit| hit["id"].is_string() && hit["entities"].is_object())
+    );
 }
 
 #[test]
 fn facets_agree_with_search_totals() {
-    let counts = json(geonews(index()).args(["facets", "country", "--format", "json", "--", "topic:sanctions"]));
+    let counts = json(geonews(index()).args([
+        "facets",
+        "country",
+        "--format",
+        "json",
+        "--",
+        "topic:sanctions",
+    ]));
     let values = counts["values"].as_array().unwrap();
     assert!(values.len() >= 3, "{counts:#}");
     for value in values {
         let key = value["key"].as_str().unwrap();
         let query = format!("topic:sanctions country:{key}");
-        assert_eq!(total(&search(index(), &query)), value["count"].as_u64().unwrap(), "{query}");
+        assert_eq!(
+            total(&search(index(), &query)),
+            value["count"].as_u64().unwrap(),
+            "{query}"
+        );
     }
-    assert_eq!(counts["total"].as_u64(), Some(total(&search(index(), "topic:sanctions"))));
+    assert_eq!(
+        counts["total"].as_u64(),
+        Some(total(&search(index(), "topic:sanctions")))
+    );
 }
 
 #[test]
 fn facets_json_snapshot() {
-    let counts = json(geonews(index()).args(["facets", "topic", "-n", "5", "-f", "json", "country:NorthKorea"]));
+    let counts = json(geonews(index()).args([
+        "facets",
+        "topic",
+        "-n",
+        "5",
+        "-f",
+        "json",
+        "country:NorthKorea",
+    ]));
     insta::assert_json_snapshot!(counts);
 }
 
 #[test]
 fn search_json_snapshot() {
     let results = json(geonews(index()).args([
-        "search", "-f", "json", "-n", "1", "--facets", "country", "--facet-limit", "3",
+        "search",
+        "-f",
+        "json",
+        "-n",
+        "1",
+        "--facets",
+        "country",
+        "--facet-limit",
+        "3",
         "landmines country:Cambodia",
     ]));
     insta::assert_json_snapshot!(results, { ".hits[].score" => "[score]" });
@@ -203,7 +297,9 @@ fn query_errors_point_at_the_column_and_exit_2() {
         .args(["search", "country:Narnia"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("unknown country `Narnia` (column 9)"))
+        .stderr(predicate::str::contains(
+            "unknown country `Narnia` (column 9)",
+        ))
         .stderr(predicate::str::contains("        ^^^^^^"));
     geonews(index())
         .args(["search", "--", "topic:sanktions"])
@@ -223,7 +319,12 @@ fn stats_report_articles_dates_size_and_facets() {
     assert_eq!(stats["articles"], 66);
     assert!(stats["earliest"].as_str().unwrap() < stats["latest"].as_str().unwrap());
     assert!(stats["size_bytes"].as_u64().unwrap() > 10_000);
-    let fields: Vec<&str> = stats["facets"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = stats["facets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["country", "region", "topic", "person", "org"]);
     geonews(index())
         .arg("stats")
@@ -244,7 +345,9 @@ fn show_prints_one_article_or_says_it_is_missing() {
         .args(["show", "no-such-id"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("no article with id \"no-such-id\""));
+        .stderr(predicate::str::contains(
+            "no article with id \"no-such-id\"",
+        ));
 }
 
 #[test]
@@ -262,7 +365,12 @@ fn broken_pipe_exits_quietly() {
     drop(child.stdout.take());
     let status = child.wait().unwrap();
     let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     assert!(status.success(), "{status}: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }

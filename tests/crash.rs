@@ -13,8 +13,24 @@ const GENERATED_ARTICLES: usize = 40_000;
 
 /// A corpus large enough that indexing it takes a while, written fresh for the test.
 fn generated_corpus(dir: &std::path::Path) -> std::path::PathBuf {
-    let places = ["Pyongyang", "Kyiv", "the Kremlin", "Tbilisi", "Amman", "Brasília", "Nairobi", "Hanoi"];
-    let topics = ["sanctions", "landmines", "elections", "trade talks", "refugees", "drone strikes"];
+    let places = [
+        "Pyongyang",
+        "Kyiv",
+        "the Kremlin",
+        "Tbilisi",
+        "Amman",
+        "Brasília",
+        "Nairobi",
+        "Hanoi",
+    ];
+    let topics = [
+        "sanctions",
+        "landmines",
+        "elections",
+        "trade talks",
+        "refugees",
+        "drone strikes",
+    ];
     let mut text = String::with_capacity(GENERATED_ARTICLES * 400);
     for n in 0..GENERATED_ARTICLES {
         let place = places[n % places.len()];
@@ -32,7 +48,10 @@ fn generated_corpus(dir: &std::path::Path) -> std::path::PathBuf {
 }
 
 fn articles_in(index: &std::path::Path) -> Option<u64> {
-    let output = geonews(index).args(["stats", "--format", "json"]).output().ok()?;
+    let output = geonews(index)
+        .args(["stats", "--format", "json"])
+        .output()
+        .ok()?;
     let stats: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
     stats["articles"].as_u64()
 }
@@ -66,14 +85,30 @@ fn kill_9_mid_run_keeps_the_last_commit() {
     let finished_first = child.try_wait().unwrap().is_some();
     child.kill().unwrap_or(()); // SIGKILL on Unix
     child.wait().unwrap();
-    assert!(!finished_first, "indexing finished before it could be killed; grow the corpus");
-    assert!(seen > baseline, "no commit became visible within the deadline");
+    assert!(
+        !finished_first,
+        "indexing finished before it could be killed; grow the corpus"
+    );
+    assert!(
+        seen > baseline,
+        "no commit became visible within the deadline"
+    );
 
     let after = articles_in(index.path()).expect("the killed index opens");
-    assert!(after >= seen && after < baseline + GENERATED_ARTICLES as u64, "{baseline} {seen} {after}");
+    assert!(
+        after >= seen && after < baseline + GENERATED_ARTICLES as u64,
+        "{baseline} {seen} {after}"
+    );
     let results = search(index.path(), "country:NorthKorea topic:sanctions");
     assert!(total(&results) >= 3, "sample articles still answer");
     // The next run completes what the killed one started, without duplicates.
-    geonews(index.path()).arg("index").arg(&file).assert().success();
-    assert_eq!(articles_in(index.path()), Some(baseline + GENERATED_ARTICLES as u64));
+    geonews(index.path())
+        .arg("index")
+        .arg(&file)
+        .assert()
+        .success();
+    assert_eq!(
+        articles_in(index.path()),
+        Some(baseline + GENERATED_ARTICLES as u64)
+    );
 }

@@ -8,15 +8,27 @@ use tempfile::TempDir;
 
 #[test]
 fn the_seed_article_is_found_by_country_and_topic_under_every_alias() {
-    let Some(seed) = shared("seed-articles") else { return };
+    let Some(seed) = shared("seed-articles") else {
+        return;
+    };
     let index = TempDir::new().unwrap();
-    geonews(index.path()).arg("index").arg(articles()).arg(&seed).assert().success();
+    geonews(index.path())
+        .arg("index")
+        .arg(articles())
+        .arg(&seed)
+        .assert()
+        .success();
     let results = search(index.path(), "country:NorthKorea topic:sanctions");
     let seed_hit = results["hits"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|hit| hit["title"].as_str().unwrap().starts_with("North Korean leader Kim Jong-un has confirmed"))
+        .find(|hit| {
+            hit["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("North Korean leader Kim Jong-un has confirmed")
+        })
         .unwrap_or_else(|| panic!("seed article missing: {results:#}"));
     assert!(seed_hit["id"].as_str().unwrap().starts_with('h'));
     let expected = hit_ids(&results);
@@ -31,14 +43,26 @@ fn the_seed_article_is_found_by_country_and_topic_under_every_alias() {
 
 #[test]
 fn all_shared_corpora_index_completely_and_a_second_run_adds_nothing() {
-    let Some(corpora) = shared("corpora") else { return };
+    let Some(corpora) = shared("corpora") else {
+        return;
+    };
     let index = TempDir::new().unwrap();
-    let first = geonews(index.path()).arg("index").arg(&corpora).output().unwrap();
+    let first = geonews(index.path())
+        .arg("index")
+        .arg(&corpora)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8(first.stderr).unwrap();
     // The only records skipped are the two with neither title nor body, named by file and line.
     assert_eq!(first.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("reuters-train.jsonl:12793: skipped: record has neither title nor body"), "{stderr}");
-    assert!(stderr.contains("NewsArticles.csv:1828: skipped: record has neither title nor body"), "{stderr}");
+    assert!(
+        stderr.contains("reuters-train.jsonl:12793: skipped: record has neither title nor body"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("NewsArticles.csv:1828: skipped: record has neither title nor body"),
+        "{stderr}"
+    );
     assert!(stderr.contains(", 2 skipped,"), "{stderr}");
     let stats = json(geonews(index.path()).args(["stats", "--format", "json"]));
     let articles = stats["articles"].as_u64().unwrap();

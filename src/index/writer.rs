@@ -368,8 +368,15 @@ impl Run<'_, '_> {
 
 /// The general part of a problem message, before its specifics (a colon, quote or bracket).
 fn problem_kind(message: &str) -> String {
-    let general = message.split([':', ';', '"', '`', '(']).next().unwrap_or(message);
-    general.split_whitespace().take(6).collect::<Vec<_>>().join(" ")
+    let general = message
+        .split([':', ';', '"', '`', '('])
+        .next()
+        .unwrap_or(message);
+    general
+        .split_whitespace()
+        .take(6)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn prepare(

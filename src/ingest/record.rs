@@ -196,7 +196,9 @@ fn take_published(
         Value::Number(number) => {
             let parsed = number.as_i64().and_then(from_unix_number);
             if parsed.is_none() {
-                warnings.push(format!("unreadable date ({number}); indexed without a date"));
+                warnings.push(format!(
+                    "unreadable date ({number}); indexed without a date"
+                ));
             }
             parsed
         }

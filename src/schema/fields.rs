@@ -106,7 +106,7 @@ impl Fields {
         let query_name = query_name.to_ascii_lowercase();
         self.specs
             .iter()
-            .find(|spec| spec.query_names.iter().any(|name| *name == query_name))
+            .find(|spec| spec.query_names.contains(&query_name))
     }
 
     /// Every name a query may put before a colon, for suggestions and help.

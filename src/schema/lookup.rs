@@ -111,8 +111,13 @@ impl FacetCatalog {
     }
 
     pub fn resolve(&self, value: &str) -> Option<&FacetEntry> {
-        self.by_alias
-            .get(&normalize_alias(value))
+        let lookup = |value: &str| self.by_alias.get(&normalize_alias(value));
+        let without_article = value
+            .get(..4)
+            .filter(|head| head.eq_ignore_ascii_case("the "))
+            .map(|_| &value[4..]);
+        lookup(value)
+            .or_else(|| without_article.and_then(lookup))
             .map(|&index| &self.entries[index])
     }
 
@@ -210,6 +215,13 @@ mod tests {
                 .unwrap_or_else(|| panic!("{value} unresolved"));
             assert_eq!(entry.key, "NorthKorea", "{value}");
         }
+    }
+
+    #[test]
+    fn seats_of_government_resolve_with_or_without_the_article() {
+        let catalog = countries();
+        assert_eq!(catalog.resolve("the Kremlin").unwrap().key, "Russia");
+        assert_eq!(catalog.resolve("Kremlin").unwrap().key, "Russia");
     }
 
     #[test]

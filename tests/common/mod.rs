@@ -25,7 +25,10 @@ pub fn shared(relative: &str) -> Option<PathBuf> {
     if path.exists() {
         Some(path)
     } else {
-        eprintln!("skipped: {} is absent (shared test data is not on this machine)", path.display());
+        eprintln!(
+            "skipped: {} is absent (shared test data is not on this machine)",
+            path.display()
+        );
         None
     }
 }
@@ -48,15 +51,18 @@ pub fn geonews(index: &Path) -> Command {
 /// A fresh index of the sample articles.
 pub fn sample_index() -> TempDir {
     let dir = TempDir::new().unwrap();
-    geonews(dir.path()).arg("index").arg(articles()).assert().success();
+    geonews(dir.path())
+        .arg("index")
+        .arg(articles())
+        .assert()
+        .success();
     dir
 }
 
 pub fn json(command: &mut Command) -> Value {
     let output = command.assert().success().get_output().stdout.clone();
-    serde_json::from_slice(&output).unwrap_or_else(|error| {
-        panic!("not JSON ({error}): {}", String::from_utf8_lossy(&output))
-    })
+    serde_json::from_slice(&output)
+        .unwrap_or_else(|error| panic!("not JSON ({error}): {}", String::from_utf8_lossy(&output)))
 }
 
 pub fn search(index: &Path, query: &str) -> Value {
