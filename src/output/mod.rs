@@ -47,7 +47,8 @@ pub fn search_text(
     offset: usize,
     results: &SearchResults,
 ) -> io::Result<()> {
-    let shown = if results.hits.is_empty() {
+    let everything_shown = offset == 0 && results.hits.len() as u64 == results.total;
+    let shown = if results.hits.is_empty() || everything_shown {
         String::new()
     } else {
         format!(", showing {}–{}", offset + 1, offset + results.hits.len())
