@@ -48,15 +48,6 @@ pub struct TaggedFacets {
     pub organizations: Vec<String>,
 }
 
-impl TaggedFacets {
-    pub fn is_empty(&self) -> bool {
-        self.countries.is_empty()
-            && self.topics.is_empty()
-            && self.people.is_empty()
-            && self.organizations.is_empty()
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct Article {
     /// The article's identity in the index: its id, else its URL, else a hash of title + body.

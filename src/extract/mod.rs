@@ -67,15 +67,6 @@ impl Extractor {
         &self.catalogs
     }
 
-    pub fn dictionaries(&self) -> &Dictionaries {
-        &self.dictionaries
-    }
-
-    /// Bytes held by the automaton.
-    pub fn memory_usage(&self) -> usize {
-        self.automaton.memory_usage()
-    }
-
     /// Entities of `article`: from its text, merged with the tags its record carried.
     pub fn extract(&self, article: &Article) -> (Entities, Vec<UnknownTag>) {
         let text = article.full_text();

@@ -33,8 +33,6 @@ pub struct FacetField {
 pub struct Layout {
     pub schema: TantivySchema,
     pub id: Field,
-    pub title: Field,
-    pub summary: Option<Field>,
     pub body: Field,
     pub published: Field,
     pub entities: Field,
@@ -133,8 +131,6 @@ impl Layout {
             .collect();
         Layout {
             id: field("id"),
-            title: field("title"),
-            summary: schema.get_field("summary").ok(),
             body: field("body"),
             published: field("published"),
             entities: field(ENTITIES_FIELD),

@@ -10,7 +10,6 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use serde::Serialize;
 use tantivy::schema::Facet;
 use tantivy::{DateTime as TantivyDate, IndexWriter, TantivyDocument, Term};
 
@@ -44,7 +43,7 @@ pub enum IndexEvent<'a> {
     Committed,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default)]
 pub struct IndexReport {
     pub files_read: usize,
     /// Files passed over as not articles, by reason.

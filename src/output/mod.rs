@@ -377,7 +377,7 @@ mod tests {
             highlights: vec![(5, 14)],
         };
         assert_eq!(
-            snippet_text(Style::plain(), &snippet),
+            snippet_text(Style { color: false }, &snippet),
             "new sanctions on Pyongyang"
         );
         let colored = snippet_text(Style { color: true }, &snippet);

@@ -8,10 +8,6 @@ pub struct Style {
 const RESET: &str = "\x1b[0m";
 
 impl Style {
-    pub fn plain() -> Style {
-        Style { color: false }
-    }
-
     fn paint(&self, code: &str, text: &str) -> String {
         if self.color {
             format!("\x1b[{code}m{text}{RESET}")
@@ -51,7 +47,7 @@ mod tests {
 
     #[test]
     fn plain_adds_no_escapes() {
-        assert_eq!(Style::plain().highlight("x"), "x");
+        assert_eq!(Style { color: false }.highlight("x"), "x");
         assert_eq!(Style { color: true }.highlight("x"), "\x1b[1;33mx\x1b[0m");
     }
 }

@@ -14,12 +14,6 @@ pub struct FacetEntry {
     pub path: Vec<String>,
 }
 
-impl FacetEntry {
-    pub fn facet_path(&self) -> String {
-        format!("/{}", self.path.join("/"))
-    }
-}
-
 /// The values of one dictionary with every name a query may use for them.
 #[derive(Debug, Default)]
 pub struct FacetCatalog {
@@ -100,10 +94,6 @@ impl FacetCatalog {
                 self.by_alias.entry(alias).or_insert(index);
             }
         }
-    }
-
-    pub fn entries(&self) -> &[FacetEntry] {
-        &self.entries
     }
 
     pub fn get(&self, key: &str) -> Option<&FacetEntry> {
@@ -234,7 +224,7 @@ mod tests {
     fn country_path_runs_through_its_regions() {
         let catalog = countries();
         let entry = catalog.resolve("NorthKorea").unwrap();
-        assert_eq!(entry.facet_path(), "/Asia/EastAsia/NorthKorea");
+        assert_eq!(entry.path, ["Asia", "EastAsia", "NorthKorea"]);
     }
 
     #[test]
