@@ -86,6 +86,9 @@ pub fn run(config: Config) -> anyhow::Result<ExitCode> {
             facet_limit,
             format,
         } => {
+            let Some(facets) = countable_fields(&config, &schema, facets) else {
+                return Ok(ExitCode::from(EXIT_USAGE));
+            };
             let backend = open_backend(&config, &schema)?;
             let Some(parsed) = parse_query(&config, &schema, query) else {
                 return Ok(ExitCode::from(EXIT_USAGE));
@@ -95,7 +98,7 @@ pub fn run(config: Config) -> anyhow::Result<ExitCode> {
                 sort: *sort,
                 limit: *limit,
                 offset: *offset,
-                facets: facets.clone(),
+                facets,
                 facet_limit: *facet_limit,
             };
             let results = backend.search(&request)?;
@@ -118,12 +121,15 @@ pub fn run(config: Config) -> anyhow::Result<ExitCode> {
             limit,
             format,
         } => {
+            let Some(fields) = countable_fields(&config, &schema, std::slice::from_ref(field))
+            else {
+                return Ok(ExitCode::from(EXIT_USAGE));
+            };
             let backend = open_backend(&config, &schema)?;
             let Some(parsed) = parse_query(&config, &schema, query) else {
                 return Ok(ExitCode::from(EXIT_USAGE));
             };
-            let (total, mut counts) =
-                backend.facet_counts(&parsed, std::slice::from_ref(field), *limit)?;
+            let (total, mut counts) = backend.facet_counts(&parsed, &fields, *limit)?;
             let facet = counts.pop().expect("one field asked, one counted");
             match format {
                 Format::Text => output::facet_table_text(&mut stdout, config.style, total, &facet)?,
@@ -147,11 +153,7 @@ pub fn run(config: Config) -> anyhow::Result<ExitCode> {
             format,
         } => {
             let backend = open_backend(&config, &schema)?;
-            let fields: Vec<String> = schema
-                .fields
-                .facets()
-                .map(|spec| spec.name.clone())
-                .collect();
+            let fields: Vec<String> = schema.fields.countable_names().map(str::to_owned).collect();
             let stats = backend.stats(&fields, *facet_limit)?;
             match format {
                 Format::Text => output::stats_text(
@@ -200,6 +202,27 @@ fn open_backend(config: &Config, schema: &Schema) -> anyhow::Result<LocalIndex> 
         );
     }
     Ok(backend)
+}
+
+/// The field names behind `--facets` names (`org`, `countries`, `lang`), or `None` after
+/// printing which names are unknown.
+fn countable_fields(config: &Config, schema: &Schema, names: &[String]) -> Option<Vec<String>> {
+    let mut fields = Vec::with_capacity(names.len());
+    for name in names {
+        match schema.fields.countable(name) {
+            Some(spec) => fields.push(spec.name.clone()),
+            None => {
+                let known: Vec<&str> = schema.fields.countable_names().collect();
+                eprintln!(
+                    "{} `{name}` cannot be counted: choose from {}",
+                    config.style.error("error:"),
+                    known.join(", ")
+                );
+                return None;
+            }
+        }
+    }
+    Some(fields)
 }
 
 /// The resolved query, or `None` after printing the error with its column.

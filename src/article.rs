@@ -10,6 +10,10 @@ use serde::Serialize;
 
 use crate::hash::Fnv64;
 
+/// Publication years an article may carry: what a nanosecond timestamp, as search backends
+/// store dates, can hold.
+pub const SUPPORTED_YEARS: std::ops::RangeInclusive<i32> = 1678..=2261;
+
 /// Where a record came from: a file and, for line-oriented formats, a line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {

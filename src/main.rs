@@ -108,7 +108,8 @@ struct SearchArgs {
     /// Hits to skip (for paging)
     #[arg(long, default_value_t = 0)]
     offset: usize,
-    /// Facet fields to count over all hits, comma-separated (empty for none)
+    /// Fields to count over all hits, comma-separated, empty for none: country, region,
+    /// topic, person, org, source, lang (text and json formats)
     #[arg(long, value_delimiter = ',', default_value = "country,topic")]
     facets: Vec<String>,
     /// Values shown per facet field
@@ -120,7 +121,7 @@ struct SearchArgs {
 
 #[derive(Debug, Args)]
 struct FacetsArgs {
-    /// The facet field: country, region, topic, person or org
+    /// The field to count: country, region, topic, person, org, source or lang
     field: String,
     /// Only articles matching this query
     #[arg(value_name = "QUERY")]
@@ -187,7 +188,12 @@ impl Cli {
                 },
             },
             CliCommand::Search(args) => {
-                if args.limit == 0 && args.facets.is_empty() {
+                let facets: Vec<String> = args
+                    .facets
+                    .into_iter()
+                    .filter(|name| !name.trim().is_empty())
+                    .collect();
+                if args.limit == 0 && facets.is_empty() {
                     return Err("--limit 0 with no --facets asks for nothing".to_owned());
                 }
                 Command::Search {
@@ -198,15 +204,13 @@ impl Cli {
                     },
                     limit: args.limit,
                     offset: args.offset,
-                    facets: checked_facets(
-                        args.facets.into_iter().filter(|f| !f.is_empty()).collect(),
-                    )?,
+                    facets,
                     facet_limit: args.facet_limit,
                     format: args.format.into(),
                 }
             }
             CliCommand::Facets(args) => Command::Facets {
-                field: checked_facets(vec![args.field])?.remove(0),
+                field: args.field,
                 query: args.query.join(" "),
                 limit: args.limit,
                 format: args.format.into(),
@@ -235,35 +239,6 @@ impl Cli {
             command,
         })
     }
-}
-
-/// Facet fields named on the command line, accepted by their query names (`org`, `countries`).
-fn checked_facets(names: Vec<String>) -> Result<Vec<String>, String> {
-    const FACETS: [(&str, &str); 9] = [
-        ("country", "country"),
-        ("countries", "country"),
-        ("region", "region"),
-        ("topic", "topic"),
-        ("person", "person"),
-        ("people", "person"),
-        ("org", "org"),
-        ("organization", "org"),
-        ("organisation", "org"),
-    ];
-    names
-        .into_iter()
-        .map(|name| {
-            FACETS
-                .iter()
-                .find(|(alias, _)| alias.eq_ignore_ascii_case(name.trim()))
-                .map(|(_, field)| (*field).to_owned())
-                .ok_or_else(|| {
-                    format!(
-                        "unknown facet field `{name}`: use country, region, topic, person or org"
-                    )
-                })
-        })
-        .collect()
 }
 
 fn main() -> ExitCode {

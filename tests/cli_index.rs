@@ -81,7 +81,7 @@ fn malformed_records_are_reported_by_file_and_line_and_the_rest_is_indexed() {
         "bad-json-line.jsonl:2: skipped: invalid JSON",
         "wrong-column-count.csv:3: skipped: wrong column count",
         "bad-date.json: unreadable date \"sometime next week\"",
-        "latin1.txt: not valid UTF-8; decoded as Latin-1",
+        "latin1.txt: not valid UTF-8; decoded as Windows-1252",
         "empty.json: skipped: empty file",
         "binary.txt: skipped: binary file",
         "missing-body.jsonl:1: skipped: record has neither title nor body",
@@ -107,6 +107,23 @@ fn strict_stops_at_the_first_problem_and_keeps_the_index_as_it_was() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("--strict"));
+    let stats = json(geonews(index.path()).args(["stats", "--format", "json"]));
+    assert_eq!(stats["articles"], 66);
+    // Even when the problem comes after several commits' worth of good articles.
+    let corpus = TempDir::new().unwrap();
+    let good: String = (0..30)
+        .map(|n| format!("{{\"id\": \"ok{n}\", \"title\": \"Fine {n}\"}}\n"))
+        .collect();
+    fs::write(
+        corpus.path().join("feed.jsonl"),
+        format!("{good}{{broken\n"),
+    )
+    .unwrap();
+    geonews(index.path())
+        .args(["index", "--strict", "--commit-every", "5"])
+        .arg(corpus.path())
+        .assert()
+        .code(1);
     let stats = json(geonews(index.path()).args(["stats", "--format", "json"]));
     assert_eq!(stats["articles"], 66);
 }
@@ -298,11 +315,12 @@ fn a_schema_folder_replaces_built_in_dictionaries() {
     )
     .unwrap();
     let index = TempDir::new().unwrap();
+    let article = "{\"id\": \"p1\", \"title\": \"Penguins counted\", \"body\": \"Scientists counted penguins near Ushuaia, Argentina.\"}\n";
     geonews(index.path())
         .arg("--schema")
         .arg(schema.path())
         .args(["index", "-"])
-        .write_stdin("{\"id\": \"p1\", \"title\": \"Penguins counted\", \"body\": \"Scientists counted penguins near Ushuaia, Argentina.\"}\n")
+        .write_stdin(article)
         .assert()
         .success();
     let mut with_schema = geonews(index.path());
@@ -316,6 +334,18 @@ fn a_schema_folder_replaces_built_in_dictionaries() {
         .code(2)
         .stderr(predicate::str::contains("dictionaries changed"))
         .stderr(predicate::str::contains("unknown topic `polar`"));
+    // Re-indexing every article with the built-in dictionaries refreshes the facets.
+    geonews(index.path())
+        .args(["index", "-"])
+        .write_stdin(article)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("0 new, 1 updated"));
+    geonews(index.path())
+        .args(["search", "penguins"])
+        .assert()
+        .success()
+        .stderr(predicate::str::is_empty());
 }
 
 #[test]

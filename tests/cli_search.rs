@@ -100,6 +100,13 @@ fn or_negation_phrases_and_parentheses() {
         jordan_only
     );
     assert!(ids("-landmines").len() + ids("landmines").len() == ids("").len());
+    // Words with nothing to search for (punctuation, over-long tokens) constrain nothing.
+    assert_eq!(ids("sanctions , ;"), ids("sanctions"));
+    assert_eq!(ids("-, sanctions"), ids("sanctions"));
+    assert_eq!(
+        ids(&format!("sanctions -{}", "x".repeat(60))),
+        ids("sanctions")
+    );
 }
 
 #[test]
@@ -314,6 +321,49 @@ fn query_errors_point_at_the_column_and_exit_2() {
 }
 
 #[test]
+fn sources_count_like_facets_and_unknown_fields_are_refused() {
+    let counts = json(geonews(index()).args(["facets", "source", "-f", "json"]));
+    let sample_times = counts["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|value| value["key"] == "Sample Times")
+        .expect("Sample Times counted");
+    assert_eq!(
+        sample_times["count"].as_u64(),
+        Some(total(&search(index(), "source:\"Sample Times\"")))
+    );
+    geonews(index())
+        .args(["search", "--facets", "country,colour", "sanctions"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "`colour` cannot be counted: choose from source, language, country",
+        ));
+}
+
+#[test]
+fn huge_limits_and_offsets_are_clamped() {
+    for args in [
+        ["-n", "18446744073709551615"],
+        ["--offset", "18446744073709551615"],
+        ["-n", "100000000000"],
+    ] {
+        let results = json(
+            geonews(index())
+                .args(["search", "-f", "json"])
+                .args(args)
+                .arg("sanctions"),
+        );
+        assert_eq!(
+            results["total"],
+            total(&search(index(), "sanctions")),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
 fn stats_report_articles_dates_size_and_facets() {
     let stats = json(geonews(index()).args(["stats", "--format", "json"]));
     assert_eq!(stats["articles"], 66);
@@ -325,7 +375,12 @@ fn stats_report_articles_dates_size_and_facets() {
         .iter()
         .map(|f| f["field"].as_str().unwrap())
         .collect();
-    assert_eq!(fields, ["country", "region", "topic", "person", "org"]);
+    assert_eq!(
+        fields,
+        [
+            "source", "language", "country", "region", "topic", "person", "org"
+        ]
+    );
     geonews(index())
         .arg("stats")
         .assert()

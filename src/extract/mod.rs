@@ -9,7 +9,7 @@ mod context;
 mod entities;
 mod patterns;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, Match, MatchKind, StartKind};
 
 pub use entities::{CountryMention, Entities, EntityMention, RegionMention, TopicMention};
 
@@ -53,6 +53,7 @@ impl Extractor {
             .match_kind(MatchKind::LeftmostLongest)
             .kind(Some(AhoCorasickKind::DFA))
             .ascii_case_insensitive(true)
+            .start_kind(StartKind::Both)
             .build(patterns.automaton_patterns())?;
         let catalogs = Catalogs::build(dictionaries);
         Ok(Extractor {
@@ -72,30 +73,81 @@ impl Extractor {
         let text = article.full_text();
         let mut found = entities::Collector::new(&self.dictionaries, article.title.len());
         let context = context::Context::new(&text);
-        for matched in self.automaton.find_iter(&text) {
-            let (start, end) = (matched.start(), matched.end());
-            for variant in self.patterns.variants(matched.pattern().as_usize()) {
-                let Some(end) = variant.accepts(&text, start, end) else {
-                    continue;
-                };
-                let surface = &text[start..end];
-                for target in &variant.targets {
-                    if let Target::Country(index) = *target
-                        && variant.ambiguous_for(index)
-                        && !context.ambiguous_country_holds(
-                            start,
-                            end,
-                            &self.dictionaries.countries[index].reject_near,
-                        )
-                    {
-                        continue;
-                    }
-                    found.add(target, surface, start);
+        let mut at = 0;
+        while let Some(matched) = self.automaton.find(Input::new(&text).span(at..text.len())) {
+            at = match self.accepted_at(&text, matched) {
+                Some((pattern, start, end)) => {
+                    self.record(&text, &context, pattern, start, end, &mut found);
+                    end
                 }
-            }
+                // Nothing starts here: look again from the next character, so that a
+                // rejected match does not hide the ones inside it.
+                None => next_char_boundary(&text, matched.start()),
+            };
         }
         let unknown = self.merge_tags(article, &mut found);
         (found.finish(), unknown)
+    }
+
+    /// The longest accepted pattern starting where `matched` starts: `matched` itself, or a
+    /// shorter one when its case or boundaries rule it out ("a Paris club" is still Paris).
+    fn accepted_at(&self, text: &str, matched: Match) -> Option<(usize, usize, usize)> {
+        let start = matched.start();
+        let mut candidate = Some(matched);
+        while let Some(current) = candidate {
+            let pattern = current.pattern().as_usize();
+            let accepted_end = self
+                .patterns
+                .variants(pattern)
+                .iter()
+                .filter_map(|variant| variant.accepts(text, start, current.end()))
+                .max();
+            if let Some(end) = accepted_end {
+                return Some((pattern, start, end));
+            }
+            let shorter = previous_char_boundary(text, current.end());
+            candidate = (shorter > start)
+                .then(|| {
+                    let input = Input::new(text)
+                        .span(start..shorter)
+                        .anchored(Anchored::Yes);
+                    self.automaton.find(input)
+                })
+                .flatten();
+        }
+        None
+    }
+
+    /// Adds the targets of every variant of `pattern` that accepts `start..end`.
+    fn record(
+        &self,
+        text: &str,
+        context: &context::Context,
+        pattern: usize,
+        start: usize,
+        end: usize,
+        found: &mut entities::Collector,
+    ) {
+        let matched_end = start + self.patterns.key_len(pattern);
+        for variant in self.patterns.variants(pattern) {
+            let Some(variant_end) = variant.accepts(text, start, matched_end) else {
+                continue;
+            };
+            let surface = &text[start..variant_end.min(end)];
+            for target in &variant.targets {
+                if let Target::Country(index) = *target
+                    && variant.ambiguous_for(index)
+                    && !context.ambiguous_country_holds(
+                        start,
+                        variant_end,
+                        &self.dictionaries.countries[index].reject_near,
+                    )
+                {
+                    continue;
+                }
+                found.add(target, surface, start);
+            }
+        }
     }
 
     fn merge_tags(&self, article: &Article, found: &mut entities::Collector) -> Vec<UnknownTag> {
@@ -127,6 +179,20 @@ impl Extractor {
         }
         unknown
     }
+}
+
+fn next_char_boundary(text: &str, index: usize) -> usize {
+    text[index..]
+        .chars()
+        .next()
+        .map_or(text.len(), |c| index + c.len_utf8())
+}
+
+fn previous_char_boundary(text: &str, index: usize) -> usize {
+    text[..index]
+        .chars()
+        .next_back()
+        .map_or(0, |c| index - c.len_utf8())
 }
 
 #[cfg(test)]

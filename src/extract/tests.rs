@@ -83,6 +83,16 @@ fn longest_match_wins() {
 }
 
 #[test]
+fn a_rejected_longer_match_leaves_the_shorter_one() {
+    // "Paris Club" (capitalised) is a stoplist phrase; "a Paris club" is still Paris.
+    assert!(countries("x", "the Paris Club of creditors").is_empty());
+    assert_eq!(
+        countries("x", "talks with a Paris club of lenders"),
+        ["France"]
+    );
+}
+
+#[test]
 fn case_rules() {
     assert!(countries("x", "let us go, said the china shop owner about turkey").is_empty());
     assert_eq!(countries("x", "the US said"), ["UnitedStates"]);

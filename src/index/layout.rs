@@ -25,7 +25,6 @@ pub struct FacetField {
     pub dictionary: DictionaryName,
     pub facet: Field,
     pub keys: Field,
-    pub keys_name: String,
 }
 
 /// Handles to the fields the code reads and writes.
@@ -40,6 +39,8 @@ pub struct Layout {
     pub facets: Vec<FacetField>,
     /// Searched text fields with their boosts.
     pub searched: Vec<(Field, f32)>,
+    /// Countable fields and the raw-string fast column that holds their values.
+    count_columns: Vec<(String, String)>,
 }
 
 impl Layout {
@@ -112,17 +113,23 @@ impl Layout {
         };
         let facets = fields
             .facets()
-            .map(|spec| {
-                let keys_name = format!("{}_key", spec.name);
-                FacetField {
-                    name: spec.name.clone(),
-                    dictionary: spec
-                        .dictionary
-                        .expect("validated: facets have dictionaries"),
-                    facet: field(&spec.name),
-                    keys: field(&keys_name),
-                    keys_name,
-                }
+            .map(|spec| FacetField {
+                name: spec.name.clone(),
+                dictionary: spec
+                    .dictionary
+                    .expect("validated: facets have dictionaries"),
+                facet: field(&spec.name),
+                keys: field(&format!("{}_key", spec.name)),
+            })
+            .collect();
+        let count_columns = fields
+            .countable_names()
+            .map(|name| {
+                let column = match fields.get(name).map(|spec| spec.kind) {
+                    Some(FieldKind::Facet) => format!("{name}_key"),
+                    _ => name.to_owned(),
+                };
+                (name.to_owned(), column)
             })
             .collect();
         let searched = fields
@@ -137,12 +144,21 @@ impl Layout {
             content_hash: field(CONTENT_HASH_FIELD),
             facets,
             searched,
+            count_columns,
             schema,
         }
     }
 
     pub fn facet(&self, name: &str) -> Option<&FacetField> {
         self.facets.iter().find(|facet| facet.name == name)
+    }
+
+    /// The fast column holding the values of countable field `name`.
+    pub fn count_column(&self, name: &str) -> Option<&str> {
+        self.count_columns
+            .iter()
+            .find(|(field, _)| field == name)
+            .map(|(_, column)| column.as_str())
     }
 }
 

@@ -29,18 +29,20 @@ pub enum IndexError {
     Missing(PathBuf),
     #[error("the index at {path} was built {why}; re-index with `geonews index --rebuild PATH...`")]
     Mismatch { path: PathBuf, why: String },
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("index at {path}: {source}")]
+    #[error("index at {path}")]
     Tantivy {
         path: PathBuf,
         source: tantivy::TantivyError,
     },
     #[error("stopped at the first problem (--strict), nothing committed from this run: {0}")]
     Strict(crate::ingest::Problem),
+    #[error("this index cannot count `{0}`: it is not one of its facet or fast keyword fields")]
+    NotCountable(String),
     #[error("stored article is corrupt: {0}")]
     Corrupt(String),
 }
@@ -127,15 +129,18 @@ impl OpenIndex {
         let index = Index::create(directory, layout.schema.clone(), Default::default())
             .map_err(|source| tantivy_error(path, source))?;
         layout::register_analyzers(index.tokenizers());
-        let meta = serde_json::to_vec_pretty(&IndexMeta::for_schema(schema))
-            .expect("index metadata serializes");
-        fs::write(path.join(META_FILE), meta).map_err(|source| io_error(path, source))?;
+        write_meta(path, schema)?;
         Ok(OpenIndex {
             path: path.to_owned(),
             index,
             layout: Arc::new(layout),
             dictionaries_current: true,
         })
+    }
+
+    /// Notes that every article's facets now come from this schema's dictionaries.
+    pub fn record_current_dictionaries(&self, schema: &Schema) -> Result<(), IndexError> {
+        write_meta(&self.path, schema)
     }
 
     pub fn reader(&self) -> Result<IndexReader, IndexError> {
@@ -167,6 +172,15 @@ pub fn size_on_disk(path: &Path) -> u64 {
         .filter(fs::Metadata::is_file)
         .map(|metadata| metadata.len())
         .sum()
+}
+
+/// Writes the metadata file whole or not at all (a temporary file renamed over it).
+fn write_meta(path: &Path, schema: &Schema) -> Result<(), IndexError> {
+    let meta = serde_json::to_vec_pretty(&IndexMeta::for_schema(schema))
+        .expect("index metadata serializes");
+    let staging = path.join(format!("{META_FILE}.tmp"));
+    fs::write(&staging, meta).map_err(|source| io_error(&staging, source))?;
+    fs::rename(&staging, path.join(META_FILE)).map_err(|source| io_error(path, source))
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {

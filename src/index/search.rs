@@ -52,15 +52,18 @@ impl LocalIndex {
         tantivy_error(&self.open.path, source)
     }
 
-    fn facet_key_fields(&self, fields: &[String]) -> Vec<String> {
-        fields
+    /// A collector counting `fields`, each of which must be countable in this index.
+    fn counter(&self, fields: &[String]) -> Result<FacetCounter, IndexError> {
+        let columns = fields
             .iter()
-            .filter_map(|name| {
+            .map(|name| {
                 self.layout()
-                    .facet(name)
-                    .map(|facet| facet.keys_name.clone())
+                    .count_column(name)
+                    .map(str::to_owned)
+                    .ok_or_else(|| IndexError::NotCountable(name.clone()))
             })
-            .collect()
+            .collect::<Result<_, _>>()?;
+        Ok(FacetCounter::new(columns))
     }
 
     fn translate(&self, query: &Query) -> Result<Box<dyn TantivyQuery>, IndexError> {
@@ -201,15 +204,13 @@ impl SearchBackend for LocalIndex {
     fn search(&self, request: &SearchRequest) -> Result<SearchResults, IndexError> {
         let searcher = self.reader.searcher();
         let query = self.translate(&request.query)?;
-        let facet_fields: Vec<String> = request
-            .facets
-            .iter()
-            .filter(|name| self.layout().facet(name).is_some())
-            .cloned()
-            .collect();
-        let counter = FacetCounter::new(self.facet_key_fields(&facet_fields));
+        let counter = self.counter(&request.facets)?;
         let by_date = request.sort == Sort::Date || !request.query.has_text();
-        let window = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
+        // Never ask for more hits than the index holds: the collector allocates for them.
+        let available = searcher.num_docs() as usize;
+        let offset = request.offset.min(available);
+        let limit = request.limit.min(available - offset);
+        let window = TopDocs::with_limit(limit.max(1)).and_offset(offset);
         let (total, tallies, top): (usize, FacetTallies, Vec<(Option<f32>, DocAddress)>) =
             if by_date {
                 let top = window.order_by_fast_field::<TantivyDate>("published", Order::Desc);
@@ -238,13 +239,13 @@ impl SearchBackend for LocalIndex {
             .map_err(|source| self.error(source))?;
         let hits = top
             .into_iter()
-            .take(request.limit)
+            .take(limit)
             .map(|(score, address)| self.hit(&searcher, address, score, Some(&snippets)))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(SearchResults {
             total: total as u64,
             hits,
-            facets: facet_counts(&facet_fields, tallies, request.facet_limit),
+            facets: facet_counts(&request.facets, tallies, request.facet_limit),
         })
     }
 
@@ -256,7 +257,7 @@ impl SearchBackend for LocalIndex {
     ) -> Result<(u64, Vec<FacetCounts>), IndexError> {
         let searcher = self.reader.searcher();
         let query = self.translate(query)?;
-        let counter = FacetCounter::new(self.facet_key_fields(fields));
+        let counter = self.counter(fields)?;
         let (total, tallies) = searcher
             .search(&*query, &(Count, counter))
             .map_err(|source| self.error(source))?;
@@ -283,7 +284,7 @@ impl SearchBackend for LocalIndex {
 
     fn stats(&self, facets: &[String], limit: usize) -> Result<IndexStats, IndexError> {
         let searcher = self.reader.searcher();
-        let counter = FacetCounter::new(self.facet_key_fields(facets));
+        let counter = self.counter(facets)?;
         let (tallies, span) = searcher
             .search(&AllQuery, &(counter, DateSpan::new("published")))
             .map_err(|source| self.error(source))?;
@@ -308,19 +309,26 @@ struct Translator<'a> {
 }
 
 impl Translator<'_> {
+    /// The whole query; parts with nothing to look for leave every article in.
     fn translate(&self, query: &Query) -> Result<Box<dyn TantivyQuery>, IndexError> {
+        Ok(self.part(query)?.unwrap_or_else(match_all))
+    }
+
+    /// One part of the query, or `None` when it constrains nothing (a word that analyses to no
+    /// terms, such as punctuation): such a part is dropped, negated or not.
+    fn part(&self, query: &Query) -> Result<Option<Box<dyn TantivyQuery>>, IndexError> {
         Ok(match query {
-            Query::All => Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0)),
+            Query::All => Some(match_all()),
             Query::Text { text, field, .. } => self.text(text, field.as_deref())?,
             Query::Facet { field, path, .. } => {
                 let facet = self
                     .layout
                     .facet(field)
                     .expect("resolved facet fields exist in the layout");
-                filter(Box::new(TermQuery::new(
+                Some(filter(Box::new(TermQuery::new(
                     Term::from_facet(facet.facet, &Facet::from_path(path)),
                     IndexRecordOption::Basic,
-                )))
+                ))))
             }
             Query::Keyword { field, value } => {
                 let field = self
@@ -328,49 +336,53 @@ impl Translator<'_> {
                     .schema
                     .get_field(field)
                     .expect("resolved keyword fields exist in the layout");
-                filter(Box::new(TermQuery::new(
+                Some(filter(Box::new(TermQuery::new(
                     Term::from_field_text(field, value),
                     IndexRecordOption::Basic,
-                )))
+                ))))
             }
-            Query::Published(range) => filter(Box::new(self.date_range(range))),
-            Query::Not { query } => Box::new(BooleanQuery::new(vec![
-                (
-                    Occur::Must,
-                    Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0)),
-                ),
-                (Occur::MustNot, self.translate(query)?),
-            ])),
+            Query::Published(range) => Some(filter(Box::new(self.date_range(range)))),
+            Query::Not { query } => self.part(query)?.map(|excluded| {
+                Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, match_all()),
+                    (Occur::MustNot, excluded),
+                ])) as Box<dyn TantivyQuery>
+            }),
             Query::And { queries } => {
                 let mut clauses = Vec::with_capacity(queries.len());
                 for query in queries {
-                    match query {
-                        Query::Not { query } => {
-                            clauses.push((Occur::MustNot, self.translate(query)?))
-                        }
-                        other => clauses.push((Occur::Must, self.translate(other)?)),
-                    }
+                    let (occur, query) = match query {
+                        Query::Not { query } => (Occur::MustNot, query.as_ref()),
+                        other => (Occur::Must, other),
+                    };
+                    clauses.extend(self.part(query)?.map(|query| (occur, query)));
                 }
                 if clauses.iter().all(|(occur, _)| *occur == Occur::MustNot) {
-                    clauses.push((
-                        Occur::Must,
-                        Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0)),
-                    ));
+                    if clauses.is_empty() {
+                        return Ok(None);
+                    }
+                    clauses.push((Occur::Must, match_all()));
                 }
-                Box::new(BooleanQuery::new(clauses))
+                Some(Box::new(BooleanQuery::new(clauses)))
             }
-            Query::Or { queries } => Box::new(BooleanQuery::new(
-                queries
-                    .iter()
-                    .map(|query| Ok((Occur::Should, self.translate(query)?)))
-                    .collect::<Result<_, IndexError>>()?,
-            )),
+            Query::Or { queries } => {
+                let mut clauses = Vec::with_capacity(queries.len());
+                for query in queries {
+                    clauses.extend(self.part(query)?.map(|query| (Occur::Should, query)));
+                }
+                (!clauses.is_empty())
+                    .then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn TantivyQuery>)
+            }
         })
     }
 
     /// Free text over each searched field (or one field), each with its boost. A text that
     /// analyses to several tokens (a quoted phrase, or a word like `Jong-un`) is a phrase.
-    fn text(&self, text: &str, field: Option<&str>) -> Result<Box<dyn TantivyQuery>, IndexError> {
+    fn text(
+        &self,
+        text: &str,
+        field: Option<&str>,
+    ) -> Result<Option<Box<dyn TantivyQuery>>, IndexError> {
         let fields: Vec<(Field, f32)> = match field {
             Some(name) => {
                 let field = self
@@ -395,12 +407,8 @@ impl Translator<'_> {
             };
             per_field.push((Occur::Should, Box::new(BoostQuery::new(query, boost))));
         }
-        Ok(if per_field.is_empty() {
-            // Only punctuation or over-long tokens: nothing to look for, so nothing narrows.
-            Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0))
-        } else {
-            Box::new(BooleanQuery::new(per_field))
-        })
+        Ok((!per_field.is_empty())
+            .then(|| Box::new(BooleanQuery::new(per_field)) as Box<dyn TantivyQuery>))
     }
 
     fn analyse(&self, field: Field, text: &str) -> Result<Vec<(usize, Term)>, IndexError> {
@@ -435,6 +443,10 @@ impl Translator<'_> {
         };
         RangeQuery::new(bound(range.start, true), bound(range.end, false))
     }
+}
+
+fn match_all() -> Box<dyn TantivyQuery> {
+    Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0))
 }
 
 fn filter(query: Box<dyn TantivyQuery>) -> Box<dyn TantivyQuery> {

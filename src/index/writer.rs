@@ -165,6 +165,7 @@ fn run(
         options,
         writer,
         known: existing_keys(target)?,
+        seen: 0,
         pending: 0,
         report: IndexReport::default(),
         problem_kinds: HashMap::new(),
@@ -214,7 +215,7 @@ fn run(
 }
 
 /// Keys and content hashes of the articles already in the index.
-fn existing_keys(target: &OpenIndex) -> Result<HashMap<String, u64>, IndexError> {
+fn existing_keys(target: &OpenIndex) -> Result<HashMap<String, (u64, bool)>, IndexError> {
     let searcher = target.reader()?.searcher();
     let mut keys = HashMap::new();
     let mut key = String::new();
@@ -237,7 +238,7 @@ fn existing_keys(target: &OpenIndex) -> Result<HashMap<String, u64>, IndexError>
             key.clear();
             ids.ord_to_str(ord, &mut key)
                 .map_err(|source| io_error(&target.path, source))?;
-            keys.insert(key.clone(), hashes.first(doc).unwrap_or_default());
+            keys.insert(key.clone(), (hashes.first(doc).unwrap_or_default(), false));
         }
     }
     Ok(keys)
@@ -260,7 +261,11 @@ struct Run<'a, 'e> {
     extractor: &'a Extractor,
     options: &'a IndexOptions,
     writer: IndexWriter,
-    known: HashMap<String, u64>,
+    /// Content hash of every article in the index, and whether this run has seen it.
+    known: HashMap<String, (u64, bool)>,
+    /// Distinct articles of the index this run read: when that is all of them, every stored
+    /// facet comes from the current dictionaries.
+    seen: u64,
     pending: usize,
     report: IndexReport,
     problem_kinds: HashMap<String, u64>,
@@ -317,8 +322,14 @@ impl Run<'_, '_> {
         content_hash: u64,
         document: TantivyDocument,
     ) -> Result<(), IndexError> {
-        match self.known.get(&key) {
-            Some(&known) if known == content_hash => {
+        let known = self.known.get_mut(&key);
+        match &known {
+            Some((_, false)) | None => self.seen += 1,
+            Some((_, true)) => {}
+        }
+        match known {
+            Some((known, seen)) if *known == content_hash => {
+                *seen = true;
                 self.report.unchanged += 1;
                 return Ok(());
             }
@@ -332,9 +343,10 @@ impl Run<'_, '_> {
         self.writer
             .add_document(document)
             .map_err(|source| tantivy_error(&self.target.path, source))?;
-        self.known.insert(key, content_hash);
+        self.known.insert(key, (content_hash, true));
         self.pending += 1;
-        if self.pending >= self.options.commit_every {
+        // Under --strict a run commits all or nothing.
+        if !self.options.strict && self.pending >= self.options.commit_every {
             self.commit()?;
         }
         Ok(())
@@ -358,6 +370,9 @@ impl Run<'_, '_> {
             .map_err(|source| tantivy_error(&self.target.path, source))?;
         let searcher = self.target.reader()?.searcher();
         self.report.articles_in_index = searcher.num_docs();
+        if self.seen == self.report.articles_in_index && !self.target.dictionaries_current {
+            self.target.record_current_dictionaries(self.schema)?;
+        }
         let mut kinds: Vec<(String, u64)> = self.problem_kinds.into_iter().collect();
         kinds.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         self.report.problem_kinds = kinds;

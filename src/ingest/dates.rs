@@ -59,7 +59,7 @@ pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
 /// Unix timestamps in seconds or milliseconds, as some JSON feeds carry them.
 pub fn from_unix_number(number: i64) -> Option<DateTime<Utc>> {
     const MILLIS_THRESHOLD: i64 = 100_000_000_000;
-    if number.abs() >= MILLIS_THRESHOLD {
+    if number.unsigned_abs() >= MILLIS_THRESHOLD.unsigned_abs() {
         DateTime::from_timestamp_millis(number)
     } else {
         DateTime::from_timestamp(number, 0)

@@ -14,14 +14,19 @@ use super::{Format, InputFile, Item, Problem};
 use crate::article::Origin;
 
 const SNIFF_BYTES: usize = 8 * 1024;
-const LATIN1_WARNING: &str = "not valid UTF-8; decoded as Latin-1";
+const LATIN1_WARNING: &str = "not valid UTF-8; decoded as Windows-1252 (Latin-1)";
+const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
 
 type Emit<'a> = &'a mut dyn FnMut(Item) -> ControlFlow<()>;
 
 pub(super) fn read(file: &InputFile, emit: Emit<'_>) {
     let origin = Origin::file(file.path.clone());
-    let reader = match open(file) {
-        Ok(reader) => reader,
+    let opened = open(file).and_then(|reader| {
+        let (head, rest) = read_head(reader)?;
+        Ok((sniff(&head), head, rest))
+    });
+    let (kind, head, rest) = match opened {
+        Ok(opened) => opened,
         Err(error) => {
             let _ = emit(Item::Problem(Problem::skipped(
                 origin,
@@ -30,28 +35,16 @@ pub(super) fn read(file: &InputFile, emit: Emit<'_>) {
             return;
         }
     };
-    let mut reader = BufReader::with_capacity(64 * 1024, reader);
-    match sniff(&mut reader) {
-        Ok(Sniff::Empty) => {
-            let _ = emit(Item::Problem(Problem::skipped(origin, "empty file")));
-            return;
-        }
-        Ok(Sniff::Binary) => {
-            let _ = emit(Item::Problem(Problem::skipped(
-                origin,
-                "binary file, not text",
-            )));
-            return;
-        }
-        Ok(Sniff::Text) => {}
-        Err(error) => {
-            let _ = emit(Item::Problem(Problem::skipped(
-                origin,
-                format!("cannot read: {error}"),
-            )));
-            return;
-        }
+    let message = match kind {
+        Sniff::Empty => "empty file",
+        Sniff::Binary => "binary file, not text",
+        Sniff::Text => "",
+    };
+    if !message.is_empty() {
+        let _ = emit(Item::Problem(Problem::skipped(origin, message)));
+        return;
     }
+    let reader = BufReader::with_capacity(64 * 1024, io::Cursor::new(head).chain(rest));
     let result = match file.format {
         Format::Json => read_json(reader, &origin, emit),
         Format::JsonLines => read_json_lines(reader, &origin, emit),
@@ -79,32 +72,57 @@ fn open(file: &InputFile) -> io::Result<Box<dyn Read>> {
     })
 }
 
+/// The first bytes of the input (all of them, however slowly a pipe delivers them, up to
+/// [`SNIFF_BYTES`]) without a UTF-8 byte-order mark, and the rest of the reader.
+fn read_head(mut reader: Box<dyn Read>) -> io::Result<(Vec<u8>, Box<dyn Read>)> {
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    reader
+        .by_ref()
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut head)?;
+    if head.starts_with(UTF8_BOM) {
+        head.drain(..UTF8_BOM.len());
+    }
+    Ok((head, reader))
+}
+
 enum Sniff {
     Empty,
     Binary,
     Text,
 }
 
-fn sniff(reader: &mut BufReader<Box<dyn Read>>) -> io::Result<Sniff> {
-    let head = reader.fill_buf()?;
-    let head = &head[..head.len().min(SNIFF_BYTES)];
-    Ok(if head.iter().all(u8::is_ascii_whitespace) {
+fn sniff(head: &[u8]) -> Sniff {
+    if head.iter().all(u8::is_ascii_whitespace) {
         Sniff::Empty
     } else if head.contains(&0) {
         Sniff::Binary
     } else {
         Sniff::Text
-    })
+    }
 }
 
-/// UTF-8 when it is; Latin-1 otherwise, which every byte sequence decodes as.
+/// UTF-8 when it is; Windows-1252 otherwise (Latin-1 with typographic quotes and dashes in
+/// 0x80-0x9F), which every byte sequence decodes as.
 fn decode(bytes: &[u8]) -> (Cow<'_, str>, bool) {
     match std::str::from_utf8(bytes) {
         Ok(text) => (Cow::Borrowed(text), false),
         Err(_) => (
-            Cow::Owned(bytes.iter().map(|&byte| char::from(byte)).collect()),
+            Cow::Owned(bytes.iter().map(|&byte| windows_1252(byte)).collect()),
             true,
         ),
+    }
+}
+
+fn windows_1252(byte: u8) -> char {
+    const HIGH_CONTROLS: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
+        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
+        'ž', 'Ÿ',
+    ];
+    match byte {
+        0x80..=0x9f => HIGH_CONTROLS[usize::from(byte - 0x80)],
+        _ => char::from(byte),
     }
 }
 
@@ -477,13 +495,30 @@ mod tests {
             problems(&read_all("b.txt", &[0, 1, 2, 255, 0], Format::Text)),
             [" binary file, not text"]
         );
-        let items = read_all("l.txt", b"Caf\xe9 talks\n\nBody \xa3 text", Format::Text);
+        let items = read_all(
+            "l.txt",
+            b"Caf\xe9 talks\n\nBody \x93\xa3\x94 text",
+            Format::Text,
+        );
         assert_eq!(record_count(&items), 1);
         assert_eq!(problems(&items), [format!(" {LATIN1_WARNING}")]);
         let Item::Record { record, .. } = &items[1] else {
             panic!()
         };
         assert_eq!(record.fields["title"], "Café talks");
+        assert_eq!(record.fields["body"], "Body “£” text");
+    }
+
+    #[test]
+    fn byte_order_marks_are_dropped() {
+        let items = read_all("a.json", b"\xef\xbb\xbf{\"title\": \"a\"}", Format::Json);
+        assert_eq!((record_count(&items), problems(&items).len()), (1, 0));
+        let items = read_all(
+            "a.jsonl",
+            b"\xef\xbb\xbf{\"title\": \"a\"}\n",
+            Format::JsonLines,
+        );
+        assert_eq!((record_count(&items), problems(&items).len()), (1, 0));
     }
 
     #[test]

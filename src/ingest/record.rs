@@ -6,7 +6,9 @@ use serde_json::{Map, Value};
 
 use super::dates::{from_unix_number, parse_date};
 use super::text::derive_title;
-use crate::article::{Article, TaggedFacets};
+use chrono::Datelike;
+
+use crate::article::{Article, SUPPORTED_YEARS, TaggedFacets};
 
 const ID: &[&str] = &["id", "articleid", "guid", "docid", "uuid"];
 const TITLE: &[&str] = &["title", "headline", "heading"];
@@ -192,6 +194,23 @@ fn take_published(
     fields: &mut Fields,
     warnings: &mut Vec<String>,
 ) -> Option<chrono::DateTime<chrono::Utc>> {
+    let published = read_published(fields, warnings)?;
+    if SUPPORTED_YEARS.contains(&published.year()) {
+        return Some(published);
+    }
+    warnings.push(format!(
+        "date {} is outside the years {}-{}; indexed without a date",
+        published.date_naive(),
+        SUPPORTED_YEARS.start(),
+        SUPPORTED_YEARS.end()
+    ));
+    None
+}
+
+fn read_published(
+    fields: &mut Fields,
+    warnings: &mut Vec<String>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
     match fields.take_value(PUBLISHED)? {
         Value::Number(number) => {
             let parsed = number.as_i64().and_then(from_unix_number);
@@ -282,6 +301,18 @@ mod tests {
         assert_eq!(article.published, None);
         assert_eq!(warnings.len(), 1);
         assert!(warnings[0].contains("sometime next week"));
+    }
+
+    #[test]
+    fn dates_outside_the_supported_years_are_dropped_with_a_warning() {
+        let (ancient, warnings) = article(json!({"title": "T", "date": "1500-01-01"}));
+        assert_eq!(ancient.published, None);
+        assert!(
+            warnings[0].contains("outside the years 1678-2261"),
+            "{warnings:?}"
+        );
+        let (extreme, _) = article(json!({"title": "T", "date": i64::MIN}));
+        assert_eq!(extreme.published, None);
     }
 
     #[test]

@@ -9,7 +9,6 @@ const DERIVED_TITLE_MAX_CHARS: usize = 120;
 
 /// Splits front matter from the text and turns the rest into title and body.
 pub fn parse_text_article(text: &str) -> Result<RawRecord, String> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let (mut fields, content) = split_front_matter(text)?;
     let has_title = ["title", "headline"]
         .iter()

@@ -4,6 +4,7 @@ use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 
 use super::QueryError;
 use super::ast::{DateRange, Query, Span, Text};
+use crate::article::SUPPORTED_YEARS;
 
 /// A calendar period written as `YYYY`, `YYYY-MM` or `YYYY-MM-DD`: its first instant and the
 /// first instant after it, in UTC.
@@ -21,6 +22,9 @@ pub fn parse_period(text: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
         return None;
     }
     let year = i32::try_from(numbers[0]).ok()?;
+    if !SUPPORTED_YEARS.contains(&year) {
+        return None;
+    }
     let (start, end) = match numbers[..] {
         [_] => (ymd(year, 1, 1)?, ymd(year + 1, 1, 1)?),
         [_, month] => {
@@ -58,7 +62,11 @@ pub(super) fn resolve(query: &str, field: &str, value: &Text) -> Result<Query, Q
             QueryError::at(
                 query,
                 span,
-                format!("`{text}` is not a date: write YYYY, YYYY-MM or YYYY-MM-DD"),
+                format!(
+                    "`{text}` is not a date: write YYYY, YYYY-MM or YYYY-MM-DD, with a year from {} to {}",
+                    SUPPORTED_YEARS.start(),
+                    SUPPORTED_YEARS.end()
+                ),
             )
         })
     };
@@ -72,10 +80,17 @@ pub(super) fn resolve(query: &str, field: &str, value: &Text) -> Result<Query, Q
             end: Some(period(&value.text, value.span)?.0),
         },
         _ => match value.text.split_once("..") {
+            Some(("", "")) => {
+                return Err(QueryError::at(
+                    query,
+                    value.span,
+                    "a date range needs at least one end: `date:2024..`, `date:..2024`",
+                ));
+            }
             Some((from, to)) => {
-                let from_span =
-                    Span::new(value.span.start, value.span.start + from.chars().count());
-                let to_start = from_span.end + 2;
+                let text_start = value.span.start + usize::from(value.quoted);
+                let from_span = Span::new(text_start, text_start + from.chars().count().max(1));
+                let to_start = text_start + from.chars().count() + 2;
                 let to_span = Span::new(to_start, to_start + to.chars().count().max(1));
                 let start = (!from.is_empty())
                     .then(|| period(from, from_span))
@@ -140,6 +155,9 @@ mod tests {
             "yesterday",
             "2024-01-01-01",
             "2024-",
+            "1600",
+            "2262",
+            "+024",
         ] {
             assert!(parse_period(text).is_none(), "{text}");
         }

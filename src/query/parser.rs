@@ -143,10 +143,14 @@ fn lex_phrase(chars: &[char], open: usize) -> Result<(String, usize), QueryError
     ))
 }
 
+/// How deeply parentheses and negations may nest: deeper queries are refused, not overflowed.
+const MAX_DEPTH: usize = 64;
+
 struct Parser<'q> {
     query: &'q str,
     tokens: Vec<Spanned>,
     at: usize,
+    depth: usize,
 }
 
 /// Parses the query line; `None` for an empty query (every article).
@@ -155,6 +159,7 @@ pub fn parse(query: &str) -> Result<Option<Node>, QueryError> {
         query,
         tokens: lex(query)?,
         at: 0,
+        depth: 0,
     };
     if parser.tokens.is_empty() {
         return Ok(None);
@@ -188,6 +193,24 @@ impl Parser<'_> {
     fn end_span(&self) -> Span {
         let end = self.query.chars().count();
         Span::new(end, end + 1)
+    }
+
+    /// Runs `parse` one level deeper, refusing queries nested beyond [`MAX_DEPTH`].
+    fn nested(
+        &mut self,
+        at: Span,
+        parse: fn(&mut Self) -> Result<Node, QueryError>,
+    ) -> Result<Node, QueryError> {
+        if self.depth == MAX_DEPTH {
+            return Err(self.error(
+                at,
+                format!("the query nests more than {MAX_DEPTH} levels of parentheses or signs"),
+            ));
+        }
+        self.depth += 1;
+        let node = parse(self);
+        self.depth -= 1;
+        node
     }
 
     fn and_expr(&mut self) -> Result<Node, QueryError> {
@@ -238,14 +261,15 @@ impl Parser<'_> {
         match spanned.token {
             Token::Minus | Token::Not => {
                 self.next();
-                if self.peek().is_none() {
+                if matches!(self.peek().map(|s| &s.token), None | Some(Token::Close)) {
                     return Err(self.error(spanned.span, "nothing to exclude after this"));
                 }
-                Ok(Node::Not(Box::new(self.unary()?)))
+                let inner = self.nested(spanned.span, Self::unary)?;
+                Ok(Node::Not(Box::new(inner)))
             }
             Token::Plus => {
                 self.next();
-                self.unary()
+                self.nested(spanned.span, Self::unary)
             }
             _ => self.primary(),
         }
@@ -261,7 +285,7 @@ impl Parser<'_> {
                 if self.peek().is_none() {
                     return Err(self.error(spanned.span, "this `(` is never closed"));
                 }
-                let inner = self.and_expr()?;
+                let inner = self.nested(spanned.span, Self::and_expr)?;
                 match self.next() {
                     Some(Spanned {
                         token: Token::Close,
@@ -395,6 +419,22 @@ mod tests {
     }
 
     #[test]
+    fn deep_nesting_is_refused_not_overflowed() {
+        let deep = format!("{}a{}", "(".repeat(10_000), ")".repeat(10_000));
+        assert!(
+            parse(&deep)
+                .unwrap_err()
+                .message
+                .contains("nests more than 64")
+        );
+        for sign in ["-", "+"] {
+            assert!(parse(&format!("{}a", sign.repeat(10_000))).is_err());
+        }
+        let fine = format!("{}a{}", "(".repeat(60), ")".repeat(60));
+        assert!(parse(&fine).is_ok());
+    }
+
+    #[test]
     fn empty_query_is_none() {
         assert_eq!(parse("   ").unwrap(), None);
     }
@@ -409,6 +449,7 @@ mod tests {
             ("country: x", 1, "needs a value"),
             ("()", 1, "empty parentheses"),
             ("OR a", 1, "needs a term on its left"),
+            ("(a NOT)", 4, "nothing to exclude"),
         ] {
             let error = parse(query).unwrap_err();
             assert_eq!(error.column, column, "{query}: {error}");

@@ -125,3 +125,18 @@ fn error_unclosed_quote() {
 fn error_dangling_or() {
     insta::assert_snapshot!(error("sanctions OR"));
 }
+
+#[test]
+fn error_open_date_range() {
+    insta::assert_snapshot!(error("date:.."));
+}
+
+#[test]
+fn error_quoted_date_points_inside_the_quotes() {
+    insta::assert_snapshot!(error("date:\"20x4..2024\""));
+}
+
+#[test]
+fn error_out_of_range_year() {
+    insta::assert_snapshot!(error("after:1600"));
+}

@@ -52,6 +52,16 @@ pub struct FieldSpec {
     pub query_names: Vec<String>,
 }
 
+impl FieldSpec {
+    fn is_countable(&self) -> bool {
+        match self.kind {
+            FieldKind::Facet => true,
+            FieldKind::Keyword => self.fast && self.name != "id",
+            FieldKind::Text | FieldKind::Datetime | FieldKind::Stored => false,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FieldsFile {
@@ -107,6 +117,22 @@ impl Fields {
         self.specs
             .iter()
             .find(|spec| spec.query_names.contains(&query_name))
+    }
+
+    /// The field that `--facets NAME` counts: a facet field or a fast keyword field, by its name
+    /// or a query name.
+    pub fn countable(&self, name: &str) -> Option<&FieldSpec> {
+        let name = name.trim().to_ascii_lowercase();
+        self.specs.iter().find(|spec| {
+            (spec.name == name || spec.query_names.contains(&name)) && spec.is_countable()
+        })
+    }
+
+    pub fn countable_names(&self) -> impl Iterator<Item = &str> {
+        self.specs
+            .iter()
+            .filter(|spec| spec.is_countable())
+            .map(|spec| spec.name.as_str())
     }
 
     /// Every name a query may put before a colon, for suggestions and help.
