@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::article::Origin;
-use crate::extract::{Entities, Extractor};
+use crate::extract::{Entities, Extractor, UnknownTag};
 use crate::index::{IndexEvent, IndexOptions, LocalIndex, index_paths};
 use crate::ingest::{self, Item, Problem, RawRecord, RecordOutcome};
 use crate::output::{self, Format, Style};
@@ -327,16 +327,24 @@ fn extract(
         let results: Vec<_> = batch
             .par_drain(..)
             .map(|(origin, record)| match ingest::to_article(record) {
-                RecordOutcome::Article { article, .. } => {
-                    let (entities, _) = extractor.extract(&article);
-                    Ok((article, entities))
+                RecordOutcome::Article { article, warnings } => {
+                    let (entities, unknown_tags) = extractor.extract(&article);
+                    let warnings: Vec<Problem> = warnings
+                        .into_iter()
+                        .chain(unknown_tags.iter().map(UnknownTag::to_string))
+                        .map(|warning| Problem::warning(origin.clone(), warning))
+                        .collect();
+                    Ok((article, entities, warnings))
                 }
                 RecordOutcome::Skipped(reason) => Err(Problem::skipped(origin, reason)),
             })
             .collect();
         for result in results {
             match result {
-                Ok((article, entities)) => {
+                Ok((article, entities, warnings)) => {
+                    for warning in &warnings {
+                        print_problem(config.style, warning);
+                    }
                     let extracted = Extracted {
                         id: &article.key,
                         title: &article.title,

@@ -30,6 +30,12 @@ pub struct UnknownTag {
     pub value: String,
 }
 
+impl std::fmt::Display for UnknownTag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown {} tag {:?} ignored", self.field, self.value)
+    }
+}
+
 pub struct Extractor {
     automaton: AhoCorasick,
     patterns: PatternTable,

@@ -16,7 +16,7 @@ use tantivy::{DateTime as TantivyDate, IndexWriter, TantivyDocument, Term};
 use super::layout::Layout;
 use super::{IndexError, OpenIndex, io_error, tantivy_error};
 use crate::article::{Article, Origin};
-use crate::extract::{Entities, Extractor};
+use crate::extract::{Entities, Extractor, UnknownTag};
 use crate::ingest::{self, Item, Problem, RawRecord, RecordOutcome, Severity};
 use crate::schema::{FieldKind, Schema};
 
@@ -407,11 +407,7 @@ fn prepare(
         }
     };
     let (entities, unknown_tags) = extractor.extract(&article);
-    warnings.extend(
-        unknown_tags
-            .into_iter()
-            .map(|tag| format!("unknown {} tag {:?} ignored", tag.field, tag.value)),
-    );
+    warnings.extend(unknown_tags.iter().map(UnknownTag::to_string));
     let content_hash = article.content_hash() ^ schema.dictionary_fingerprint;
     let document = build_document(layout, schema, extractor, &article, &entities, content_hash);
     Prepared::Document {

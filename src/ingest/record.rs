@@ -199,7 +199,7 @@ fn take_published(
         return Some(published);
     }
     warnings.push(format!(
-        "date {} is outside the years {}-{}; indexed without a date",
+        "date {} is outside the years {}-{}; kept without a date",
         published.date_naive(),
         SUPPORTED_YEARS.start(),
         SUPPORTED_YEARS.end()
@@ -216,7 +216,7 @@ fn read_published(
             let parsed = number.as_i64().and_then(from_unix_number);
             if parsed.is_none() {
                 warnings.push(format!(
-                    "unreadable date ({number}); indexed without a date"
+                    "unreadable date ({number}); kept without a date"
                 ));
             }
             parsed
@@ -225,13 +225,13 @@ fn read_published(
         Value::String(text) => {
             let parsed = parse_date(&text);
             if parsed.is_none() {
-                warnings.push(format!("unreadable date {text:?}; indexed without a date"));
+                warnings.push(format!("unreadable date {text:?}; kept without a date"));
             }
             parsed
         }
         Value::Null => None,
         other => {
-            warnings.push(format!("unreadable date ({other}); indexed without a date"));
+            warnings.push(format!("unreadable date ({other}); kept without a date"));
             None
         }
     }

@@ -3,10 +3,9 @@
 //! Neither knows which search backend will run it: backends translate [`Query`].
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 /// Columns of the query line a node came from, counted in characters from 0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
     pub start: usize,
     pub end: usize,
@@ -18,7 +17,7 @@ impl Span {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Text {
     pub text: String,
     pub quoted: bool,
@@ -26,8 +25,7 @@ pub struct Text {
 }
 
 /// The parse tree: structure and spans, no knowledge of which fields exist.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Node {
     /// A bare word or a `"quoted phrase"`.
     Text(Text),
@@ -43,15 +41,14 @@ pub enum Node {
 }
 
 /// A half-open instant range `[start, end)`; a missing side is unbounded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DateRange {
     pub start: Option<DateTime<Utc>>,
     pub end: Option<DateTime<Utc>>,
 }
 
 /// The resolved query: facet values are dictionary keys, dates are instants.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Query {
     /// Every article.
     All,

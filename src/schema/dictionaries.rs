@@ -1,10 +1,10 @@
 use std::collections::{HashMap, HashSet};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{SchemaError, invalid, parse_toml};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Region {
     pub key: String,
@@ -14,7 +14,7 @@ pub struct Region {
     pub names: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Country {
     pub key: String,
@@ -40,7 +40,7 @@ pub struct Country {
     pub reject_near: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Person {
     pub key: String,
@@ -51,7 +51,7 @@ pub struct Person {
     pub role: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Organization {
     pub key: String,
@@ -62,14 +62,14 @@ pub struct Organization {
     pub kind: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Phrase {
     pub text: String,
     pub weight: f32,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Topic {
     pub key: String,
@@ -79,7 +79,7 @@ pub struct Topic {
     pub phrases: Vec<Phrase>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TopicSet {
     /// An article gets a topic when the topic's score reaches this.
@@ -121,7 +121,7 @@ struct OrganizationsFile {
 }
 
 /// The entity dictionaries, validated against each other.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Dictionaries {
     pub regions: Vec<Region>,
     pub countries: Vec<Country>,

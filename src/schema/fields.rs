@@ -1,12 +1,12 @@
 use std::collections::HashSet;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{SchemaError, invalid, parse_toml};
 
 const FILE: &str = "fields.toml";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FieldKind {
     Text,
@@ -16,7 +16,7 @@ pub enum FieldKind {
     Stored,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DictionaryName {
     Countries,
@@ -36,7 +36,7 @@ impl DictionaryName {
     ];
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FieldSpec {
     pub name: String,
@@ -69,7 +69,7 @@ struct FieldsFile {
 }
 
 /// The validated field list of `fields.toml`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Fields {
     specs: Vec<FieldSpec>,
 }
@@ -186,6 +186,15 @@ impl Fields {
 
 fn validate_spec(spec: &FieldSpec) -> Result<(), SchemaError> {
     let name = &spec.name;
+    if !spec.query_names.is_empty() && !matches!(spec.kind, FieldKind::Keyword | FieldKind::Facet) {
+        return Err(invalid(
+            FILE,
+            format!(
+                "field `{name}`: only keyword and facet fields take `query_names` \
+                 (text fields are queried by their own name, `title:word`)"
+            ),
+        ));
+    }
     if !name
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')

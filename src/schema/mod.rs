@@ -88,6 +88,16 @@ impl Schema {
 
     /// The built-in schema with any file present in `dir` replacing its built-in twin.
     pub fn load(dir: Option<&Path>) -> Result<Schema, SchemaError> {
+        Schema::load_texts(dir).map_err(|error| error.located(dir))
+    }
+
+    fn load_texts(dir: Option<&Path>) -> Result<Schema, SchemaError> {
+        if let Some(dir) = dir.filter(|dir| !dir.is_dir()) {
+            return Err(SchemaError::Read {
+                path: dir.to_owned(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder"),
+            });
+        }
         let mut texts = Vec::with_capacity(FILES.len());
         for file in &FILES {
             texts.push((file.name, read_schema_file(dir, file)?));
@@ -108,19 +118,38 @@ impl Schema {
             text_of("topics.toml"),
             text_of("stoplist.toml"),
         )?;
-        let layout_fingerprint = Fnv64::of(text_of("fields.toml").as_bytes());
-        let mut dictionary_hash = Fnv64::new();
-        for (name, text) in &texts {
-            if *name != "fields.toml" {
-                dictionary_hash.write(text.as_bytes());
-            }
-        }
         Ok(Schema {
+            layout_fingerprint: fingerprint(&fields),
+            dictionary_fingerprint: fingerprint(&dictionaries),
             fields,
             dictionaries,
-            layout_fingerprint,
-            dictionary_fingerprint: dictionary_hash.finish(),
         })
+    }
+}
+
+/// A fingerprint of what was parsed, so that comments and formatting do not count.
+fn fingerprint<T: serde::Serialize>(value: &T) -> u64 {
+    Fnv64::of(&serde_json::to_vec(value).expect("schema values serialize"))
+}
+
+impl SchemaError {
+    /// Names the file in its folder: the user's copy under `--schema DIR`, else the built-in.
+    fn located(self, dir: Option<&Path>) -> SchemaError {
+        let locate = |file: String| match dir.map(|dir| dir.join(&file)) {
+            Some(path) if path.exists() => path.display().to_string(),
+            _ => format!("built-in schema/{file}"),
+        };
+        match self {
+            SchemaError::Parse { file, message } => SchemaError::Parse {
+                file: locate(file),
+                message,
+            },
+            SchemaError::Invalid { file, message } => SchemaError::Invalid {
+                file: locate(file),
+                message,
+            },
+            read @ SchemaError::Read { .. } => read,
+        }
     }
 }
 
@@ -148,5 +177,42 @@ pub(crate) fn invalid(file: &str, message: impl Into<String>) -> SchemaError {
     SchemaError::Invalid {
         file: file.to_owned(),
         message: message.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_do_not_change_fingerprints() {
+        let dir = tempfile::tempdir().unwrap();
+        let fields = format!("# a comment\n{}", FILES[0].builtin);
+        std::fs::write(dir.path().join("fields.toml"), fields).unwrap();
+        let builtin = Schema::builtin().unwrap();
+        let commented = Schema::load(Some(dir.path())).unwrap();
+        assert_eq!(builtin.layout_fingerprint, commented.layout_fingerprint);
+        assert_eq!(builtin.dictionary_fingerprint, commented.dictionary_fingerprint);
+    }
+
+    #[test]
+    fn errors_name_the_users_file_or_the_built_in_one() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("topics.toml"), "threshold = 1\n").unwrap();
+        let error = Schema::load(Some(dir.path())).unwrap_err().to_string();
+        assert!(error.starts_with(&dir.path().join("topics.toml").display().to_string()), "{error}");
+        let missing = Schema::load(Some(&dir.path().join("nope"))).unwrap_err().to_string();
+        assert!(missing.contains("no such folder"), "{missing}");
+    }
+
+    #[test]
+    fn query_names_belong_to_keyword_and_facet_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        let fields = FILES[0]
+            .builtin
+            .replace("name = \"author\"\ntype = \"stored\"", "name = \"author\"\ntype = \"stored\"\nquery_names = [\"by\"]");
+        std::fs::write(dir.path().join("fields.toml"), fields).unwrap();
+        let error = Schema::load(Some(dir.path())).unwrap_err().to_string();
+        assert!(error.contains("only keyword and facet fields take `query_names`"), "{error}");
     }
 }
