@@ -14,32 +14,50 @@ use crate::hash::Fnv64;
 /// store dates, can hold.
 pub const SUPPORTED_YEARS: std::ops::RangeInclusive<i32> = 1678..=2261;
 
-/// Where a record came from: a file and, for line-oriented formats, a line.
+/// Where a record came from: a file and, for line-oriented formats, a line; for a JSON array,
+/// the element.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
     pub path: Arc<Path>,
     pub line: Option<u64>,
+    /// 1-based position in a JSON array.
+    pub item: Option<u64>,
 }
 
 impl Origin {
     pub fn file(path: Arc<Path>) -> Origin {
-        Origin { path, line: None }
+        Origin {
+            path,
+            line: None,
+            item: None,
+        }
     }
 
     pub fn at_line(&self, line: u64) -> Origin {
         Origin {
-            path: Arc::clone(&self.path),
             line: Some(line),
+            ..self.clone()
+        }
+    }
+
+    pub fn at_item(&self, item: u64) -> Origin {
+        Origin {
+            item: Some(item),
+            ..self.clone()
         }
     }
 }
 
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}:{line}", self.path.display()),
-            None => write!(f, "{}", self.path.display()),
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
         }
+        if let Some(item) = self.item {
+            write!(f, " (array item {item})")?;
+        }
+        Ok(())
     }
 }
 

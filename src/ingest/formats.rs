@@ -185,8 +185,8 @@ fn read_json(mut reader: impl Read, origin: &Origin, emit: Emit<'_>) -> io::Resu
     };
     match value {
         Value::Array(items) => {
-            for item in items {
-                if emit_record(emit, origin.clone(), item).is_break() {
+            for (position, item) in (1..).zip(items) {
+                if emit_record(emit, origin.at_item(position), item).is_break() {
                     break;
                 }
             }
@@ -233,17 +233,28 @@ fn read_json_lines(mut reader: impl BufRead, origin: &Origin, emit: Emit<'_>) ->
 }
 
 fn read_csv(reader: impl Read, origin: &Origin, emit: Emit<'_>) -> io::Result<()> {
+    let (reader, mut lines) = LineCounter::new(reader);
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(reader);
-    let mut rows = csv.byte_records();
-    let Some(first) = rows.next() else {
-        return Ok(());
-    };
-    let first = first.map_err(io::Error::other)?;
+    let rows = csv.byte_records();
+    let mut columns: Option<CsvColumns> = None;
     let mut warned_latin1 = false;
-    let mut decode_row = |row: &csv::ByteRecord, at: &Origin, emit: Emit<'_>| {
+    for row in rows {
+        let row = match row {
+            Ok(row) => row,
+            Err(error) if error.is_io_error() => return Err(io::Error::other(error)),
+            Err(error) => {
+                let at = origin.at_line(error.position().map_or(0, |p| lines.line_at(p.byte())));
+                let problem = Problem::skipped(at, format!("invalid CSV: {error}"));
+                if emit(Item::Problem(problem)).is_break() {
+                    return Ok(());
+                }
+                continue;
+            }
+        };
+        let at = origin.at_line(row.position().map_or(0, |p| lines.line_at(p.byte())));
         let fields: Vec<String> = row
             .iter()
             .map(|field| {
@@ -255,64 +266,100 @@ fn read_csv(reader: impl Read, origin: &Origin, emit: Emit<'_>) -> io::Result<()
                 text.into_owned()
             })
             .collect();
-        fields
-    };
-    let first_fields = decode_row(&first, &origin.at_line(1), emit);
-    let columns = match CsvColumns::from_header(&first_fields) {
-        Some(columns) => columns,
-        None => {
-            let columns = CsvColumns::guess(&first_fields);
-            let note = format!(
-                "no header row recognised; reading columns as {}",
-                columns.describe()
-            );
-            if emit(Item::Problem(Problem::warning(origin.clone(), note))).is_break() {
-                return Ok(());
-            }
-            let flow = columns.emit_row(first_fields, origin.at_line(1), emit);
-            if flow.is_break() {
-                return Ok(());
-            }
-            columns
-        }
-    };
-    for row in rows {
-        let row = match row {
-            Ok(row) => row,
-            Err(error) => {
-                let line = error.position().map_or(0, |position| position.line());
-                let at = origin.at_line(line);
-                if emit(Item::Problem(Problem::skipped(
-                    at,
-                    format!("invalid CSV: {error}"),
-                )))
-                .is_break()
-                {
-                    return Ok(());
+        let flow = match &columns {
+            None => match CsvColumns::from_header(&fields) {
+                Some(header) => {
+                    columns = Some(header);
+                    ControlFlow::Continue(())
                 }
-                continue;
+                None => {
+                    let guessed = CsvColumns::guess(&fields);
+                    let note = format!(
+                        "no header row recognised; reading columns as {}",
+                        guessed.describe()
+                    );
+                    let flow = match emit(Item::Problem(Problem::warning(origin.clone(), note))) {
+                        ControlFlow::Continue(()) => guessed.emit_row(fields, at, emit),
+                        stop => stop,
+                    };
+                    columns = Some(guessed);
+                    flow
+                }
+            },
+            Some(header) if fields.len() != header.names.len() => {
+                emit(Item::Problem(Problem::skipped(
+                    at,
+                    format!(
+                        "wrong column count: {} where the header has {}",
+                        fields.len(),
+                        header.names.len()
+                    ),
+                )))
             }
-        };
-        let line = row.position().map_or(0, |position| position.line());
-        let at = origin.at_line(line);
-        let flow = if row.len() != columns.names.len() {
-            emit(Item::Problem(Problem::skipped(
-                at,
-                format!(
-                    "wrong column count: {} where the header has {}",
-                    row.len(),
-                    columns.names.len()
-                ),
-            )))
-        } else {
-            let fields = decode_row(&row, &at, emit);
-            columns.emit_row(fields, at, emit)
+            Some(header) => header.emit_row(fields, at, emit),
         };
         if flow.is_break() {
             return Ok(());
         }
     }
     Ok(())
+}
+
+/// Line numbers by byte offset, counted from the bytes as they are read (the csv crate's own
+/// line count is off for files with CRLF line ends).
+struct LineCounter {
+    /// Offsets of newlines read but not yet passed by a record.
+    newlines: std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<u64>>>,
+    passed: u64,
+}
+
+struct CountingReader<R> {
+    inner: R,
+    offset: u64,
+    newlines: std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<u64>>>,
+}
+
+impl LineCounter {
+    fn new<R: Read>(inner: R) -> (CountingReader<R>, LineCounter) {
+        let newlines = std::rc::Rc::default();
+        let reader = CountingReader {
+            inner,
+            offset: 0,
+            newlines: std::rc::Rc::clone(&newlines),
+        };
+        (
+            reader,
+            LineCounter {
+                newlines,
+                passed: 0,
+            },
+        )
+    }
+
+    /// The 1-based line of byte `offset`; offsets must be asked in increasing order.
+    fn line_at(&mut self, offset: u64) -> u64 {
+        let mut newlines = self.newlines.borrow_mut();
+        // `<=`: after a CRLF the csv crate starts the next record at the `\n`.
+        while newlines.front().is_some_and(|&newline| newline <= offset) {
+            newlines.pop_front();
+            self.passed += 1;
+        }
+        self.passed + 1
+    }
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buffer)?;
+        let mut newlines = self.newlines.borrow_mut();
+        let found = buffer[..read]
+            .iter()
+            .enumerate()
+            .filter(|(_, byte)| **byte == b'\n');
+        newlines.extend(found.map(|(index, _)| self.offset + index as u64));
+        self.offset += read as u64;
+        Ok(read)
+    }
 }
 
 /// How CSV columns map to record fields.
@@ -390,7 +437,10 @@ fn read_text(mut reader: impl Read, origin: &Origin, emit: Emit<'_>) -> io::Resu
             origin: origin.clone(),
             record,
         }),
-        Err(message) => emit(Item::Problem(Problem::skipped(origin.clone(), message))),
+        Err(error) => emit(Item::Problem(Problem::skipped(
+            origin.at_line(error.line),
+            error.message,
+        ))),
     };
     Ok(())
 }
@@ -475,6 +525,17 @@ mod tests {
     }
 
     #[test]
+    fn csv_lines_count_crlf_blank_lines_and_quoted_newlines() {
+        let text = b"\r\nid,title,body\r\n1,a,\"two\r\nlines\"\r\n2,a,b,extra\r\n";
+        let items = read_all("a.csv", text, Format::Csv);
+        assert_eq!(record_count(&items), 1);
+        assert_eq!(
+            problems(&items),
+            [":5 wrong column count: 4 where the header has 3"]
+        );
+    }
+
+    #[test]
     fn headerless_csv_is_guessed() {
         let items = read_all(
             "a.csv",
@@ -525,10 +586,20 @@ mod tests {
     fn json_array_and_syntax_error_with_line() {
         let items = read_all(
             "a.json",
-            b"[{\"title\":\"a\"},{\"title\":\"b\"}]",
+            b"[{\"title\":\"a\"},{\"title\":\"b\"},3]",
             Format::Json,
         );
         assert_eq!(record_count(&items), 2);
+        let Item::Problem(problem) = &items[2] else {
+            panic!("{items:?}")
+        };
+        let message = problem.to_string();
+        assert!(
+            message.ends_with(
+                "a.json (array item 3): skipped: expected an article object, found a number"
+            ),
+            "{message}"
+        );
         let items = read_all("b.json", b"{\n\"title\": \"a\",\n}\n", Format::Json);
         assert!(
             problems(&items)[0].starts_with(":3 invalid JSON"),

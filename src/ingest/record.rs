@@ -215,9 +215,7 @@ fn read_published(
         Value::Number(number) => {
             let parsed = number.as_i64().and_then(from_unix_number);
             if parsed.is_none() {
-                warnings.push(format!(
-                    "unreadable date ({number}); kept without a date"
-                ));
+                warnings.push(format!("unreadable date ({number}); kept without a date"));
             }
             parsed
         }

@@ -7,8 +7,15 @@ use super::record::RawRecord;
 const TITLE_MAX_CHARS: usize = 160;
 const DERIVED_TITLE_MAX_CHARS: usize = 120;
 
+/// Front matter that cannot be read, with the line of the file where the problem is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrontMatterError {
+    pub line: u64,
+    pub message: String,
+}
+
 /// Splits front matter from the text and turns the rest into title and body.
-pub fn parse_text_article(text: &str) -> Result<RawRecord, String> {
+pub fn parse_text_article(text: &str) -> Result<RawRecord, FrontMatterError> {
     let (mut fields, content) = split_front_matter(text)?;
     let has_title = ["title", "headline"]
         .iter()
@@ -27,23 +34,35 @@ pub fn parse_text_article(text: &str) -> Result<RawRecord, String> {
     Ok(RawRecord { fields })
 }
 
-fn split_front_matter(text: &str) -> Result<(Map<String, Value>, &str), String> {
+/// A front matter parser: the value, or the line within the front matter and a message.
+type FrontMatterParser = fn(&str) -> Result<Value, (u64, String)>;
+
+fn split_front_matter(text: &str) -> Result<(Map<String, Value>, &str), FrontMatterError> {
     for (fence, parse) in [
-        ("---", parse_yaml as fn(&str) -> Result<Value, String>),
+        ("---", parse_yaml as FrontMatterParser),
         ("+++", parse_toml),
     ] {
         let Some(rest) = text.strip_prefix(fence).and_then(strip_line_end) else {
             continue;
         };
         let Some((front, content)) = split_at_fence(rest, fence) else {
-            return Err(format!(
-                "front matter opened with `{fence}` is never closed"
-            ));
+            return Err(FrontMatterError {
+                line: 1,
+                message: format!("front matter opened with `{fence}` is never closed"),
+            });
         };
-        return match parse(front)? {
+        // Lines of the front matter are counted from the opening fence, line 1 of the file.
+        let value = parse(front).map_err(|(line, message)| FrontMatterError {
+            line: line + 1,
+            message,
+        })?;
+        return match value {
             Value::Object(fields) => Ok((fields, content)),
             Value::Null => Ok((Map::new(), content)),
-            _ => Err("front matter is not a table of fields".to_owned()),
+            _ => Err(FrontMatterError {
+                line: 1,
+                message: "front matter is not a table of fields".to_owned(),
+            }),
         };
     }
     Ok((Map::new(), text))
@@ -66,13 +85,22 @@ fn split_at_fence<'a>(text: &'a str, fence: &str) -> Option<(&'a str, &'a str)> 
     None
 }
 
-fn parse_yaml(text: &str) -> Result<Value, String> {
-    serde_yaml_ng::from_str(text).map_err(|error| format!("YAML front matter: {error}"))
+fn parse_yaml(text: &str) -> Result<Value, (u64, String)> {
+    serde_yaml_ng::from_str(text).map_err(|error| {
+        let line = error
+            .location()
+            .map_or(1, |location| location.line() as u64);
+        (line, format!("YAML front matter: {error}"))
+    })
 }
 
-fn parse_toml(text: &str) -> Result<Value, String> {
-    let table: toml::Table =
-        toml::from_str(text).map_err(|error| format!("TOML front matter: {error}"))?;
+fn parse_toml(text: &str) -> Result<Value, (u64, String)> {
+    let table: toml::Table = toml::from_str(text).map_err(|error| {
+        let line = error.span().map_or(1, |span| {
+            text[..span.start].matches('\n').count() as u64 + 1
+        });
+        (line, format!("TOML front matter: {}", error.message()))
+    })?;
     Ok(toml_to_json(toml::Value::Table(table)))
 }
 
@@ -185,9 +213,14 @@ mod tests {
     }
 
     #[test]
-    fn unclosed_front_matter_is_an_error() {
+    fn front_matter_errors_carry_the_line_of_the_file() {
         let error = parse_text_article("---\ntitle: x\nBody").unwrap_err();
-        assert!(error.contains("never closed"), "{error}");
+        assert_eq!(error.line, 1);
+        assert!(error.message.contains("never closed"), "{error:?}");
+        let error = parse_text_article("+++\ntitle = \"x\"\ndate = \n+++\nBody").unwrap_err();
+        assert_eq!(error.line, 3, "{error:?}");
+        let error = parse_text_article("---\ntitle: x\n  bad: [\n---\nBody").unwrap_err();
+        assert!(error.line >= 3, "{error:?}");
     }
 
     #[test]

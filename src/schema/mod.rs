@@ -192,7 +192,10 @@ mod tests {
         let builtin = Schema::builtin().unwrap();
         let commented = Schema::load(Some(dir.path())).unwrap();
         assert_eq!(builtin.layout_fingerprint, commented.layout_fingerprint);
-        assert_eq!(builtin.dictionary_fingerprint, commented.dictionary_fingerprint);
+        assert_eq!(
+            builtin.dictionary_fingerprint,
+            commented.dictionary_fingerprint
+        );
     }
 
     #[test]
@@ -200,19 +203,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("topics.toml"), "threshold = 1\n").unwrap();
         let error = Schema::load(Some(dir.path())).unwrap_err().to_string();
-        assert!(error.starts_with(&dir.path().join("topics.toml").display().to_string()), "{error}");
-        let missing = Schema::load(Some(&dir.path().join("nope"))).unwrap_err().to_string();
+        assert!(
+            error.starts_with(&dir.path().join("topics.toml").display().to_string()),
+            "{error}"
+        );
+        let missing = Schema::load(Some(&dir.path().join("nope")))
+            .unwrap_err()
+            .to_string();
         assert!(missing.contains("no such folder"), "{missing}");
     }
 
     #[test]
     fn query_names_belong_to_keyword_and_facet_fields() {
         let dir = tempfile::tempdir().unwrap();
-        let fields = FILES[0]
-            .builtin
-            .replace("name = \"author\"\ntype = \"stored\"", "name = \"author\"\ntype = \"stored\"\nquery_names = [\"by\"]");
+        let fields = FILES[0].builtin.replace(
+            "name = \"author\"\ntype = \"stored\"",
+            "name = \"author\"\ntype = \"stored\"\nquery_names = [\"by\"]",
+        );
         std::fs::write(dir.path().join("fields.toml"), fields).unwrap();
         let error = Schema::load(Some(dir.path())).unwrap_err().to_string();
-        assert!(error.contains("only keyword and facet fields take `query_names`"), "{error}");
+        assert!(
+            error.contains("only keyword and facet fields take `query_names`"),
+            "{error}"
+        );
     }
 }
