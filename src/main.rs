@@ -231,13 +231,8 @@ impl Cli {
                 },
             },
         };
-        let index_dir = self.index.unwrap_or_else(default_index_dir);
-        // Absolute, so that `--index .` has a name and a parent for --rebuild's staging folder.
-        let index_dir = std::fs::canonicalize(&index_dir)
-            .or_else(|_| std::path::absolute(&index_dir))
-            .map_err(|error| format!("--index {}: {error}", index_dir.display()))?;
         Ok(Config {
-            index_dir,
+            index_dir: self.index.unwrap_or_else(default_index_dir),
             schema_dir: self.schema,
             style: Style { color },
             interactive: app::stderr_is_terminal(),

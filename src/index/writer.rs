@@ -68,6 +68,10 @@ pub fn index_paths(
     options: &IndexOptions,
     on_event: &mut dyn FnMut(IndexEvent),
 ) -> Result<IndexReport, IndexError> {
+    // Absolute, so that `--index .` has a name and a parent for the staging folder.
+    let index_dir = &fs::canonicalize(index_dir)
+        .or_else(|_| std::path::absolute(index_dir))
+        .map_err(|source| io_error(index_dir, source))?;
     let target = prepare_target(index_dir, schema, options.rebuild)?;
     let outcome = run(&target, schema, extractor, paths, options, on_event);
     match outcome {
@@ -139,7 +143,13 @@ fn replace_index(staging: &Path, index_dir: &Path) -> Result<(), IndexError> {
         }
         fs::rename(index_dir, &old).map_err(|source| io_error(index_dir, source))?;
     }
-    fs::rename(staging, index_dir).map_err(|source| io_error(index_dir, source))?;
+    if let Err(source) = fs::rename(staging, index_dir) {
+        // Put the old index back rather than leave no index at all.
+        if old.exists() {
+            let _ = fs::rename(&old, index_dir);
+        }
+        return Err(io_error(index_dir, source));
+    }
     if old.exists() {
         fs::remove_dir_all(&old).map_err(|source| io_error(&old, source))?;
     }
