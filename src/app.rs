@@ -1,20 +1,18 @@
 //! The commands, from a validated [`Config`] to output and an exit code.
 
 use std::io::{self, IsTerminal, Write};
-use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::article::Origin;
-use crate::extract::{Entities, Extractor, UnknownTag};
+use crate::extract::{Entities, Extractor};
 use crate::index::{IndexEvent, IndexOptions, LocalIndex, index_paths};
-use crate::ingest::{self, Item, Problem, RawRecord, RecordOutcome};
+use crate::ingest::{self, Problem};
 use crate::output::{self, Format, Style};
+use crate::pipeline::{self, Analysed, Sink};
 use crate::query::{QueryError, Resolver};
 use crate::results::{SearchBackend, SearchRequest, Sort};
 use crate::schema::{Catalogs, Schema};
@@ -314,93 +312,60 @@ fn extract(
     format: Format,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    const BATCH: usize = 256;
     let extractor = Extractor::new(&schema.dictionaries)?;
     let discovery = ingest::discover(paths);
-    let mut skipped = discovery.problems.len();
-    for problem in &discovery.problems {
-        print_problem(config.style, problem);
-    }
-    let mut batch: Vec<(Origin, RawRecord)> = Vec::with_capacity(BATCH);
-    let mut failure: Option<io::Error> = None;
-    let mut flush = |batch: &mut Vec<(Origin, RawRecord)>, skipped: &mut usize| -> io::Result<()> {
-        let results: Vec<_> = batch
-            .par_drain(..)
-            .map(|(origin, record)| match ingest::to_article(record) {
-                RecordOutcome::Article { article, warnings } => {
-                    let (entities, unknown_tags) = extractor.extract(&article);
-                    let warnings: Vec<Problem> = warnings
-                        .into_iter()
-                        .chain(unknown_tags.iter().map(UnknownTag::to_string))
-                        .map(|warning| Problem::warning(origin.clone(), warning))
-                        .collect();
-                    Ok((article, entities, warnings))
-                }
-                RecordOutcome::Skipped(reason) => Err(Problem::skipped(origin, reason)),
-            })
-            .collect();
-        for result in results {
-            match result {
-                Ok((article, entities, warnings)) => {
-                    for warning in &warnings {
-                        print_problem(config.style, warning);
-                    }
-                    let extracted = Extracted {
-                        id: &article.key,
-                        title: &article.title,
-                        entities: &entities,
-                    };
-                    match format {
-                        Format::Text => {
-                            writeln!(
-                                out,
-                                "{}  {}",
-                                config.style.dim(&article.key),
-                                config.style.title(&article.title)
-                            )?;
-                            output::entities_text(out, config.style, &entities)?;
-                            writeln!(out)?;
-                        }
-                        Format::Json | Format::Jsonl => output::write_json_line(out, &extracted)?,
-                    }
-                }
-                Err(problem) => {
-                    *skipped += 1;
-                    print_problem(config.style, &problem);
-                }
-            }
-        }
-        Ok(())
+    let mut printer = ExtractPrinter {
+        out,
+        style: config.style,
+        format,
+        skipped: 0,
     };
-    for file in &discovery.files {
-        ingest::read(file, &mut |item| {
-            match item {
-                Item::Record { origin, record } => {
-                    batch.push((origin, record));
-                    if batch.len() >= BATCH
-                        && let Err(error) = flush(&mut batch, &mut skipped)
-                    {
-                        failure = Some(error);
-                        return ControlFlow::Break(());
-                    }
-                }
-                Item::Problem(problem) => {
-                    skipped += usize::from(problem.severity == ingest::Severity::Skipped);
-                    print_problem(config.style, &problem);
-                }
-            }
-            ControlFlow::Continue(())
-        });
-        if let Some(error) = failure.take() {
-            return Err(error.into());
-        }
-    }
-    flush(&mut batch, &mut skipped)?;
-    Ok(if skipped > 0 {
+    pipeline::run(&discovery, &extractor, |analysed| analysed, &mut printer)?;
+    Ok(if printer.skipped > 0 {
         ExitCode::from(EXIT_SKIPPED_INPUT)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+struct ExtractPrinter<'a> {
+    out: &'a mut dyn Write,
+    style: Style,
+    format: Format,
+    skipped: usize,
+}
+
+impl Sink<Analysed> for ExtractPrinter<'_> {
+    type Error = io::Error;
+
+    fn problem(&mut self, problem: &Problem) -> io::Result<()> {
+        self.skipped += usize::from(problem.severity == ingest::Severity::Skipped);
+        print_problem(self.style, problem);
+        Ok(())
+    }
+
+    fn accept(&mut self, analysed: Analysed) -> io::Result<()> {
+        let Analysed { article, entities } = analysed;
+        match self.format {
+            Format::Text => {
+                let (id, title) = (
+                    self.style.dim(&article.key),
+                    self.style.title(&article.title),
+                );
+                writeln!(self.out, "{id}  {title}")?;
+                output::entities_text(self.out, self.style, &entities)?;
+                writeln!(self.out)
+            }
+            Format::Json | Format::Jsonl => output::write_json_line(
+                self.out,
+                &Extracted {
+                    id: &article.key,
+                    title: &article.title,
+                    entities: &entities,
+                },
+            ),
+        }
+    }
 }
 
 /// Whether standard output is a terminal that wants colour (and `NO_COLOR` is unset).

@@ -12,6 +12,7 @@ mod hash;
 pub mod index;
 pub mod ingest;
 pub mod output;
+pub mod pipeline;
 pub mod query;
 pub mod results;
 pub mod schema;

@@ -1,26 +1,23 @@
 //! `geonews index`: read, extract and write articles, committing as it goes.
 //!
-//! Records are read in order and handed to rayon in batches for mapping and extraction; the
-//! documents go to tantivy's multi-threaded writer. A commit makes everything before it visible
+//! Records flow through the shared [`pipeline`](crate::pipeline), which maps and extracts them
+//! in parallel; the documents go to tantivy's multi-threaded writer. A commit makes everything before it visible
 //! at once: a run that is killed leaves the index as of its last commit.
 
 use std::collections::HashMap;
 use std::fs;
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
 use tantivy::schema::Facet;
 use tantivy::{DateTime as TantivyDate, IndexWriter, TantivyDocument, Term};
 
 use super::layout::Layout;
 use super::{IndexError, OpenIndex, io_error, tantivy_error};
-use crate::article::{Article, Origin};
-use crate::extract::{Entities, Extractor, UnknownTag};
-use crate::ingest::{self, Item, Problem, RawRecord, RecordOutcome, Severity};
+use crate::article::Article;
+use crate::extract::{Entities, Extractor};
+use crate::ingest::{self, Problem, Severity};
+use crate::pipeline::{self, Analysed, Sink};
 use crate::schema::{FieldKind, Schema};
-
-const BATCH_SIZE: usize = 512;
 
 #[derive(Debug, Clone)]
 pub struct IndexOptions {
@@ -171,7 +168,6 @@ fn run(
     let mut run = Run {
         target,
         schema,
-        extractor,
         options,
         writer,
         known: existing_keys(target)?,
@@ -187,39 +183,10 @@ fn run(
         .iter()
         .map(|(path, why)| (path.display().to_string(), *why))
         .collect();
-    for problem in &discovery.problems {
-        run.problem(problem)?;
-    }
     (run.on_event)(IndexEvent::FilesFound(discovery.files.len()));
-    let mut batch: Vec<(Origin, RawRecord)> = Vec::with_capacity(BATCH_SIZE);
-    for file in &discovery.files {
-        let mut failure = None;
-        ingest::read(file, &mut |item| {
-            let step = match item {
-                Item::Record { origin, record } => {
-                    batch.push((origin, record));
-                    if batch.len() < BATCH_SIZE {
-                        return ControlFlow::Continue(());
-                    }
-                    run.write_batch(&mut batch)
-                }
-                Item::Problem(problem) => run.problem(&problem),
-            };
-            match step {
-                Ok(()) => ControlFlow::Continue(()),
-                Err(error) => {
-                    failure = Some(error);
-                    ControlFlow::Break(())
-                }
-            }
-        });
-        if let Some(error) = failure {
-            return Err(error);
-        }
-        run.report.files_read += 1;
-        (run.on_event)(IndexEvent::FileDone);
-    }
-    run.write_batch(&mut batch)?;
+    let layout = &target.layout;
+    let prepare = |analysed: Analysed| prepare(layout, schema, extractor, analysed);
+    pipeline::run(&discovery, extractor, prepare, &mut run)?;
     run.commit()?;
     run.finish()
 }
@@ -254,21 +221,16 @@ fn existing_keys(target: &OpenIndex) -> Result<HashMap<String, (u64, bool)>, Ind
     Ok(keys)
 }
 
-enum Prepared {
-    Skipped(Problem),
-    Document {
-        origin: Origin,
-        key: String,
-        content_hash: u64,
-        document: Box<TantivyDocument>,
-        warnings: Vec<String>,
-    },
+/// An article ready for the index.
+struct PreparedDocument {
+    key: String,
+    content_hash: u64,
+    document: TantivyDocument,
 }
 
 struct Run<'a, 'e> {
     target: &'a OpenIndex,
     schema: &'a Schema,
-    extractor: &'a Extractor,
     options: &'a IndexOptions,
     writer: IndexWriter,
     /// Content hash of every article in the index, and whether this run has seen it.
@@ -282,7 +244,9 @@ struct Run<'a, 'e> {
     on_event: &'e mut dyn FnMut(IndexEvent),
 }
 
-impl Run<'_, '_> {
+impl Sink<PreparedDocument> for Run<'_, '_> {
+    type Error = IndexError;
+
     fn problem(&mut self, problem: &Problem) -> Result<(), IndexError> {
         if self.options.strict {
             return Err(IndexError::Strict(problem.clone()));
@@ -299,33 +263,17 @@ impl Run<'_, '_> {
         Ok(())
     }
 
-    fn write_batch(&mut self, batch: &mut Vec<(Origin, RawRecord)>) -> Result<(), IndexError> {
-        let layout = &self.target.layout;
-        let (schema, extractor) = (self.schema, self.extractor);
-        let prepared: Vec<Prepared> = batch
-            .par_drain(..)
-            .map(|(origin, record)| prepare(layout, schema, extractor, origin, record))
-            .collect();
-        for item in prepared {
-            match item {
-                Prepared::Skipped(problem) => self.problem(&problem)?,
-                Prepared::Document {
-                    origin,
-                    key,
-                    content_hash,
-                    document,
-                    warnings,
-                } => {
-                    for warning in warnings {
-                        self.problem(&Problem::warning(origin.clone(), warning))?;
-                    }
-                    self.write(key, content_hash, *document)?;
-                }
-            }
-        }
-        Ok(())
+    fn accept(&mut self, prepared: PreparedDocument) -> Result<(), IndexError> {
+        self.write(prepared.key, prepared.content_hash, prepared.document)
     }
 
+    fn file_done(&mut self) {
+        self.report.files_read += 1;
+        (self.on_event)(IndexEvent::FileDone);
+    }
+}
+
+impl Run<'_, '_> {
     fn write(
         &mut self,
         key: String,
@@ -407,25 +355,15 @@ fn prepare(
     layout: &Layout,
     schema: &Schema,
     extractor: &Extractor,
-    origin: Origin,
-    record: RawRecord,
-) -> Prepared {
-    let (article, mut warnings) = match ingest::to_article(record) {
-        RecordOutcome::Article { article, warnings } => (article, warnings),
-        RecordOutcome::Skipped(reason) => {
-            return Prepared::Skipped(Problem::skipped(origin, reason));
-        }
-    };
-    let (entities, unknown_tags) = extractor.extract(&article);
-    warnings.extend(unknown_tags.iter().map(UnknownTag::to_string));
+    analysed: Analysed,
+) -> PreparedDocument {
+    let Analysed { article, entities } = analysed;
     let content_hash = article.content_hash() ^ schema.dictionary_fingerprint;
     let document = build_document(layout, schema, extractor, &article, &entities, content_hash);
-    Prepared::Document {
-        origin,
+    PreparedDocument {
         key: article.key,
         content_hash,
-        document: Box::new(document),
-        warnings,
+        document,
     }
 }
 
