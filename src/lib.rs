@@ -1,8 +1,8 @@
 //! geonews: a search engine for geopolitical news, with entity facets.
 //!
 //! The library owns everything the `geonews` binary does: [`ingest`] reads article files,
-//! [`extract`] finds countries, regions, people, organizations and topics, [`index`] writes
-//! and searches a local tantivy index, [`query`] parses the query language, [`results`] is the
+//! [`extract`] finds countries, regions, people, organizations and topics, [`pipeline`] runs
+//! both in parallel batches, [`index`] writes and searches a local tantivy index, [`query`] parses the query language, [`results`] is the
 //! backend-independent result model, and [`output`] renders it.
 
 pub mod app;
