@@ -363,3 +363,25 @@ fn an_invalid_schema_file_is_named_in_the_error() {
         .stderr(predicate::str::contains("topics.toml"))
         .stderr(predicate::str::contains("treshold"));
 }
+
+#[test]
+fn the_index_location_comes_from_the_environment() {
+    let chosen = TempDir::new().unwrap();
+    assert_cmd::Command::new(binary())
+        .env("GEONEWS_INDEX", chosen.path())
+        .arg("index")
+        .arg(articles().join("json"))
+        .assert()
+        .success();
+    assert!(chosen.path().join("geonews.json").exists());
+
+    let data_home = TempDir::new().unwrap();
+    assert_cmd::Command::new(binary())
+        .env_remove("GEONEWS_INDEX")
+        .env("XDG_DATA_HOME", data_home.path())
+        .arg("index")
+        .arg(articles().join("json"))
+        .assert()
+        .success();
+    assert!(data_home.path().join("geonews/index/geonews.json").exists());
+}
