@@ -94,13 +94,12 @@ impl LocalIndex {
         searcher: &Searcher,
         address: DocAddress,
         score: Option<f32>,
-        snippets: Option<&SnippetGenerator>,
+        snippets: &SnippetGenerator,
     ) -> Result<Hit, IndexError> {
         let document: TantivyDocument =
             searcher.doc(address).map_err(|source| self.error(source))?;
         let stored = self.stored_article(&document)?;
-        let snippet = snippets
-            .map(|generator| generator.snippet(&stored.body))
+        let snippet = Some(snippets.snippet(&stored.body))
             .filter(|snippet| !snippet.highlighted().is_empty())
             .map(|snippet| Snippet {
                 text: snippet.fragment().to_owned(),
@@ -240,7 +239,7 @@ impl SearchBackend for LocalIndex {
         let hits = top
             .into_iter()
             .take(limit)
-            .map(|(score, address)| self.hit(&searcher, address, score, Some(&snippets)))
+            .map(|(score, address)| self.hit(&searcher, address, score, &snippets))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(SearchResults {
             total: total as u64,
