@@ -75,6 +75,8 @@ pub struct Article {
     /// The article's identity in the index: its id, else its URL, else a hash of title + body.
     pub key: String,
     pub title: String,
+    /// The title was made from the first sentence of the text, so it is not text of its own.
+    pub title_is_derived: bool,
     pub summary: Option<String>,
     pub body: String,
     pub published: Option<DateTime<Utc>>,
@@ -88,13 +90,19 @@ pub struct Article {
 }
 
 impl Article {
+    /// The id, else the URL, else a hash of title and body. An id or URL too long to be an
+    /// index term is replaced by its hash.
     pub fn derive_key(id: Option<&str>, url: Option<&str>, title: &str, body: &str) -> String {
-        if let Some(id) = id.or(url) {
-            return id.to_owned();
-        }
+        const MAX_KEY_BYTES: usize = 512;
         let mut hash = Fnv64::new();
-        hash.write_field(title);
-        hash.write_field(body);
+        match id.or(url) {
+            Some(key) if key.len() <= MAX_KEY_BYTES => return key.to_owned(),
+            Some(key) => hash.write_field(key),
+            None => {
+                hash.write_field(title);
+                hash.write_field(body);
+            }
+        }
         format!("h{:016x}", hash.finish())
     }
 
@@ -134,17 +142,25 @@ impl Article {
         hash.finish()
     }
 
-    /// Title, summary and body as one text, the title first; extraction offsets refer to it.
-    pub fn full_text(&self) -> String {
-        let mut text = String::with_capacity(self.title.len() + self.body.len() + 4);
-        text.push_str(&self.title);
+    /// The text to extract entities from, and how many of its first bytes are the title: the
+    /// title, summary and body, without a derived title (its words are already in the text).
+    pub fn extraction_text(&self) -> (String, usize) {
+        let title = if self.title_is_derived {
+            ""
+        } else {
+            self.title.as_str()
+        };
+        let mut text = String::with_capacity(title.len() + self.body.len() + 4);
+        text.push_str(title);
         for part in self.summary.iter().chain([&self.body]) {
             if !part.is_empty() {
-                text.push_str("\n\n");
+                if !text.is_empty() {
+                    text.push_str("\n\n");
+                }
                 text.push_str(part);
             }
         }
-        text
+        (text, title.len())
     }
 }
 
@@ -165,5 +181,9 @@ mod tests {
         let hashed = Article::derive_key(None, None, "t", "b");
         assert!(hashed.starts_with('h') && hashed.len() == 17, "{hashed}");
         assert_ne!(hashed, Article::derive_key(None, None, "t", "c"));
+        let long = "x".repeat(70_000);
+        let key = Article::derive_key(Some(&long), None, "t", "b");
+        assert!(key.starts_with('h') && key.len() == 17);
+        assert_eq!(key, Article::derive_key(Some(&long), None, "other", "text"));
     }
 }

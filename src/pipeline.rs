@@ -48,13 +48,16 @@ where
     for problem in &discovery.problems {
         sink.problem(problem)?;
     }
-    let mut batch: Vec<(Origin, RawRecord)> = Vec::with_capacity(BATCH_SIZE);
-    let flush = |batch: &mut Vec<(Origin, RawRecord)>, sink: &mut S| {
+    // Problems wait in the batch beside the records, so that the sink sees everything in input
+    // order (and `--strict` stops at the first problem of the input).
+    let mut batch: Vec<Pending> = Vec::with_capacity(BATCH_SIZE);
+    let flush = |batch: &mut Vec<Pending>, sink: &mut S| {
         let prepared: Vec<_> = batch
             .par_drain(..)
-            .map(|(origin, record)| {
-                analyse(extractor, origin, record)
-                    .map(|(analysed, warnings)| (prepare(analysed), warnings))
+            .map(|pending| match pending {
+                Pending::Record(origin, record) => analyse(extractor, origin, record)
+                    .map(|(analysed, warnings)| (prepare(analysed), warnings)),
+                Pending::Problem(problem) => Err(problem),
             })
             .collect();
         for item in prepared {
@@ -73,18 +76,14 @@ where
     for file in &discovery.files {
         let mut failure = None;
         ingest::read(file, &mut |item| {
-            let step = match item {
-                Item::Record { origin, record } => {
-                    batch.push((origin, record));
-                    if batch.len() < BATCH_SIZE {
-                        Ok(())
-                    } else {
-                        flush(&mut batch, sink)
-                    }
-                }
-                Item::Problem(problem) => sink.problem(&problem),
-            };
-            match step {
+            batch.push(match item {
+                Item::Record { origin, record } => Pending::Record(origin, record),
+                Item::Problem(problem) => Pending::Problem(problem),
+            });
+            if batch.len() < BATCH_SIZE {
+                return ControlFlow::Continue(());
+            }
+            match flush(&mut batch, sink) {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(error) => {
                     failure = Some(error);
@@ -98,6 +97,12 @@ where
         sink.file_done();
     }
     flush(&mut batch, sink)
+}
+
+/// A record, or a problem with one, waiting for its batch.
+enum Pending {
+    Record(Origin, RawRecord),
+    Problem(Problem),
 }
 
 /// Maps a record to an article and extracts its entities, with the warnings of both.

@@ -224,6 +224,54 @@ fn standard_input_is_read_as_json_lines() {
 }
 
 #[test]
+fn spellings_a_query_cannot_tell_apart_count_as_one_value() {
+    let index = TempDir::new().unwrap();
+    let records: String = [
+        "Sample Times",
+        "SAMPLE TIMES",
+        "sample-times",
+        "Sample Times",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(n, source)| {
+        format!("{{\"id\": \"s{n}\", \"title\": \"T{n}\", \"source\": \"{source}\"}}\n")
+    })
+    .collect();
+    geonews(index.path())
+        .args(["index", "-"])
+        .write_stdin(records)
+        .assert()
+        .success();
+    let counts = json(geonews(index.path()).args(["facets", "source", "-f", "json"]));
+    assert_eq!(
+        counts["values"],
+        serde_json::json!([{"key": "Sample Times", "count": 4}])
+    );
+    assert_eq!(total(&search(index.path(), "source:\"Sample Times\"")), 4);
+}
+
+#[test]
+fn symlinked_files_inside_folders_are_read_and_loops_reported() {
+    let folder = TempDir::new().unwrap();
+    std::os::unix::fs::symlink(
+        articles().join("json/gn-2024-0023.json"),
+        folder.path().join("linked.json"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(folder.path(), folder.path().join("loop")).unwrap();
+    let index = TempDir::new().unwrap();
+    let output = geonews(index.path())
+        .arg("index")
+        .arg(folder.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("1 new"), "{stderr}");
+    assert!(stderr.contains("loop"), "{stderr}");
+}
+
+#[test]
 fn tagged_facets_merge_with_extracted_ones() {
     let index = TempDir::new().unwrap();
     geonews(index.path())

@@ -2,6 +2,9 @@
 //! `Jordan` is not the country in "Michael Jordan" or "Jordan Peterson", and `Georgia` is the US
 //! state in an article that mentions Atlanta.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 /// Capitalized words that may stand before a country name without making it part of a name.
 const LEADING_WORDS: [&str; 24] = [
     "In",
@@ -32,21 +35,32 @@ const LEADING_WORDS: [&str; 24] = [
 
 pub struct Context<'a> {
     text: &'a str,
+    /// Per country: whether one of its `reject_near` words is in the text (looked up once).
+    vetoed: RefCell<HashMap<usize, bool>>,
 }
 
 impl<'a> Context<'a> {
     pub fn new(text: &'a str) -> Context<'a> {
-        Context { text }
+        Context {
+            text,
+            vetoed: RefCell::default(),
+        }
     }
 
-    /// Whether an ambiguous country name at `start..end` still reads as the country.
+    /// Whether an ambiguous name of `country` at `start..end` still reads as the country.
     pub fn ambiguous_country_holds(
         &self,
         start: usize,
         end: usize,
+        country: usize,
         reject_near: &[String],
     ) -> bool {
-        if reject_near.iter().any(|word| self.contains_word(word)) {
+        let vetoed = *self
+            .vetoed
+            .borrow_mut()
+            .entry(country)
+            .or_insert_with(|| reject_near.iter().any(|word| self.contains_word(word)));
+        if vetoed {
             return false;
         }
         let next_is_name = next_word(&self.text[end..]).is_some_and(starts_uppercase);
@@ -95,7 +109,7 @@ mod tests {
     fn holds(text: &str, name: &str, reject_near: &[&str]) -> bool {
         let start = text.find(name).unwrap();
         let reject_near: Vec<String> = reject_near.iter().map(|word| word.to_string()).collect();
-        Context::new(text).ambiguous_country_holds(start, start + name.len(), &reject_near)
+        Context::new(text).ambiguous_country_holds(start, start + name.len(), 0, &reject_near)
     }
 
     #[test]

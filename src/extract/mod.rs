@@ -76,15 +76,15 @@ impl Extractor {
 
     /// Entities of `article`: from its text, merged with the tags its record carried.
     pub fn extract(&self, article: &Article) -> (Entities, Vec<UnknownTag>) {
-        let text = article.full_text();
-        let mut found = entities::Collector::new(&self.dictionaries, article.title.len());
+        let (text, title_len) = article.extraction_text();
+        let mut found = entities::Collector::new(&self.dictionaries, title_len);
         let context = context::Context::new(&text);
         let mut at = 0;
         while let Some(matched) = self.automaton.find(Input::new(&text).span(at..text.len())) {
             at = match self.accepted_at(&text, matched) {
                 Some((pattern, start, end)) => {
                     self.record(&text, &context, pattern, start, end, &mut found);
-                    end
+                    end.max(next_char_boundary(&text, start))
                 }
                 // Nothing starts here: look again from the next character, so that a
                 // rejected match does not hide the ones inside it.
@@ -146,6 +146,7 @@ impl Extractor {
                     && !context.ambiguous_country_holds(
                         start,
                         variant_end,
+                        index,
                         &self.dictionaries.countries[index].reject_near,
                     )
                 {

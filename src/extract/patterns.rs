@@ -141,8 +141,15 @@ impl PatternTable {
         }
         let mut spellings = vec![text.to_owned()];
         let unaccented = deunicode::deunicode(text);
-        for spelling in [text.replace('\'', "\u{2019}"), unaccented] {
-            if !spellings.contains(&spelling) {
+        // The automaton folds ASCII case only: "TÜRKIYE" in a headline needs its own spelling.
+        let uppercase = (!text.is_ascii()).then(|| text.to_uppercase());
+        let twins = [
+            Some(text.replace('\'', "\u{2019}")),
+            Some(unaccented),
+            uppercase,
+        ];
+        for spelling in twins.into_iter().flatten() {
+            if !spelling.trim().is_empty() && !spellings.contains(&spelling) {
                 spellings.push(spelling);
             }
         }

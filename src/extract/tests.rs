@@ -13,6 +13,7 @@ fn article(title: &str, body: &str) -> Article {
     Article {
         key: "t".into(),
         title: title.into(),
+        title_is_derived: false,
         summary: None,
         body: body.into(),
         published: None,
@@ -100,6 +101,11 @@ fn case_rules() {
 }
 
 #[test]
+fn accented_names_in_capitals() {
+    assert_eq!(countries("TÜRKIYE HOSTS TALKS", "x"), ["Turkey"]);
+}
+
+#[test]
 fn accents_and_curly_apostrophes() {
     assert_eq!(countries("x", "Türkiye and Turkiye"), ["Turkey"]);
     assert_eq!(countries("x", "Côte d’Ivoire exports"), ["IvoryCoast"]);
@@ -134,6 +140,18 @@ fn topics_need_substantial_evidence() {
         ["sanctions"]
     );
     assert!(topics("Sanctions tightened", "Banks react.").contains(&"sanctions".to_owned()));
+}
+
+#[test]
+fn a_derived_title_is_not_counted_twice_nor_as_a_title() {
+    let mut untitled = article(
+        "Kim Jong-un visited Moscow to discuss sanctions",
+        "Kim Jong-un visited Moscow to discuss sanctions with officials on Monday.",
+    );
+    untitled.title_is_derived = true;
+    let (entities, _) = extractor().extract(&untitled);
+    assert_eq!(entities.countries[0].mentions, 1);
+    assert!(entities.topics.is_empty(), "{:?}", entities.topics);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Running resolved queries on the local index.
 
+use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
 
@@ -24,6 +25,7 @@ use crate::results::{
     FacetCount, FacetCounts, Hit, IndexStats, SearchBackend, SearchRequest, SearchResults, Snippet,
     Sort, StoredArticle,
 };
+use crate::schema::normalize_alias;
 
 const SNIPPET_CHARS: usize = 220;
 
@@ -176,16 +178,30 @@ fn lead_snippet(text: &str) -> Snippet {
     }
 }
 
+/// Values that a query cannot tell apart (`Sample Times`, `SAMPLE TIMES`, `sample-times`)
+/// counted as one, under their most frequent spelling.
+fn merge_spellings(tally: HashMap<String, u64>) -> Vec<FacetCount> {
+    let mut merged: HashMap<String, (u64, u64, String)> = HashMap::new();
+    for (spelling, count) in tally {
+        let (total, best, shown) = merged.entry(normalize_alias(&spelling)).or_default();
+        *total += count;
+        if count > *best || (count == *best && spelling < *shown) {
+            (*best, *shown) = (count, spelling);
+        }
+    }
+    merged
+        .into_values()
+        .map(|(count, _, key)| FacetCount { key, count })
+        .collect()
+}
+
 fn facet_counts(fields: &[String], tallies: FacetTallies, limit: usize) -> Vec<FacetCounts> {
     fields
         .iter()
         .zip(tallies)
         .map(|(field, tally)| {
-            let distinct = tally.len();
-            let mut values: Vec<FacetCount> = tally
-                .into_iter()
-                .map(|(key, count)| FacetCount { key, count })
-                .collect();
+            let mut values = merge_spellings(tally);
+            let distinct = values.len();
             values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
             values.truncate(limit);
             FacetCounts {

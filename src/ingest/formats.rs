@@ -255,17 +255,22 @@ fn read_csv(reader: impl Read, origin: &Origin, emit: Emit<'_>) -> io::Result<()
             }
         };
         let at = origin.at_line(row.position().map_or(0, |p| lines.line_at(p.byte())));
+        let mut latin1_row = false;
         let fields: Vec<String> = row
             .iter()
             .map(|field| {
                 let (text, latin1) = decode(field);
-                if latin1 && !warned_latin1 {
-                    warned_latin1 = true;
-                    let _ = emit(Item::Problem(Problem::warning(at.clone(), LATIN1_WARNING)));
-                }
+                latin1_row |= latin1;
                 text.into_owned()
             })
             .collect();
+        if latin1_row && !warned_latin1 {
+            warned_latin1 = true;
+            let warning = Problem::warning(at.clone(), LATIN1_WARNING);
+            if emit(Item::Problem(warning)).is_break() {
+                return Ok(());
+            }
+        }
         let flow = match &columns {
             None => match CsvColumns::from_header(&fields) {
                 Some(header) => {

@@ -122,17 +122,15 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
             });
             continue;
         }
+        // Links are followed; walkdir reports a link back into its own ancestors as a loop.
         let walker = WalkDir::new(path)
-            .follow_links(false)
+            .follow_links(true)
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|entry| entry.depth() == 0 || !is_hidden(entry.file_name()));
         for entry in walker {
             match entry {
                 Ok(entry) if entry.file_type().is_file() => discovery.add_file(entry.path()),
-                Ok(entry) if entry.path_is_symlink() && entry.depth() == 0 => {
-                    discovery.add_file(entry.path())
-                }
                 Ok(_) => {}
                 Err(error) => {
                     let at = error.path().unwrap_or(path).to_path_buf();
@@ -162,9 +160,8 @@ impl Discovery {
     fn add_file(&mut self, path: &Path) {
         let name = path
             .file_name()
-            .and_then(OsStr::to_str)
-            .unwrap_or_default()
-            .to_ascii_lowercase();
+            .map(|name| name.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
         let (name, gzip) = match name.strip_suffix(".gz") {
             Some(inner) => (inner.to_owned(), true),
             None => (name, false),

@@ -155,7 +155,8 @@ pub fn to_article(record: RawRecord) -> RecordOutcome {
     let summary = fields.take_text(SUMMARY);
     let published = take_published(&mut fields, &mut warnings);
     let url = fields.take_text(URL);
-    if title.is_none() {
+    let title_is_derived = title.is_none();
+    if title_is_derived {
         title = derive_title(summary.as_deref().unwrap_or(&body));
     }
     let Some(title) = title else {
@@ -170,6 +171,7 @@ pub fn to_article(record: RawRecord) -> RecordOutcome {
     let article = Article {
         key: Article::derive_key(id.as_deref(), url.as_deref(), &title, &body),
         title,
+        title_is_derived,
         summary,
         body,
         published,

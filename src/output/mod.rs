@@ -212,18 +212,18 @@ pub fn stats_text(
 ) -> io::Result<()> {
     writeln!(out, "{}  {path}", style.label("index   "))?;
     writeln!(out, "{}  {}", style.label("articles"), stats.articles)?;
-    writeln!(
-        out,
-        "{}  {} to {}{}",
-        style.label("dates   "),
-        date(stats.earliest),
-        date(stats.latest),
-        if stats.undated > 0 {
-            format!(" ({} undated)", stats.undated)
-        } else {
-            String::new()
+    let span = match (stats.earliest, stats.latest) {
+        (Some(earliest), Some(latest)) => {
+            format!("{} to {}", date(Some(earliest)), date(Some(latest)))
         }
-    )?;
+        _ => "none".to_owned(),
+    };
+    let undated = if stats.undated > 0 {
+        format!(" ({} undated)", stats.undated)
+    } else {
+        String::new()
+    };
+    writeln!(out, "{}  {span}{undated}", style.label("dates   "))?;
     writeln!(
         out,
         "{}  {} in {} segment{}",

@@ -181,6 +181,7 @@ impl Dictionaries {
         unique_keys("topics.toml", self.topics.topics.iter().map(|t| &t.key))?;
 
         self.validate_region_tree(&region_keys)?;
+        self.validate_surface_forms()?;
         for country in &self.countries {
             if !region_keys.contains(country.region.as_str()) {
                 return Err(invalid(
@@ -210,6 +211,62 @@ impl Dictionaries {
             }
         }
         self.validate_topics()
+    }
+
+    /// Every surface form must hold a letter or digit: an empty one would match everywhere.
+    fn validate_surface_forms(&self) -> Result<(), SchemaError> {
+        let forms = [
+            (
+                "regions.toml",
+                self.regions
+                    .iter()
+                    .flat_map(|r| &r.names)
+                    .collect::<Vec<_>>(),
+            ),
+            (
+                "countries.toml",
+                self.countries
+                    .iter()
+                    .flat_map(|c| {
+                        c.names
+                            .iter()
+                            .chain(&c.demonyms)
+                            .chain(&c.capitals)
+                            .chain(&c.metonyms)
+                    })
+                    .collect(),
+            ),
+            (
+                "people.toml",
+                self.people.iter().flat_map(|p| &p.names).collect(),
+            ),
+            (
+                "organizations.toml",
+                self.organizations.iter().flat_map(|o| &o.names).collect(),
+            ),
+            (
+                "topics.toml",
+                self.topics
+                    .topics
+                    .iter()
+                    .flat_map(|t| t.phrases.iter().map(|p| &p.text))
+                    .collect(),
+            ),
+            ("stoplist.toml", self.stoplist.iter().collect()),
+        ];
+        for (file, forms) in forms {
+            if let Some(form) = forms.into_iter().find(|form| {
+                !deunicode::deunicode(form)
+                    .chars()
+                    .any(char::is_alphanumeric)
+            }) {
+                return Err(invalid(
+                    file,
+                    format!("surface form {form:?} has no letter or digit"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn validate_region_tree(&self, region_keys: &HashSet<&str>) -> Result<(), SchemaError> {
