@@ -146,6 +146,13 @@ fn source_and_region_filters() {
             .iter()
             .all(|id| east_asia.contains(id))
     );
+    // Groupings outside the UN tree hold their member countries.
+    let middle_east = ids("region:MiddleEast");
+    let iran = ids("country:Iran");
+    assert!(
+        !iran.is_empty() && iran.iter().all(|id| middle_east.contains(id)),
+        "{middle_east:?}"
+    );
 }
 
 #[test]

@@ -301,7 +301,18 @@ fn region_mentions(
         let Some(definition) = dictionaries.countries.iter().find(|c| c.key == country.key) else {
             continue;
         };
-        for ancestor in dictionaries.region_path(&definition.region) {
+        let groupings = dictionaries
+            .regions
+            .iter()
+            .filter(|region| region.members.contains(&country.key))
+            .map(|region| region.key.as_str());
+        let mut ancestors: Vec<&str> = std::iter::once(definition.region.as_str())
+            .chain(groupings)
+            .flat_map(|key| dictionaries.region_path(key))
+            .collect();
+        ancestors.sort_unstable();
+        ancestors.dedup();
+        for ancestor in ancestors {
             let region = region_entry(&mut regions, dictionaries, ancestor);
             region.countries.push(country.key.clone());
         }

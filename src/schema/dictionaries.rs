@@ -12,6 +12,9 @@ pub struct Region {
     pub parent: Option<String>,
     #[serde(default)]
     pub names: Vec<String>,
+    /// Countries of a grouping outside the UN tree (`MiddleEast`, `Sahel`).
+    #[serde(default)]
+    pub members: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -182,6 +185,18 @@ impl Dictionaries {
 
         self.validate_region_tree(&region_keys)?;
         self.validate_surface_forms()?;
+        for region in &self.regions {
+            if let Some(member) = region
+                .members
+                .iter()
+                .find(|m| !country_keys.contains(m.as_str()))
+            {
+                return Err(invalid(
+                    "regions.toml",
+                    format!("region `{}` lists unknown country `{member}`", region.key),
+                ));
+            }
+        }
         for country in &self.countries {
             if !region_keys.contains(country.region.as_str()) {
                 return Err(invalid(

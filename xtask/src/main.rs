@@ -81,6 +81,9 @@ struct Region {
     #[serde(skip_serializing_if = "Option::is_none")]
     parent: Option<String>,
     names: Vec<String>,
+    /// Countries (keys) of a grouping outside the UN tree.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    members: Vec<String>,
     /// mledoze `region`/`subregion` values that map to this region (not written out).
     #[serde(default, skip_serializing)]
     un: Vec<String>,
@@ -450,6 +453,11 @@ fn validate(countries: &[Country], regions: &[Region]) -> Res<()> {
             .chain(&c.capitals)
             .chain(&c.metonyms);
         surfaces.extend(all.map(|s| (format!("country {}", c.key), s)));
+    }
+    for r in regions {
+        for m in r.members.iter().filter(|m| !country_seen.contains(m)) {
+            errors.push(format!("region {}: unknown member country {m}", r.key));
+        }
     }
     // One automaton matches every surface form case-insensitively: each must name one entity.
     let mut owner: HashMap<String, String> = HashMap::new();
