@@ -1,6 +1,6 @@
 //! The entities of one article, as `geonews extract` prints them and the index stores them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -98,6 +98,7 @@ impl Tally {
 /// Accumulates matches of one article, by dictionary and entry index.
 pub struct Collector<'a> {
     dictionaries: &'a Dictionaries,
+    region_table: &'a RegionTable,
     title_len: usize,
     countries: BTreeMap<usize, Tally>,
     regions: BTreeMap<usize, Tally>,
@@ -107,9 +108,14 @@ pub struct Collector<'a> {
 }
 
 impl<'a> Collector<'a> {
-    pub fn new(dictionaries: &'a Dictionaries, title_len: usize) -> Collector<'a> {
+    pub fn new(
+        dictionaries: &'a Dictionaries,
+        region_table: &'a RegionTable,
+        title_len: usize,
+    ) -> Collector<'a> {
         Collector {
             dictionaries,
+            region_table,
             title_len,
             countries: BTreeMap::new(),
             regions: BTreeMap::new(),
@@ -187,23 +193,25 @@ impl<'a> Collector<'a> {
 
     pub fn finish(self) -> Entities {
         let dictionaries = self.dictionaries;
-        let mut countries: Vec<CountryMention> = self
+        let mut countries: Vec<(usize, CountryMention)> = self
             .countries
             .into_iter()
             .map(|(index, tally)| {
                 let country = &dictionaries.countries[index];
-                CountryMention {
+                let mention = CountryMention {
                     key: country.key.clone(),
                     iso2: country.iso2.clone(),
                     name: country.name.clone(),
                     mentions: tally.mentions,
                     first_offset: tally.first_offset,
                     evidence: tally.evidence,
-                }
+                };
+                (index, mention)
             })
             .collect();
-        countries.sort_by_key(|c| (std::cmp::Reverse(c.mentions), c.first_offset));
-        let regions = region_mentions(dictionaries, &countries, self.regions);
+        countries.sort_by_key(|(_, c)| (std::cmp::Reverse(c.mentions), c.first_offset));
+        let regions = region_mentions(dictionaries, self.region_table, &countries, self.regions);
+        let countries = countries.into_iter().map(|(_, country)| country).collect();
         let threshold = dictionaries.topics.threshold;
         let mut topics: Vec<TopicMention> = self
             .topics
@@ -258,18 +266,63 @@ fn mentions<'d>(
     mentions
 }
 
-/// The mention of region `key` (a key from `region_path`, so it exists).
-fn region_entry<'m>(
-    regions: &'m mut BTreeMap<String, RegionMention>,
-    dictionaries: &Dictionaries,
-    key: &str,
-) -> &'m mut RegionMention {
-    regions.entry(key.to_owned()).or_insert_with(|| {
-        let region = dictionaries
+/// Regions by index, worked out once: each region with its ancestors, and each country with
+/// every region it lies in (its UN subregion, the groupings that list it, and their ancestors).
+#[derive(Debug)]
+pub struct RegionTable {
+    paths: Vec<Vec<usize>>,
+    of_country: Vec<Vec<usize>>,
+}
+
+impl RegionTable {
+    pub fn build(dictionaries: &Dictionaries) -> RegionTable {
+        let index_of: HashMap<&str, usize> = dictionaries
             .regions
             .iter()
-            .find(|region| region.key == key)
-            .expect("region paths hold known keys");
+            .enumerate()
+            .map(|(index, region)| (region.key.as_str(), index))
+            .collect();
+        let path_of = |key: &str| -> Vec<usize> {
+            dictionaries
+                .region_path(key)
+                .into_iter()
+                .filter_map(|key| index_of.get(key).copied())
+                .collect()
+        };
+        let paths = dictionaries
+            .regions
+            .iter()
+            .map(|r| path_of(&r.key))
+            .collect();
+        let of_country = dictionaries
+            .countries
+            .iter()
+            .map(|country| {
+                let groupings = dictionaries
+                    .regions
+                    .iter()
+                    .filter(|region| region.members.contains(&country.key))
+                    .map(|region| region.key.as_str());
+                let mut regions: Vec<usize> = std::iter::once(country.region.as_str())
+                    .chain(groupings)
+                    .flat_map(path_of)
+                    .collect();
+                regions.sort_unstable();
+                regions.dedup();
+                regions
+            })
+            .collect();
+        RegionTable { paths, of_country }
+    }
+}
+
+fn region_entry<'m>(
+    regions: &'m mut BTreeMap<usize, RegionMention>,
+    dictionaries: &Dictionaries,
+    index: usize,
+) -> &'m mut RegionMention {
+    regions.entry(index).or_insert_with(|| {
+        let region = &dictionaries.regions[index];
         RegionMention {
             key: region.key.clone(),
             name: region.name.clone(),
@@ -280,41 +333,26 @@ fn region_entry<'m>(
     })
 }
 
-/// Regions named in the text, and every region (with its ancestors) of the article's countries.
+/// Regions named in the text, and every region of the article's countries.
 fn region_mentions(
     dictionaries: &Dictionaries,
-    countries: &[CountryMention],
+    table: &RegionTable,
+    countries: &[(usize, CountryMention)],
     direct: BTreeMap<usize, Tally>,
 ) -> Vec<RegionMention> {
-    let mut regions: BTreeMap<String, RegionMention> = BTreeMap::new();
+    let mut regions: BTreeMap<usize, RegionMention> = BTreeMap::new();
     for (index, tally) in direct {
-        let key = &dictionaries.regions[index].key;
-        for ancestor in dictionaries.region_path(key) {
-            let region = region_entry(&mut regions, dictionaries, ancestor);
-            if ancestor == key {
-                region.mentions = tally.mentions;
-                region.evidence = tally.evidence.clone();
-            }
+        for &ancestor in &table.paths[index] {
+            region_entry(&mut regions, dictionaries, ancestor);
         }
+        let region = region_entry(&mut regions, dictionaries, index);
+        region.mentions = tally.mentions;
+        region.evidence = tally.evidence;
     }
-    for country in countries {
-        let Some(definition) = dictionaries.countries.iter().find(|c| c.key == country.key) else {
-            continue;
-        };
-        let groupings = dictionaries
-            .regions
-            .iter()
-            .filter(|region| region.members.contains(&country.key))
-            .map(|region| region.key.as_str());
-        let mut ancestors: Vec<&str> = std::iter::once(definition.region.as_str())
-            .chain(groupings)
-            .flat_map(|key| dictionaries.region_path(key))
-            .collect();
-        ancestors.sort_unstable();
-        ancestors.dedup();
-        for ancestor in ancestors {
-            let region = region_entry(&mut regions, dictionaries, ancestor);
-            region.countries.push(country.key.clone());
+    for (country, mention) in countries {
+        for &index in &table.of_country[*country] {
+            let region = region_entry(&mut regions, dictionaries, index);
+            region.countries.push(mention.key.clone());
         }
     }
     let mut regions: Vec<RegionMention> = regions.into_values().collect();

@@ -11,6 +11,7 @@ mod patterns;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, Match, MatchKind, StartKind};
 
+use entities::RegionTable;
 pub use entities::{CountryMention, Entities, EntityMention, RegionMention, TopicMention};
 
 use crate::article::Article;
@@ -40,6 +41,7 @@ pub struct Extractor {
     automaton: AhoCorasick,
     patterns: PatternTable,
     dictionaries: Dictionaries,
+    region_table: RegionTable,
     catalogs: Catalogs,
 }
 
@@ -66,6 +68,7 @@ impl Extractor {
             automaton,
             patterns,
             dictionaries: dictionaries.clone(),
+            region_table: RegionTable::build(dictionaries),
             catalogs,
         })
     }
@@ -77,7 +80,7 @@ impl Extractor {
     /// Entities of `article`: from its text, merged with the tags its record carried.
     pub fn extract(&self, article: &Article) -> (Entities, Vec<UnknownTag>) {
         let (text, title_len) = article.extraction_text();
-        let mut found = entities::Collector::new(&self.dictionaries, title_len);
+        let mut found = entities::Collector::new(&self.dictionaries, &self.region_table, title_len);
         let context = context::Context::new(&text);
         let mut at = 0;
         while let Some(matched) = self.automaton.find(Input::new(&text).span(at..text.len())) {

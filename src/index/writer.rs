@@ -280,14 +280,12 @@ impl Run<'_, '_> {
         content_hash: u64,
         document: TantivyDocument,
     ) -> Result<(), IndexError> {
-        let known = self.known.get_mut(&key);
-        match &known {
-            Some((_, false)) | None => self.seen += 1,
-            Some((_, true)) => {}
+        let previous = self.known.insert(key.clone(), (content_hash, true));
+        if !matches!(previous, Some((_, true))) {
+            self.seen += 1;
         }
-        match known {
-            Some((known, seen)) if *known == content_hash => {
-                *seen = true;
+        match previous {
+            Some((known, _)) if known == content_hash => {
                 self.report.unchanged += 1;
                 return Ok(());
             }
@@ -301,7 +299,6 @@ impl Run<'_, '_> {
         self.writer
             .add_document(document)
             .map_err(|source| tantivy_error(&self.target.path, source))?;
-        self.known.insert(key, (content_hash, true));
         self.pending += 1;
         // Under --strict a run commits all or nothing.
         if !self.options.strict && self.pending >= self.options.commit_every {

@@ -18,6 +18,7 @@ pub struct FacetEntry {
 #[derive(Debug, Default)]
 pub struct FacetCatalog {
     entries: Vec<FacetEntry>,
+    by_key: HashMap<String, usize>,
     by_alias: HashMap<String, usize>,
 }
 
@@ -81,6 +82,7 @@ impl FacetCatalog {
         aliases: impl IntoIterator<Item = &'a String>,
     ) {
         let index = self.entries.len();
+        self.by_key.insert(key.to_owned(), index);
         self.entries.push(FacetEntry {
             key: key.to_owned(),
             name: name.to_owned(),
@@ -97,7 +99,7 @@ impl FacetCatalog {
     }
 
     pub fn get(&self, key: &str) -> Option<&FacetEntry> {
-        self.entries.iter().find(|entry| entry.key == key)
+        self.by_key.get(key).map(|&index| &self.entries[index])
     }
 
     pub fn resolve(&self, value: &str) -> Option<&FacetEntry> {
