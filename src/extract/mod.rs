@@ -84,80 +84,69 @@ impl Extractor {
         let context = context::Context::new(&text);
         let mut at = 0;
         while let Some(matched) = self.automaton.find(Input::new(&text).span(at..text.len())) {
-            at = match self.accepted_at(&text, matched) {
-                Some((pattern, start, end)) => {
-                    self.record(&text, &context, pattern, start, end, &mut found);
-                    end.max(next_char_boundary(&text, start))
+            let mut candidate = Some(matched);
+            at = loop {
+                let Some(current) = candidate else {
+                    // Nothing starts here: look again from the next character, so that a
+                    // rejected match does not hide the ones inside it.
+                    break next_char_boundary(&text, matched.start());
+                };
+                if let Some(end) = self.record(&text, &context, current, &mut found) {
+                    break end.max(next_char_boundary(&text, current.start()));
                 }
-                // Nothing starts here: look again from the next character, so that a
-                // rejected match does not hide the ones inside it.
-                None => next_char_boundary(&text, matched.start()),
+                candidate = self.shorter_match(&text, current);
             };
         }
         let unknown = self.merge_tags(article, &mut found);
         (found.finish(), unknown)
     }
 
-    /// The longest accepted pattern starting where `matched` starts: `matched` itself, or a
-    /// shorter one when its case or boundaries rule it out ("a Paris club" is still Paris).
-    fn accepted_at(&self, text: &str, matched: Match) -> Option<(usize, usize, usize)> {
-        let start = matched.start();
-        let mut candidate = Some(matched);
-        while let Some(current) = candidate {
-            let pattern = current.pattern().as_usize();
-            let accepted_end = self
-                .patterns
-                .variants(pattern)
-                .iter()
-                .filter_map(|variant| variant.accepts(text, start, current.end()))
-                .max();
-            if let Some(end) = accepted_end {
-                return Some((pattern, start, end));
-            }
-            let shorter = previous_char_boundary(text, current.end());
-            candidate = (shorter > start)
-                .then(|| {
-                    let input = Input::new(text)
-                        .span(start..shorter)
-                        .anchored(Anchored::Yes);
-                    self.automaton.find(input)
-                })
-                .flatten();
-        }
-        None
+    /// The longest pattern starting where `rejected` starts and ending before it: when a
+    /// pattern's case or boundaries rule it out, a shorter one may hold ("a Paris club").
+    fn shorter_match(&self, text: &str, rejected: Match) -> Option<Match> {
+        let shorter = previous_char_boundary(text, rejected.end());
+        (shorter > rejected.start())
+            .then(|| {
+                let input = Input::new(text)
+                    .span(rejected.start()..shorter)
+                    .anchored(Anchored::Yes);
+                self.automaton.find(input)
+            })
+            .flatten()
     }
 
-    /// Adds the targets of every variant of `pattern` that accepts `start..end`.
+    /// Adds the targets of every spelling of the matched pattern that its case, boundary and
+    /// context rules accept; returns where the accepted text ends, or `None` if none holds.
     fn record(
         &self,
         text: &str,
         context: &context::Context,
-        pattern: usize,
-        start: usize,
-        end: usize,
+        matched: Match,
         found: &mut entities::Collector,
-    ) {
-        let matched_end = start + self.patterns.key_len(pattern);
-        for variant in self.patterns.variants(pattern) {
-            let Some(variant_end) = variant.accepts(text, start, matched_end) else {
+    ) -> Option<usize> {
+        let start = matched.start();
+        let mut accepted_end = None;
+        for variant in self.patterns.variants(matched.pattern().as_usize()) {
+            let Some(end) = variant.accepts(text, start, matched.end()) else {
                 continue;
             };
-            let surface = &text[start..variant_end.min(end)];
+            accepted_end = accepted_end.max(Some(end));
             for target in &variant.targets {
                 if let Target::Country(index) = *target
                     && variant.ambiguous_for(index)
                     && !context.ambiguous_country_holds(
                         start,
-                        variant_end,
+                        end,
                         index,
                         &self.dictionaries.countries[index].reject_near,
                     )
                 {
                     continue;
                 }
-                found.add(target, surface, start);
+                found.add(target, &text[start..end], start);
             }
         }
+        accepted_end
     }
 
     fn merge_tags(&self, article: &Article, found: &mut entities::Collector) -> Vec<UnknownTag> {

@@ -125,11 +125,6 @@ impl PatternTable {
         &self.variants[pattern]
     }
 
-    /// Bytes of the text an automaton match of `pattern` spans.
-    pub fn key_len(&self, pattern: usize) -> usize {
-        self.keys[pattern].len()
-    }
-
     /// Adds `surface` and its typographic twins: curly apostrophes and unaccented letters.
     fn add(&mut self, surface: &str, target: Target, ambiguous_country: Option<usize>) {
         let (text, prefix) = match surface.strip_suffix('*') {
