@@ -33,26 +33,32 @@ pub struct Config {
 }
 
 #[derive(Debug, Clone)]
+pub struct SearchCommand {
+    pub query: String,
+    pub sort: Sort,
+    pub limit: usize,
+    pub offset: usize,
+    pub facets: Vec<String>,
+    pub facet_limit: usize,
+    pub format: Format,
+}
+
+#[derive(Debug, Clone)]
+pub struct FacetsCommand {
+    pub field: String,
+    pub query: String,
+    pub limit: usize,
+    pub format: Format,
+}
+
+#[derive(Debug, Clone)]
 pub enum Command {
     Index {
         paths: Vec<PathBuf>,
         options: IndexOptions,
     },
-    Search {
-        query: String,
-        sort: Sort,
-        limit: usize,
-        offset: usize,
-        facets: Vec<String>,
-        facet_limit: usize,
-        format: Format,
-    },
-    Facets {
-        field: String,
-        query: String,
-        limit: usize,
-        format: Format,
-    },
+    Search(SearchCommand),
+    Facets(FacetsCommand),
     Stats {
         facet_limit: usize,
         format: Format,
@@ -70,117 +76,130 @@ pub enum Command {
 pub fn run(config: Config) -> anyhow::Result<ExitCode> {
     let schema = Schema::load(config.schema_dir.as_deref()).context("cannot load the schema")?;
     let mut stdout = io::BufWriter::new(io::stdout().lock());
+    let out = &mut stdout;
     let code = match &config.command {
         Command::Index { paths, options } => index(&config, &schema, paths, options)?,
-        Command::Extract { paths, format } => {
-            extract(&config, &schema, paths, *format, &mut stdout)?
-        }
-        Command::Search {
-            query,
-            sort,
-            limit,
-            offset,
-            facets,
-            facet_limit,
-            format,
-        } => {
-            let Some(facets) = countable_fields(&config, &schema, facets) else {
-                return Ok(ExitCode::from(EXIT_USAGE));
-            };
-            let backend = open_backend(&config, &schema)?;
-            let Some(parsed) = parse_query(&config, &schema, query) else {
-                return Ok(ExitCode::from(EXIT_USAGE));
-            };
-            let request = SearchRequest {
-                query: parsed,
-                sort: *sort,
-                limit: *limit,
-                offset: *offset,
-                facets,
-                facet_limit: *facet_limit,
-            };
-            let results = backend.search(&request)?;
-            match format {
-                Format::Text => {
-                    output::search_text(&mut stdout, config.style, query, *offset, &results)?
-                }
-                Format::Json => output::write_json(&mut stdout, &results)?,
-                Format::Jsonl => {
-                    for hit in &results.hits {
-                        output::write_json_line(&mut stdout, hit)?;
-                    }
-                }
-            }
-            ExitCode::SUCCESS
-        }
-        Command::Facets {
-            field,
-            query,
-            limit,
-            format,
-        } => {
-            let Some(fields) = countable_fields(&config, &schema, std::slice::from_ref(field))
-            else {
-                return Ok(ExitCode::from(EXIT_USAGE));
-            };
-            let backend = open_backend(&config, &schema)?;
-            let Some(parsed) = parse_query(&config, &schema, query) else {
-                return Ok(ExitCode::from(EXIT_USAGE));
-            };
-            let (total, mut counts) = backend.facet_counts(&parsed, &fields, *limit)?;
-            let facet = counts.pop().expect("one field asked, one counted");
-            match format {
-                Format::Text => output::facet_table_text(&mut stdout, config.style, total, &facet)?,
-                Format::Json => output::write_json(
-                    &mut stdout,
-                    &FacetsOutput {
-                        total,
-                        facet: &facet,
-                    },
-                )?,
-                Format::Jsonl => {
-                    for value in &facet.values {
-                        output::write_json_line(&mut stdout, value)?;
-                    }
-                }
-            }
-            ExitCode::SUCCESS
-        }
+        Command::Extract { paths, format } => extract(&config, &schema, paths, *format, out)?,
+        Command::Search(command) => search(&config, &schema, command, out)?,
+        Command::Facets(command) => facets(&config, &schema, command, out)?,
         Command::Stats {
             facet_limit,
             format,
-        } => {
-            let backend = open_backend(&config, &schema)?;
-            let fields: Vec<String> = schema.fields.countable_names().map(str::to_owned).collect();
-            let stats = backend.stats(&fields, *facet_limit)?;
-            match format {
-                Format::Text => output::stats_text(
-                    &mut stdout,
-                    config.style,
-                    &config.index_dir.display().to_string(),
-                    &stats,
-                )?,
-                Format::Json | Format::Jsonl => output::write_json(&mut stdout, &stats)?,
-            }
-            ExitCode::SUCCESS
-        }
-        Command::Show { id, format } => {
-            let backend = open_backend(&config, &schema)?;
-            let Some(article) = backend.article(id)? else {
-                anyhow::bail!(
-                    "no article with id {id:?} in {}",
-                    config.index_dir.display()
-                );
-            };
-            match format {
-                Format::Text => output::article_text(&mut stdout, config.style, &article)?,
-                Format::Json | Format::Jsonl => output::write_json(&mut stdout, &article)?,
-            }
-            ExitCode::SUCCESS
-        }
+        } => stats(&config, &schema, *facet_limit, *format, out)?,
+        Command::Show { id, format } => show(&config, &schema, id, *format, out)?,
     };
     stdout.flush()?;
     Ok(code)
+}
+
+fn search(
+    config: &Config,
+    schema: &Schema,
+    search: &SearchCommand,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let Some(facets) = countable_fields(config, schema, &search.facets) else {
+        return Ok(ExitCode::from(EXIT_USAGE));
+    };
+    let backend = open_backend(config, schema)?;
+    let Some(query) = parse_query(config, schema, &search.query) else {
+        return Ok(ExitCode::from(EXIT_USAGE));
+    };
+    let request = SearchRequest {
+        query,
+        sort: search.sort,
+        limit: search.limit,
+        offset: search.offset,
+        facets,
+        facet_limit: search.facet_limit,
+    };
+    let results = backend.search(&request)?;
+    match search.format {
+        Format::Text => {
+            output::search_text(out, config.style, &search.query, search.offset, &results)?
+        }
+        Format::Json => output::write_json(out, &results)?,
+        Format::Jsonl => {
+            for hit in &results.hits {
+                output::write_json_line(out, hit)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn facets(
+    config: &Config,
+    schema: &Schema,
+    facets: &FacetsCommand,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let Some(fields) = countable_fields(config, schema, std::slice::from_ref(&facets.field)) else {
+        return Ok(ExitCode::from(EXIT_USAGE));
+    };
+    let backend = open_backend(config, schema)?;
+    let Some(query) = parse_query(config, schema, &facets.query) else {
+        return Ok(ExitCode::from(EXIT_USAGE));
+    };
+    let (total, mut counts) = backend.facet_counts(&query, &fields, facets.limit)?;
+    let facet = counts.pop().expect("one field asked, one counted");
+    match facets.format {
+        Format::Text => output::facet_table_text(out, config.style, total, &facet)?,
+        Format::Json => output::write_json(
+            out,
+            &FacetsOutput {
+                total,
+                facet: &facet,
+            },
+        )?,
+        Format::Jsonl => {
+            for value in &facet.values {
+                output::write_json_line(out, value)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn stats(
+    config: &Config,
+    schema: &Schema,
+    facet_limit: usize,
+    format: Format,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let backend = open_backend(config, schema)?;
+    let fields: Vec<String> = schema.fields.countable_names().map(str::to_owned).collect();
+    let stats = backend.stats(&fields, facet_limit)?;
+    match format {
+        Format::Text => {
+            let path = config.index_dir.display().to_string();
+            output::stats_text(out, config.style, &path, &stats)?
+        }
+        Format::Json | Format::Jsonl => output::write_json(out, &stats)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(
+    config: &Config,
+    schema: &Schema,
+    id: &str,
+    format: Format,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let backend = open_backend(config, schema)?;
+    let Some(article) = backend.article(id)? else {
+        anyhow::bail!(
+            "no article with id {id:?} in {}",
+            config.index_dir.display()
+        );
+    };
+    match format {
+        Format::Text => output::article_text(out, config.style, &article)?,
+        Format::Json | Format::Jsonl => output::write_json(out, &article)?,
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Serialize)]

@@ -17,4 +17,4 @@ pub mod query;
 pub mod results;
 pub mod schema;
 
-pub use app::{Command, Config, run};
+pub use app::{Command, Config, FacetsCommand, SearchCommand, run};

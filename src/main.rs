@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use geonews::index::{IndexOptions, default_index_dir};
 use geonews::output::{Format, Style};
 use geonews::results::Sort;
-use geonews::{Command, Config, app};
+use geonews::{Command, Config, FacetsCommand, SearchCommand, app};
 
 /// Search engine for geopolitical news: index articles with country, region, person,
 /// organization and topic facets, then search them with keywords and facet filters.
@@ -196,7 +196,7 @@ impl Cli {
                 if args.limit == 0 && facets.is_empty() {
                     return Err("--limit 0 with no --facets asks for nothing".to_owned());
                 }
-                Command::Search {
+                Command::Search(SearchCommand {
                     query: args.query.join(" "),
                     sort: match args.sort {
                         SortOrder::Relevance => Sort::Relevance,
@@ -207,14 +207,14 @@ impl Cli {
                     facets,
                     facet_limit: args.facet_limit,
                     format: args.format.into(),
-                }
+                })
             }
-            CliCommand::Facets(args) => Command::Facets {
+            CliCommand::Facets(args) => Command::Facets(FacetsCommand {
                 field: args.field,
                 query: args.query.join(" "),
                 limit: args.limit,
                 format: args.format.into(),
-            },
+            }),
             CliCommand::Stats(args) => Command::Stats {
                 facet_limit: args.facet_limit,
                 format: args.format.into(),
