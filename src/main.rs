@@ -56,8 +56,11 @@ enum ExtractFormat {
 enum SortOrder {
     /// BM25 relevance (newest first when the query has no free text)
     Relevance,
-    /// Newest first
+    /// Oldest first
     Date,
+    /// Newest first
+    #[value(name = "-date")]
+    NewestFirst,
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,7 +103,8 @@ struct SearchArgs {
     /// starts with `-`: `geonews search -- -country:Russia sanctions`
     #[arg(value_name = "QUERY")]
     query: Vec<String>,
-    #[arg(long, value_enum, default_value_t = SortOrder::Relevance)]
+    /// Order of hits; ties keep index order, so paging is stable
+    #[arg(long, value_enum, default_value_t = SortOrder::Relevance, allow_hyphen_values = true)]
     sort: SortOrder,
     /// Hits to show
     #[arg(long, short = 'n', default_value_t = 10)]
@@ -200,7 +204,8 @@ impl Cli {
                     query: args.query.join(" "),
                     sort: match args.sort {
                         SortOrder::Relevance => Sort::Relevance,
-                        SortOrder::Date => Sort::Date,
+                        SortOrder::Date => Sort::OldestFirst,
+                        SortOrder::NewestFirst => Sort::NewestFirst,
                     },
                     limit: args.limit,
                     offset: args.offset,

@@ -6,13 +6,18 @@ use serde::Serialize;
 use crate::extract::Entities;
 use crate::query::ast::Query;
 
+/// The order of hits; ties keep the index's order, so paging is stable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
 pub enum Sort {
     /// BM25 relevance; newest first when the query has no free text.
+    #[serde(rename = "relevance")]
     Relevance,
-    /// Newest first.
-    Date,
+    /// Oldest first (`--sort date`); undated articles last.
+    #[serde(rename = "date")]
+    OldestFirst,
+    /// Newest first (`--sort -date`); undated articles last.
+    #[serde(rename = "-date")]
+    NewestFirst,
 }
 
 #[derive(Debug, Clone)]
@@ -24,6 +29,22 @@ pub struct SearchRequest {
     /// Facet fields to count over the whole result set.
     pub facets: Vec<String>,
     pub facet_limit: usize,
+}
+
+impl SearchRequest {
+    /// The facet fields counted under the query itself, and those the query filters on, each
+    /// with the query it is counted under instead (see [`Query::without_filters_on`]).
+    pub fn facet_queries(&self) -> (Vec<String>, Vec<(String, Query)>) {
+        let mut plain = Vec::new();
+        let mut multi_select = Vec::new();
+        for field in &self.facets {
+            match self.query.without_filters_on(field) {
+                Some(query) => multi_select.push((field.clone(), query)),
+                None => plain.push(field.clone()),
+            }
+        }
+        (plain, multi_select)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -58,6 +79,9 @@ pub struct Snippet {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FacetCounts {
     pub field: String,
+    /// Counted as if the query's own filters on this field were absent, so that the counts
+    /// show what else could be picked.
+    pub multi_select: bool,
     /// Distinct values in the result set (the list below may be cut at the limit).
     pub distinct: usize,
     pub values: Vec<FacetCount>,

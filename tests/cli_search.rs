@@ -181,7 +181,11 @@ fn text_output_lists_hits_and_facet_counts() {
         .assert()
         .success()
         .stdout(predicate::str::contains("hits for country:NorthKorea"))
-        .stdout(predicate::str::contains("country  NorthKorea"))
+        .stdout(predicate::str::is_match("(?m)^country  UnitedStates 40 · Russia").unwrap())
+        .stdout(predicate::str::contains(
+            "(counted without the country filter)",
+        ))
+        .stdout(predicate::str::is_match("(?m)^topic    sanctions 5 · ").unwrap())
         .stdout(predicate::str::contains("\x1b[").not());
     geonews(index())
         .args(["--color", "always", "search", "landmines"])
@@ -189,40 +193,70 @@ fn text_output_lists_hits_and_facet_counts() {
         .stdout(predicate::str::contains("\x1b[1;33m"));
 }
 
-#[test]
-fn sorting_limit_and_offset() {
-    let by_relevance = search(index(), "sanctions");
-    let dates = json(geonews(index()).args([
+fn sorted_hits(sort: &str, query: &str, limit: usize, offset: usize) -> Value {
+    json(geonews(index()).args([
         "search",
-        "--sort",
-        "date",
+        &format!("--sort={sort}"),
         "-f",
         "json",
         "-n",
-        "50",
-        "sanctions",
-    ]));
-    let published: Vec<&str> = dates["hits"]
+        &limit.to_string(),
+        "--offset",
+        &offset.to_string(),
+        "--",
+        query,
+    ]))
+}
+
+fn published(results: &Value) -> Vec<Option<&str>> {
+    results["hits"]
         .as_array()
         .unwrap()
         .iter()
-        .filter_map(|hit| hit["published"].as_str())
-        .collect();
-    assert!(
-        published.windows(2).all(|pair| pair[0] >= pair[1]),
-        "{published:?}"
+        .map(|hit| hit["published"].as_str())
+        .collect()
+}
+
+#[test]
+fn sort_by_date_both_ways_with_undated_last() {
+    let oldest_first = sorted_hits("date", "", 500, 0);
+    let newest_first = sorted_hits("-date", "", 500, 0);
+    for (results, ascending) in [(&oldest_first, true), (&newest_first, false)] {
+        let dates = published(results);
+        let dated = dates.iter().take_while(|date| date.is_some()).count();
+        assert!(
+            dated < dates.len(),
+            "the sample corpus has undated articles"
+        );
+        assert!(dates[dated..].iter().all(Option::is_none), "{dates:?}");
+        assert!(
+            dates[..dated].windows(2).all(|pair| if ascending {
+                pair[0] <= pair[1]
+            } else {
+                pair[0] >= pair[1]
+            }),
+            "{dates:?}"
+        );
+    }
+    assert_eq!(
+        published(&sorted_hits("relevance", "", 500, 0)),
+        published(&newest_first),
+        "without free text, relevance means newest first"
     );
-    let page = json(geonews(index()).args([
-        "search",
-        "-f",
-        "json",
-        "-n",
-        "2",
-        "--offset",
-        "1",
-        "sanctions",
-    ]));
-    assert_eq!(hit_ids(&page), hit_ids(&by_relevance)[1..3]);
+}
+
+#[test]
+fn pages_concatenate_to_the_whole_list_in_every_order() {
+    for sort in ["relevance", "date", "-date"] {
+        for query in ["sanctions", "", "country:Russia"] {
+            let whole = hit_ids(&sorted_hits(sort, query, 500, 0));
+            let paged: Vec<String> = (0..whole.len())
+                .step_by(5)
+                .flat_map(|offset| hit_ids(&sorted_hits(sort, query, 5, offset)))
+                .collect();
+            assert_eq!(paged, whole, "--sort {sort} {query:?}");
+        }
+    }
 }
 
 #[test]

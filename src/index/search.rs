@@ -7,8 +7,8 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use tantivy::collector::{Collector, Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query as TantivyQuery,
-    RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery,
+    Query as TantivyQuery, RangeQuery, TermQuery,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -20,7 +20,7 @@ use super::counts::{DateSpan, FacetCounter, FacetTallies};
 use super::layout::Layout;
 use super::{IndexError, OpenIndex, size_on_disk, tantivy_error};
 use crate::extract::Entities;
-use crate::query::ast::{DateRange, Query};
+use crate::query::ast::{DateRange, Query, TextMatch};
 use crate::results::{
     FacetCount, FacetCounts, Hit, IndexStats, SearchBackend, SearchRequest, SearchResults, Snippet,
     Sort, StoredArticle,
@@ -206,6 +206,7 @@ fn facet_counts(fields: &[String], tallies: FacetTallies, limit: usize) -> Vec<F
             values.truncate(limit);
             FacetCounts {
                 field: field.clone(),
+                multi_select: false,
                 distinct,
                 values,
             }
@@ -219,32 +220,36 @@ impl SearchBackend for LocalIndex {
     fn search(&self, request: &SearchRequest) -> Result<SearchResults, IndexError> {
         let searcher = self.reader.searcher();
         let query = self.translate(&request.query)?;
-        let counter = self.counter(&request.facets)?;
-        let by_date = request.sort == Sort::Date || !request.query.has_text();
+        let (plain_facets, multi_select_facets) = request.facet_queries();
+        let counter = self.counter(&plain_facets)?;
+        let order = match request.sort {
+            Sort::Relevance if request.query.has_text() => None,
+            Sort::Relevance | Sort::NewestFirst => Some(Order::Desc),
+            Sort::OldestFirst => Some(Order::Asc),
+        };
         // Never ask for more hits than the index holds: the collector allocates for them.
         let available = searcher.num_docs() as usize;
         let offset = request.offset.min(available);
         let limit = request.limit.min(available - offset);
         let window = TopDocs::with_limit(limit.max(1)).and_offset(offset);
         let (total, tallies, top): (usize, FacetTallies, Vec<(Option<f32>, DocAddress)>) =
-            if by_date {
-                let top = window.order_by_fast_field::<TantivyDate>("published", Order::Desc);
-                let (total, tallies, top) = self.search_with(&searcher, &*query, top, counter)?;
-                (
-                    total,
-                    tallies,
-                    top.into_iter()
-                        .map(|(_, address)| (None, address))
-                        .collect(),
-                )
-            } else {
-                let top = window.order_by_score();
-                let (total, tallies, top) = self.search_with(&searcher, &*query, top, counter)?;
-                let top = top
-                    .into_iter()
-                    .map(|(score, address)| (Some(score), address))
-                    .collect();
-                (total, tallies, top)
+            match order {
+                Some(order) => {
+                    let top = window.order_by_fast_field::<TantivyDate>("published", order);
+                    let (total, tallies, top) =
+                        self.search_with(&searcher, &*query, top, counter)?;
+                    let top = top.into_iter().map(|(_, address)| (None, address));
+                    (total, tallies, top.collect())
+                }
+                None => {
+                    let top = window.order_by_score();
+                    let (total, tallies, top) =
+                        self.search_with(&searcher, &*query, top, counter)?;
+                    let top = top
+                        .into_iter()
+                        .map(|(score, address)| (Some(score), address));
+                    (total, tallies, top.collect())
+                }
             };
         let snippets = SnippetGenerator::create(&searcher, &*query, self.layout().body)
             .map(|mut generator| {
@@ -257,10 +262,19 @@ impl SearchBackend for LocalIndex {
             .take(limit)
             .map(|(score, address)| self.hit(&searcher, address, score, &snippets))
             .collect::<Result<Vec<_>, _>>()?;
+        let mut facets = facet_counts(&plain_facets, tallies, request.facet_limit);
+        for (field, query) in multi_select_facets {
+            let (_, counts) = self.facet_counts(&query, &[field], request.facet_limit)?;
+            facets.extend(counts.into_iter().map(|counts| FacetCounts {
+                multi_select: true,
+                ..counts
+            }));
+        }
+        facets.sort_by_key(|counts| request.facets.iter().position(|f| *f == counts.field));
         Ok(SearchResults {
             total: total as u64,
             hits,
-            facets: facet_counts(&request.facets, tallies, request.facet_limit),
+            facets,
         })
     }
 
@@ -334,7 +348,11 @@ impl Translator<'_> {
     fn part(&self, query: &Query) -> Result<Option<Box<dyn TantivyQuery>>, IndexError> {
         Ok(match query {
             Query::All => Some(match_all()),
-            Query::Text { text, field, .. } => self.text(text, field.as_deref())?,
+            Query::Text {
+                text,
+                matching,
+                field,
+            } => self.text(text, *matching, field.as_deref())?,
             Query::Facet { field, path, .. } => {
                 let facet = self
                     .layout
@@ -391,11 +409,11 @@ impl Translator<'_> {
         })
     }
 
-    /// Free text over each searched field (or one field), each with its boost. A text that
-    /// analyses to several tokens (a quoted phrase, or a word like `Jong-un`) is a phrase.
+    /// Free text over each searched field (or one field), each with its boost.
     fn text(
         &self,
         text: &str,
+        matching: TextMatch,
         field: Option<&str>,
     ) -> Result<Option<Box<dyn TantivyQuery>>, IndexError> {
         let fields: Vec<(Field, f32)> = match field {
@@ -412,15 +430,9 @@ impl Translator<'_> {
         let mut per_field: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
         for (field, boost) in fields {
             let terms = self.analyse(field, text)?;
-            let query: Box<dyn TantivyQuery> = match terms.len() {
-                0 => continue,
-                1 => Box::new(TermQuery::new(
-                    terms.into_iter().next().expect("one term").1,
-                    IndexRecordOption::WithFreqs,
-                )),
-                _ => Box::new(PhraseQuery::new_with_offset(terms)),
-            };
-            per_field.push((Occur::Should, Box::new(BoostQuery::new(query, boost))));
+            if let Some(query) = text_in_field(terms, matching) {
+                per_field.push((Occur::Should, Box::new(BoostQuery::new(query, boost))));
+            }
         }
         Ok((!per_field.is_empty())
             .then(|| Box::new(BooleanQuery::new(per_field)) as Box<dyn TantivyQuery>))
@@ -458,6 +470,43 @@ impl Translator<'_> {
         };
         RangeQuery::new(bound(range.start, true), bound(range.end, false))
     }
+}
+
+/// The analysed words of a text, matched in one field. Several words (a quoted phrase, or a word
+/// like `Jong-un`) are a phrase; fuzzy and prefix matching apply to each word.
+fn text_in_field(terms: Vec<(usize, Term)>, matching: TextMatch) -> Option<Box<dyn TantivyQuery>> {
+    let each_word = |word: &dyn Fn(Term) -> FuzzyTermQuery| -> Box<dyn TantivyQuery> {
+        let mut words: Vec<(Occur, Box<dyn TantivyQuery>)> = terms
+            .iter()
+            .map(|(_, term)| {
+                (
+                    Occur::Must,
+                    Box::new(word(term.clone())) as Box<dyn TantivyQuery>,
+                )
+            })
+            .collect();
+        match words.len() {
+            1 => words.pop().expect("one word").1,
+            _ => Box::new(BooleanQuery::new(words)),
+        }
+    };
+    Some(match (matching, terms.len()) {
+        (_, 0) => return None,
+        (TextMatch::Fuzzy { distance }, _) => {
+            each_word(&|term| FuzzyTermQuery::new(term, distance, true))
+        }
+        (TextMatch::Prefix, _) => each_word(&|term| FuzzyTermQuery::new_prefix(term, 0, true)),
+        (TextMatch::Words | TextMatch::Phrase { .. }, 1) => Box::new(TermQuery::new(
+            terms.into_iter().next().expect("one term").1,
+            IndexRecordOption::WithFreqs,
+        )),
+        (TextMatch::Words, _) => Box::new(PhraseQuery::new_with_offset(terms)),
+        (TextMatch::Phrase { slop }, _) => {
+            let mut phrase = PhraseQuery::new_with_offset(terms);
+            phrase.set_slop(slop);
+            Box::new(phrase)
+        }
+    })
 }
 
 fn match_all() -> Box<dyn TantivyQuery> {

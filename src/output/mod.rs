@@ -160,11 +160,14 @@ pub fn facets_text(out: &mut dyn Write, style: Style, facets: &[FacetCounts]) ->
             .map(|value| format!("{} {}", value.key, style.dim(&value.count.to_string())))
             .collect();
         let more = facet.distinct.saturating_sub(facet.values.len());
-        let more = if more > 0 {
+        let mut more = if more > 0 {
             format!(" (+{more} more)")
         } else {
             String::new()
         };
+        if facet.multi_select {
+            more.push_str(&style.dim(&format!(" (counted without the {} filter)", facet.field)));
+        }
         writeln!(
             out,
             "{}  {}{more}",

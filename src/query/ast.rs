@@ -17,10 +17,22 @@ impl Span {
     }
 }
 
+/// How a word or phrase is matched, as typed after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Modifier {
+    /// `clear*`: words starting with it.
+    Prefix,
+    /// `sanktions~` or `sanktions~1`: words within an edit distance (`None`: by word length).
+    Fuzzy(Option<u8>),
+    /// `"mine clearance"~3`: the words within this many positions of each other.
+    Proximity(u32),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Text {
     pub text: String,
     pub quoted: bool,
+    pub modifier: Option<Modifier>,
     pub span: Span,
 }
 
@@ -47,6 +59,19 @@ pub struct DateRange {
     pub end: Option<DateTime<Utc>>,
 }
 
+/// How free text matches the analysed words of a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextMatch {
+    /// Each word; a text that analyses to several words (`Jong-un`) is a phrase.
+    Words,
+    /// The words in order, at most `slop` positions apart in total.
+    Phrase { slop: u32 },
+    /// Words within `distance` edits (insertions, deletions, substitutions, transpositions).
+    Fuzzy { distance: u8 },
+    /// Words starting with the text.
+    Prefix,
+}
+
 /// The resolved query: facet values are dictionary keys, dates are instants.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Query {
@@ -55,7 +80,7 @@ pub enum Query {
     /// Free text over the searched fields (or one `field`), analysed by the backend.
     Text {
         text: String,
-        phrase: bool,
+        matching: TextMatch,
         field: Option<String>,
     },
     /// Articles whose facet `field` holds `path` or a value below it.
@@ -89,6 +114,39 @@ impl Query {
             Query::And { queries } | Query::Or { queries } => queries.iter().any(Query::has_text),
             Query::Not { .. } | Query::All | Query::Facet { .. } | Query::Keyword { .. } => false,
             Query::Published(_) => false,
+        }
+    }
+
+    /// The query without its top-level filters on `field`, or `None` when it has none. Counts
+    /// of a field's values are taken under it (multi-select faceting): a user filtering on
+    /// `country:Russia` still sees the other countries they could pick, with their counts.
+    pub fn without_filters_on(&self, field: &str) -> Option<Query> {
+        match self {
+            Query::And { queries } => {
+                let mut kept: Vec<Query> = queries
+                    .iter()
+                    .filter(|query| !query.filters_only(field))
+                    .cloned()
+                    .collect();
+                (kept.len() < queries.len()).then(|| match kept.len() {
+                    0 => Query::All,
+                    1 => kept.pop().expect("one query"),
+                    _ => Query::And { queries: kept },
+                })
+            }
+            query => query.filters_only(field).then_some(Query::All),
+        }
+    }
+
+    /// Whether the query is a filter on `field` and nothing else (`country:(Russia OR Ukraine)`).
+    fn filters_only(&self, field: &str) -> bool {
+        match self {
+            Query::Facet { field: name, .. } | Query::Keyword { field: name, .. } => name == field,
+            Query::Not { query } => query.filters_only(field),
+            Query::And { queries } | Query::Or { queries } => {
+                !queries.is_empty() && queries.iter().all(|query| query.filters_only(field))
+            }
+            Query::All | Query::Text { .. } | Query::Published(_) => false,
         }
     }
 }

@@ -1,14 +1,49 @@
-//! Date filters: `after:2024-01-01`, `before:2025-06`, `date:2024-01..2024-03`, `date:2024`.
+//! Date filters: `after:2024-01-01`, `before:2025-06`, `date:2024-01..2024-03`, `date:2024`,
+//! `date:last-30d`.
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, TimeDelta, TimeZone, Utc};
 
 use super::QueryError;
 use super::ast::{DateRange, Query, Span, Text};
 use crate::article::SUPPORTED_YEARS;
 
-/// A calendar period written as `YYYY`, `YYYY-MM` or `YYYY-MM-DD`: its first instant and the
-/// first instant after it, in UTC.
-pub fn parse_period(text: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+type Period = (DateTime<Utc>, DateTime<Utc>);
+
+/// A period written as a calendar period (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`), `today`,
+/// `yesterday` or a span back from `now` (`last-30d`): its first instant and the first instant
+/// after it, in UTC.
+fn parse_period(text: &str, now: DateTime<Utc>) -> Option<Period> {
+    let period = match text.to_ascii_lowercase().as_str() {
+        "today" => day(now.date_naive())?,
+        "yesterday" => day(now.date_naive().checked_sub_days(Days::new(1))?)?,
+        lowercase => match lowercase.strip_prefix("last-") {
+            Some(span) => (back_from(now, span)?, now),
+            None => calendar_period(text)?,
+        },
+    };
+    SUPPORTED_YEARS.contains(&period.0.year()).then_some(period)
+}
+
+fn day(date: NaiveDate) -> Option<Period> {
+    Some((midnight(date), midnight(date.succ_opt()?)))
+}
+
+/// `now` minus a span such as `30d`: a count and a unit, h(ours), d(ays), w(eeks), m(onths)
+/// or y(ears); months and years are calendar months.
+fn back_from(now: DateTime<Utc>, span: &str) -> Option<DateTime<Utc>> {
+    let unit = span.chars().last()?;
+    let count: u32 = span[..span.len() - unit.len_utf8()].parse().ok()?;
+    match unit {
+        'h' => now.checked_sub_signed(TimeDelta::try_hours(count.into())?),
+        'd' => now.checked_sub_days(Days::new(count.into())),
+        'w' => now.checked_sub_days(Days::new(u64::from(count) * 7)),
+        'm' => now.checked_sub_months(Months::new(count)),
+        'y' => now.checked_sub_months(Months::new(count.checked_mul(12)?)),
+        _ => None,
+    }
+}
+
+fn calendar_period(text: &str) -> Option<Period> {
     let parts: Vec<&str> = text.split('-').collect();
     let numbers: Vec<u32> = parts
         .iter()
@@ -56,14 +91,20 @@ fn midnight(date: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight exists"))
 }
 
-pub(super) fn resolve(query: &str, field: &str, value: &Text) -> Result<Query, QueryError> {
+pub(super) fn resolve(
+    query: &str,
+    field: &str,
+    value: &Text,
+    now: DateTime<Utc>,
+) -> Result<Query, QueryError> {
     let period = |text: &str, span: Span| {
-        parse_period(text).ok_or_else(|| {
+        parse_period(text, now).ok_or_else(|| {
             QueryError::at(
                 query,
                 span,
                 format!(
-                    "`{text}` is not a date: write YYYY, YYYY-MM or YYYY-MM-DD, with a year from {} to {}",
+                    "`{text}` is not a date: write 2024, 2024-03, 2024-03-05, today, yesterday \
+                     or last-30d (units h, d, w, m, y), in the years {} to {}",
                     SUPPORTED_YEARS.start(),
                     SUPPORTED_YEARS.end()
                 ),
@@ -126,8 +167,12 @@ pub(super) fn resolve(query: &str, field: &str, value: &Text) -> Result<Query, Q
 mod tests {
     use super::*;
 
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 31, 15, 30, 0).unwrap()
+    }
+
     fn period(text: &str) -> (String, String) {
-        let (start, end) = parse_period(text).unwrap();
+        let (start, end) = parse_period(text, now()).unwrap();
         (start.date_naive().to_string(), end.date_naive().to_string())
     }
 
@@ -152,14 +197,47 @@ mod tests {
             "2024-13",
             "2023-02-29",
             "2024/01",
-            "yesterday",
             "2024-01-01-01",
             "2024-",
             "1600",
             "2262",
             "+024",
         ] {
-            assert!(parse_period(text).is_none(), "{text}");
+            assert!(parse_period(text, now()).is_none(), "{text}");
+        }
+    }
+
+    #[test]
+    fn periods_relative_to_now() {
+        let instant = |text: &str| {
+            let (start, end) = parse_period(text, now()).unwrap();
+            (start.to_rfc3339(), end.to_rfc3339())
+        };
+        let at_now = now().to_rfc3339();
+        assert_eq!(period("today"), ("2026-03-31".into(), "2026-04-01".into()));
+        assert_eq!(
+            period("Yesterday"),
+            ("2026-03-30".into(), "2026-03-31".into())
+        );
+        assert_eq!(
+            instant("last-30d"),
+            ("2026-03-01T15:30:00+00:00".into(), at_now)
+        );
+        assert_eq!(instant("last-2w").0, "2026-03-17T15:30:00+00:00");
+        assert_eq!(instant("last-12h").0, "2026-03-31T03:30:00+00:00");
+        // Calendar months: 31 March minus one month is the last day of February.
+        assert_eq!(instant("last-1m").0, "2026-02-28T15:30:00+00:00");
+        assert_eq!(instant("LAST-2Y").0, "2024-03-31T15:30:00+00:00");
+        for text in [
+            "last-",
+            "last-d",
+            "last-30",
+            "last-30x",
+            "last--3d",
+            "last-400y",
+            "last-1.5d",
+        ] {
+            assert!(parse_period(text, now()).is_none(), "{text}");
         }
     }
 }

@@ -7,12 +7,12 @@ mod parser;
 
 use std::fmt;
 
-use ast::{Node, Query, Span, Text};
+use ast::{Modifier, Node, Query, Span, Text, TextMatch};
+use chrono::{DateTime, Utc};
 
 use crate::schema::edit_distance;
 use crate::schema::{Catalogs, FieldKind, Fields, normalize_alias};
 
-pub use dates::parse_period;
 pub use parser::parse;
 
 const DATE_FIELDS: [&str; 3] = ["after", "before", "date"];
@@ -66,11 +66,22 @@ impl fmt::Display for QueryError {
 pub struct Resolver<'a> {
     fields: &'a Fields,
     catalogs: &'a Catalogs,
+    /// The instant relative dates (`date:last-30d`) count back from.
+    now: DateTime<Utc>,
 }
 
 impl<'a> Resolver<'a> {
     pub fn new(fields: &'a Fields, catalogs: &'a Catalogs) -> Resolver<'a> {
-        Resolver { fields, catalogs }
+        Resolver {
+            fields,
+            catalogs,
+            now: Utc::now(),
+        }
+    }
+
+    /// The same resolver with relative dates counted back from `now`.
+    pub fn at(self, now: DateTime<Utc>) -> Resolver<'a> {
+        Resolver { now, ..self }
     }
 
     /// Parses and resolves a query line; an empty line matches every article.
@@ -83,11 +94,7 @@ impl<'a> Resolver<'a> {
 
     fn resolve(&self, query: &str, node: &Node) -> Result<Query, QueryError> {
         Ok(match node {
-            Node::Text(text) => Query::Text {
-                text: text.text.clone(),
-                phrase: text.quoted,
-                field: None,
-            },
+            Node::Text(text) => free_text(text, None),
             Node::Field {
                 name,
                 name_span,
@@ -118,22 +125,20 @@ impl<'a> Resolver<'a> {
     ) -> Result<Query, QueryError> {
         let lowercase = name.to_ascii_lowercase();
         if DATE_FIELDS.contains(&lowercase.as_str()) {
-            return dates::resolve(query, &lowercase, value);
+            refuse_modifier(query, &lowercase, value)?;
+            return dates::resolve(query, &lowercase, value, self.now);
         }
         if let Some(spec) = self
             .fields
             .get(&lowercase)
             .filter(|s| s.kind == FieldKind::Text)
         {
-            return Ok(Query::Text {
-                text: value.text.clone(),
-                phrase: value.quoted,
-                field: Some(spec.name.clone()),
-            });
+            return Ok(free_text(value, Some(&spec.name)));
         }
         let Some(spec) = self.fields.by_query_name(&lowercase) else {
             return Err(self.unknown_field(query, name, name_span));
         };
+        refuse_modifier(query, &lowercase, value)?;
         match (spec.kind, spec.dictionary) {
             (FieldKind::Facet, Some(dictionary)) => {
                 let catalog = self.catalogs.get(dictionary);
@@ -190,6 +195,48 @@ impl<'a> Resolver<'a> {
         )
         .suggesting(close.map(|name| format!("{name}:")).collect())
     }
+}
+
+fn free_text(value: &Text, field: Option<&str>) -> Query {
+    let matching = match value.modifier {
+        None if value.quoted => TextMatch::Phrase { slop: 0 },
+        None => TextMatch::Words,
+        Some(Modifier::Proximity(slop)) => TextMatch::Phrase { slop },
+        Some(Modifier::Prefix) => TextMatch::Prefix,
+        Some(Modifier::Fuzzy(distance)) => TextMatch::Fuzzy {
+            distance: distance.unwrap_or_else(|| fuzzy_distance(&value.text)),
+        },
+    };
+    Query::Text {
+        text: value.text.clone(),
+        matching,
+        field: field.map(str::to_owned),
+    }
+}
+
+/// Edits allowed for `word~`, as Elasticsearch's `AUTO`: none for one or two letters, one up
+/// to five, two beyond.
+fn fuzzy_distance(word: &str) -> u8 {
+    match word.chars().count() {
+        0..=2 => 0,
+        3..=5 => 1,
+        _ => 2,
+    }
+}
+
+/// Facet, keyword and date values match whole values: no prefix, fuzzy or proximity.
+fn refuse_modifier(query: &str, field: &str, value: &Text) -> Result<(), QueryError> {
+    let what = match value.modifier {
+        None => return Ok(()),
+        Some(Modifier::Prefix) => "a prefix (`*`)",
+        Some(Modifier::Fuzzy(_)) => "fuzzy (`~`)",
+        Some(Modifier::Proximity(_)) => "a proximity (`~N`)",
+    };
+    Err(QueryError::at(
+        query,
+        value.span,
+        format!("`{field}:` matches whole values and cannot be {what}"),
+    ))
 }
 
 #[cfg(test)]

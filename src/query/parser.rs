@@ -5,12 +5,13 @@
 //! and_expr = or_expr { [ "AND" ] or_expr } ;
 //! or_expr  = unary { "OR" unary } ;
 //! unary    = ( "-" | "NOT" ) unary | "+" unary | primary ;
-//! primary  = "(" and_expr ")" | NAME ":" value | PHRASE | WORD ;
-//! value    = WORD | PHRASE ;
+//! primary  = "(" and_expr ")" | NAME ":" field_value | term ;
+//! field_value = "(" and_expr ")" | WORD { "," WORD } | term ;
+//! term     = PHRASE [ "~" DIGITS ] | WORD [ "*" | "~" [ DIGIT ] ] ;
 //! ```
 
 use super::QueryError;
-use super::ast::{Node, Span, Text};
+use super::ast::{Modifier, Node, Span, Text};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Token {
@@ -22,7 +23,8 @@ enum Token {
     Or,
     Not,
     Word(String),
-    Phrase(String),
+    /// `"..."`, with the `~N` proximity written right after it.
+    Phrase(String, Option<u32>),
     /// `name:` directly followed by its value.
     FieldName(String),
 }
@@ -67,8 +69,9 @@ fn lex(query: &str) -> Result<Vec<Spanned>, QueryError> {
             }
             '"' => {
                 let (text, end) = lex_phrase(&chars, at)?;
+                let (proximity, end) = lex_proximity(query, &chars, end)?;
                 at = end;
-                Token::Phrase(text)
+                Token::Phrase(text, proximity)
             }
             _ => {
                 let end = (at..chars.len())
@@ -141,6 +144,29 @@ fn lex_phrase(chars: &[char], open: usize) -> Result<(String, usize), QueryError
         Span::new(open, open + 1),
         "this quote is never closed",
     ))
+}
+
+/// Reads the `~N` that may follow a phrase ending at `at`.
+fn lex_proximity(
+    query: &str,
+    chars: &[char],
+    at: usize,
+) -> Result<(Option<u32>, usize), QueryError> {
+    if chars.get(at) != Some(&'~') {
+        return Ok((None, at));
+    }
+    let end = (at + 1..chars.len())
+        .find(|&i| !chars[i].is_ascii_digit())
+        .unwrap_or(chars.len());
+    let digits: String = chars[at + 1..end].iter().collect();
+    match digits.parse() {
+        Ok(slop) if end == chars.len() || is_word_end(chars[end]) => Ok((Some(slop), end)),
+        _ => Err(QueryError::at(
+            query,
+            Span::new(at, end.max(at + 1)),
+            "write how many words may come between the phrase's words: `\"mine clearance\"~3`",
+        )),
+    }
 }
 
 /// How deeply parentheses and negations may nest: deeper queries are refused, not overflowed.
@@ -278,66 +304,10 @@ impl Parser<'_> {
     fn primary(&mut self) -> Result<Node, QueryError> {
         let spanned = self.next().expect("unary checked for a token");
         match spanned.token {
-            Token::Open => {
-                if matches!(self.peek().map(|s| &s.token), Some(Token::Close)) {
-                    return Err(self.error(spanned.span, "empty parentheses"));
-                }
-                if self.peek().is_none() {
-                    return Err(self.error(spanned.span, "this `(` is never closed"));
-                }
-                let inner = self.nested(spanned.span, Self::and_expr)?;
-                match self.next() {
-                    Some(Spanned {
-                        token: Token::Close,
-                        ..
-                    }) => Ok(inner),
-                    _ => Err(self.error(spanned.span, "this `(` is never closed")),
-                }
-            }
-            Token::Word(text) => Ok(Node::Text(Text {
-                text,
-                quoted: false,
-                span: spanned.span,
-            })),
-            Token::Phrase(text) => Ok(Node::Text(Text {
-                text,
-                quoted: true,
-                span: spanned.span,
-            })),
-            Token::FieldName(name) => {
-                let value = match self.next() {
-                    Some(Spanned {
-                        token: Token::Word(text),
-                        span,
-                    }) => Text {
-                        text,
-                        quoted: false,
-                        span,
-                    },
-                    Some(Spanned {
-                        token: Token::Phrase(text),
-                        span,
-                    }) => Text {
-                        text,
-                        quoted: true,
-                        span,
-                    },
-                    Some(other) => {
-                        return Err(self.error(
-                            other.span,
-                            format!("`{name}:` takes a word or a \"quoted value\""),
-                        ));
-                    }
-                    None => {
-                        return Err(self.error(spanned.span, format!("`{name}:` needs a value")));
-                    }
-                };
-                Ok(Node::Field {
-                    name,
-                    name_span: spanned.span,
-                    value,
-                })
-            }
+            Token::Open => self.group(spanned.span),
+            Token::Word(word) => self.word(&word, spanned.span).map(Node::Text),
+            Token::Phrase(text, proximity) => Ok(Node::Text(phrase(text, proximity, spanned.span))),
+            Token::FieldName(name) => self.field_value(name, spanned.span),
             Token::Close => Err(self.error(spanned.span, "this `)` closes no `(`")),
             Token::Or | Token::And => Err(self.error(
                 spanned.span,
@@ -345,6 +315,153 @@ impl Parser<'_> {
             )),
             Token::Minus | Token::Plus | Token::Not => unreachable!("handled by unary"),
         }
+    }
+
+    /// The inside of `( ... )` whose `(` is at `open`.
+    fn group(&mut self, open: Span) -> Result<Node, QueryError> {
+        if matches!(self.peek().map(|s| &s.token), Some(Token::Close)) {
+            return Err(self.error(open, "empty parentheses"));
+        }
+        if self.peek().is_none() {
+            return Err(self.error(open, "this `(` is never closed"));
+        }
+        let inner = self.nested(open, Self::and_expr)?;
+        match self.next() {
+            Some(Spanned {
+                token: Token::Close,
+                ..
+            }) => Ok(inner),
+            _ => Err(self.error(open, "this `(` is never closed")),
+        }
+    }
+
+    /// What follows `name:`: one value, a comma list (any of them) or a parenthesized group.
+    fn field_value(&mut self, name: String, name_span: Span) -> Result<Node, QueryError> {
+        let field = |value: Text| Node::Field {
+            name: name.clone(),
+            name_span,
+            value,
+        };
+        match self.next() {
+            Some(Spanned {
+                token: Token::Word(word),
+                span,
+            }) if word.contains(',') => {
+                let values = self.comma_list(&word, span)?;
+                Ok(Node::Or(values.into_iter().map(field).collect()))
+            }
+            Some(Spanned {
+                token: Token::Word(word),
+                span,
+            }) => Ok(field(self.word(&word, span)?)),
+            Some(Spanned {
+                token: Token::Phrase(text, proximity),
+                span,
+            }) => Ok(field(phrase(text, proximity, span))),
+            Some(Spanned {
+                token: Token::Open,
+                span,
+            }) => {
+                let group = self.group(span)?;
+                self.scope(&name, name_span, group)
+            }
+            Some(other) => Err(self.error(
+                other.span,
+                format!("`{name}:` takes a word, a \"quoted value\" or a (group)"),
+            )),
+            None => Err(self.error(name_span, format!("`{name}:` needs a value"))),
+        }
+    }
+
+    /// `Russia,Ukraine` at `span`: each value with its own span.
+    fn comma_list(&self, word: &str, span: Span) -> Result<Vec<Text>, QueryError> {
+        let mut values = Vec::new();
+        let mut start = span.start;
+        for item in word.split(',') {
+            let width = item.chars().count();
+            let item_span = Span::new(start, start + width);
+            if item.is_empty() {
+                return Err(self.error(
+                    Span::new(start.saturating_sub(1).max(span.start), start + 1),
+                    "an empty value in this list: write `name:a,b` without spaces or stray commas",
+                ));
+            }
+            values.push(self.word(item, item_span)?);
+            start += width + 1;
+        }
+        Ok(values)
+    }
+
+    /// Puts the words of a `name:( ... )` group under the field `name`.
+    fn scope(&self, name: &str, name_span: Span, node: Node) -> Result<Node, QueryError> {
+        let scope_all = |nodes: Vec<Node>| {
+            nodes
+                .into_iter()
+                .map(|node| self.scope(name, name_span, node))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(match node {
+            Node::Text(value) => Node::Field {
+                name: name.to_owned(),
+                name_span,
+                value,
+            },
+            Node::Field {
+                name: inner,
+                name_span: inner_span,
+                ..
+            } => {
+                return Err(self.error(
+                    inner_span,
+                    format!("`{inner}:` cannot go inside `{name}:( )`"),
+                ));
+            }
+            Node::Not(inner) => Node::Not(Box::new(self.scope(name, name_span, *inner)?)),
+            Node::And(parts) => Node::And(scope_all(parts)?),
+            Node::Or(parts) => Node::Or(scope_all(parts)?),
+        })
+    }
+
+    /// A bare word, with the `*` (prefix) or `~`/`~N` (fuzzy) written at its end.
+    fn word(&self, word: &str, span: Span) -> Result<Text, QueryError> {
+        let text = |text: &str, modifier| Text {
+            text: text.to_owned(),
+            quoted: false,
+            modifier,
+            span,
+        };
+        if let Some(prefix) = word.strip_suffix('*') {
+            if prefix.is_empty() || prefix.ends_with('*') {
+                return Err(self.error(span, "write at least one letter before the `*`: `sanct*`"));
+            }
+            return Ok(text(prefix, Some(Modifier::Prefix)));
+        }
+        let Some((base, distance)) = word.rsplit_once('~') else {
+            return Ok(text(word, None));
+        };
+        if base.is_empty() || !distance.chars().all(|c| c.is_ascii_digit()) {
+            return Ok(text(word, None));
+        }
+        match distance {
+            "" => Ok(text(base, Some(Modifier::Fuzzy(None)))),
+            "0" | "1" | "2" => Ok(text(base, Some(Modifier::Fuzzy(distance.parse().ok())))),
+            _ => {
+                let tilde = span.start + base.chars().count();
+                Err(self.error(
+                    Span::new(tilde, span.end),
+                    "a fuzzy word allows 0, 1 or 2 edits: `sanktions~1`",
+                ))
+            }
+        }
+    }
+}
+
+fn phrase(text: String, proximity: Option<u32>, span: Span) -> Text {
+    Text {
+        text,
+        quoted: true,
+        modifier: proximity.map(Modifier::Proximity),
+        span,
     }
 }
 

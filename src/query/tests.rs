@@ -1,6 +1,7 @@
 use std::sync::OnceLock;
 
 use super::*;
+use crate::query::ast::TextMatch;
 use crate::schema::Schema;
 
 fn schema() -> &'static (Schema, Catalogs) {
@@ -56,7 +57,7 @@ fn text_fields_scope_free_text() {
         resolve("title:mines").unwrap(),
         Query::Text {
             text: "mines".into(),
-            phrase: false,
+            matching: TextMatch::Words,
             field: Some("title".into())
         }
     );
