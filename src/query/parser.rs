@@ -469,11 +469,25 @@ fn phrase(text: String, proximity: Option<u32>, span: Span) -> Text {
 mod tests {
     use super::*;
 
+    fn text(text: &Text) -> String {
+        let quoted = if text.quoted {
+            format!("\"{}\"", text.text)
+        } else {
+            text.text.clone()
+        };
+        match text.modifier {
+            None => quoted,
+            Some(Modifier::Prefix) => format!("{quoted}*"),
+            Some(Modifier::Fuzzy(None)) => format!("{quoted}~"),
+            Some(Modifier::Fuzzy(Some(distance))) => format!("{quoted}~{distance}"),
+            Some(Modifier::Proximity(slop)) => format!("{quoted}~{slop}"),
+        }
+    }
+
     fn shape(node: &Node) -> String {
         match node {
-            Node::Text(text) if text.quoted => format!("\"{}\"", text.text),
-            Node::Text(text) => text.text.clone(),
-            Node::Field { name, value, .. } => format!("{name}:{}", value.text),
+            Node::Text(value) => text(value),
+            Node::Field { name, value, .. } => format!("{name}:{}", text(value)),
             Node::Not(inner) => format!("-{}", shape(inner)),
             Node::And(parts) => format!(
                 "AND({})",
@@ -514,10 +528,56 @@ mod tests {
             parsed("-country:Russia \"land mine\""),
             "AND(-country:Russia \"land mine\")"
         );
-        assert_eq!(parsed("country:\"North Korea\""), "country:North Korea");
+        assert_eq!(parsed("country:\"North Korea\""), "country:\"North Korea\"");
         assert_eq!(parsed("NOT war +peace"), "AND(-war peace)");
         assert_eq!(parsed("well-known"), "well-known");
         assert_eq!(parsed("after:2024-01-01"), "after:2024-01-01");
+    }
+
+    #[test]
+    fn prefix_fuzzy_and_proximity() {
+        assert_eq!(parsed("sanct*"), "sanct*");
+        assert_eq!(
+            parsed("sanktions~ Pyongyang~1"),
+            "AND(sanktions~ Pyongyang~1)"
+        );
+        assert_eq!(parsed("\"mine clearance\"~3"), "\"mine clearance\"~3");
+        assert_eq!(
+            parsed("title:clear* body:\"a b\"~2"),
+            "AND(title:clear* body:\"a b\"~2)"
+        );
+        assert_eq!(
+            parsed("a~b x*y ~"),
+            "AND(a~b x*y ~)",
+            "not modifiers: kept as words"
+        );
+    }
+
+    #[test]
+    fn field_groups_and_value_lists() {
+        assert_eq!(
+            parsed("country:(Russia OR Ukraine) mines"),
+            "AND(OR(country:Russia country:Ukraine) mines)"
+        );
+        assert_eq!(
+            parsed("country:Russia,Ukraine,KP"),
+            "OR(country:Russia country:Ukraine country:KP)"
+        );
+        assert_eq!(
+            parsed("-country:(Russia -\"North Korea\")"),
+            "-AND(country:Russia -country:\"North Korea\")"
+        );
+        assert_eq!(
+            parsed("title:(mine* OR demining)"),
+            "OR(title:mine* title:demining)"
+        );
+        let Some(Node::Or(values)) = parse("country:Russia,Ukraine").unwrap() else {
+            panic!()
+        };
+        let Node::Field { value, .. } = &values[1] else {
+            panic!()
+        };
+        assert_eq!(value.span, Span::new(15, 22));
     }
 
     #[test]
@@ -567,6 +627,16 @@ mod tests {
             ("()", 1, "empty parentheses"),
             ("OR a", 1, "needs a term on its left"),
             ("(a NOT)", 4, "nothing to exclude"),
+            ("*", 1, "at least one letter"),
+            ("sanct**", 1, "at least one letter"),
+            ("sanctions~3", 10, "0, 1 or 2 edits"),
+            ("\"a b\"~", 6, "how many words"),
+            ("\"a b\"~2x", 6, "how many words"),
+            ("country:(Russia topic:x)", 17, "cannot go inside"),
+            ("country:a,,b", 10, "empty value"),
+            ("country:a,", 10, "empty value"),
+            ("country:(", 9, "never closed"),
+            ("country:)", 9, "takes a word"),
         ] {
             let error = parse(query).unwrap_err();
             assert_eq!(error.column, column, "{query}: {error}");

@@ -1,6 +1,8 @@
 use std::sync::OnceLock;
 
 use super::*;
+use chrono::{DateTime, Utc};
+
 use crate::query::ast::TextMatch;
 use crate::schema::Schema;
 
@@ -140,4 +142,194 @@ fn error_quoted_date_points_inside_the_quotes() {
 #[test]
 fn error_out_of_range_year() {
     insta::assert_snapshot!(error("after:1600"));
+}
+
+const QUERY_LANGUAGE_DOC: &str = include_str!("../../docs/query-language.md");
+
+/// The queries in the first column of the doc's tables headed `| Query |`, and in its
+/// `geonews search '...'` examples.
+fn documented_queries() -> Vec<&'static str> {
+    let mut queries = Vec::new();
+    let mut in_query_table = false;
+    for line in QUERY_LANGUAGE_DOC.lines() {
+        if let Some(command) = line.strip_prefix("geonews search '") {
+            queries.push(command.strip_suffix('\'').expect("one quoted query"));
+        }
+        if line.starts_with("| Query |") {
+            in_query_table = true;
+        } else if !line.starts_with('|') {
+            in_query_table = false;
+        } else if in_query_table && !line.starts_with("| ---") {
+            let cell = line["| ".len()..]
+                .split(" | ")
+                .next()
+                .expect("a first cell");
+            let query = cell.strip_prefix('`').and_then(|c| c.strip_suffix('`'));
+            queries.push(query.unwrap_or_else(|| panic!("not a `query`: {line}")));
+        }
+    }
+    queries
+}
+
+/// The doc's error examples: blocks whose first line starts with `error:`.
+fn documented_errors() -> Vec<String> {
+    QUERY_LANGUAGE_DOC
+        .split("```text\n")
+        .skip(1)
+        .filter_map(|block| block.split("```").next())
+        .filter(|block| block.starts_with("error: "))
+        .map(|block| block.trim_end().to_owned())
+        .collect()
+}
+
+/// The instant relative dates count back from in the doc's examples.
+fn doc_now() -> DateTime<Utc> {
+    "2026-03-31T15:30:00Z".parse().unwrap()
+}
+
+fn resolve_at_doc_now(query: &str) -> Result<Query, QueryError> {
+    let (schema, catalogs) = schema();
+    Resolver::new(&schema.fields, catalogs)
+        .at(doc_now())
+        .parse(query)
+}
+
+/// A resolved query as an s-expression, for snapshots that a reviewer can read.
+fn sexpr(query: &Query) -> String {
+    let all = |name: &str, queries: &[Query]| {
+        let parts: Vec<String> = queries.iter().map(sexpr).collect();
+        format!("({name} {})", parts.join(" "))
+    };
+    match query {
+        Query::All => "all".to_owned(),
+        Query::Text {
+            text,
+            matching,
+            field,
+        } => {
+            let field = field.as_deref().unwrap_or("text");
+            let how = match matching {
+                TextMatch::Words => String::new(),
+                TextMatch::Phrase { slop } => format!(" phrase~{slop}"),
+                TextMatch::Fuzzy { distance } => format!(" fuzzy~{distance}"),
+                TextMatch::Prefix => " prefix".to_owned(),
+            };
+            format!("({field} {text:?}{how})")
+        }
+        Query::Facet { field, path, .. } => format!("({field} /{})", path.join("/")),
+        Query::Keyword { field, value } => format!("({field} {value:?})"),
+        Query::Published(range) => {
+            let end =
+                |date: Option<DateTime<Utc>>| date.map(|d| d.to_rfc3339()).unwrap_or_default();
+            format!("(published {}..{})", end(range.start), end(range.end))
+        }
+        Query::Not { query } => format!("(not {})", sexpr(query)),
+        Query::And { queries } => all("and", queries),
+        Query::Or { queries } => all("or", queries),
+    }
+}
+
+#[test]
+fn every_documented_query_resolves_as_snapshotted() {
+    let queries = documented_queries();
+    assert!(queries.len() >= 50, "found only {} examples", queries.len());
+    let resolved: Vec<String> = queries
+        .iter()
+        .map(|query| match resolve_at_doc_now(query) {
+            Ok(resolved) => format!("{query}\n    {}", sexpr(&resolved)),
+            Err(error) => panic!("documented query fails:\n{error}"),
+        })
+        .collect();
+    insta::assert_snapshot!(resolved.join("\n"));
+}
+
+#[test]
+fn documented_errors_are_printed_as_shown() {
+    let errors = documented_errors();
+    assert!(
+        errors.len() >= 5,
+        "found only {} error examples",
+        errors.len()
+    );
+    for documented in errors {
+        let query = documented
+            .lines()
+            .nth(1)
+            .expect("the query line")
+            .trim_start();
+        let printed = format!("error: {}", resolve_at_doc_now(query).unwrap_err());
+        assert_eq!(printed, documented);
+    }
+}
+
+mod never_panics {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Pieces of the grammar, glued at random into query lines far nastier than typos.
+    fn query_soup() -> impl Strategy<Value = String> {
+        let piece = prop::sample::select(vec![
+            "country:",
+            "title:",
+            "date:",
+            "after:",
+            "topic:",
+            "lang:",
+            "contry:",
+            "(",
+            ")",
+            "\"",
+            "\\",
+            "-",
+            "+",
+            "OR",
+            "AND",
+            "NOT",
+            "~",
+            "~2",
+            "~9",
+            "*",
+            ",",
+            "..",
+            ":",
+            " ",
+            " ",
+            "Russia",
+            "sanctions",
+            "2024-01",
+            "last-3d",
+            "Türkiye",
+            "ü",
+            "x",
+            "0",
+        ]);
+        prop::collection::vec(piece, 0..24).prop_map(|pieces| pieces.concat())
+    }
+
+    fn check(query: &str) {
+        if let Err(error) = resolve(query) {
+            let columns = query.chars().count() + 1;
+            assert!(
+                (1..=columns).contains(&error.column),
+                "{query:?}: {error:?}"
+            );
+            assert!(error.width >= 1, "{query:?}: {error:?}");
+            assert!(!error.to_string().is_empty());
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn on_any_text(query in "\\PC{0,40}") {
+            check(&query);
+        }
+
+        #[test]
+        fn on_grammar_soup(query in query_soup()) {
+            check(&query);
+        }
+    }
 }
