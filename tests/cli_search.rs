@@ -309,6 +309,23 @@ fn facets_agree_with_search_totals() {
 }
 
 #[test]
+fn multi_select_counts_equal_separate_searches() {
+    let compared = assert_facet_counts_match_searches(
+        index(),
+        "country:(Russia OR Ukraine) -topic:elections after:2017-01-01",
+        &[
+            ("country", "-topic:elections after:2017-01-01"),
+            ("topic", "country:(Russia OR Ukraine) after:2017-01-01"),
+            (
+                "region",
+                "country:(Russia OR Ukraine) -topic:elections after:2017-01-01",
+            ),
+        ],
+    );
+    assert!(compared >= 15, "only {compared} values compared");
+}
+
+#[test]
 fn facets_json_snapshot() {
     let counts = json(geonews(index()).args([
         "facets",

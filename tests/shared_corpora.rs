@@ -78,3 +78,27 @@ fn all_shared_corpora_index_completely_and_a_second_run_adds_nothing() {
     let again = json(geonews(index.path()).args(["stats", "--format", "json"]));
     assert_eq!(again["articles"].as_u64(), Some(articles));
 }
+
+#[test]
+fn news2017_multi_select_counts_equal_separate_searches() {
+    let Some(news2017) = shared("corpora/news2017") else {
+        return;
+    };
+    let index = TempDir::new().unwrap();
+    geonews(index.path())
+        .arg("index")
+        .arg(&news2017)
+        .assert()
+        .code(predicate::in_iter([0, 3]));
+    let query = "country:(Russia OR Ukraine) -topic:elections after:2017-01-01";
+    let compared = assert_facet_counts_match_searches(
+        index.path(),
+        query,
+        &[
+            ("country", "-topic:elections after:2017-01-01"),
+            ("topic", "country:(Russia OR Ukraine) after:2017-01-01"),
+            ("org", query),
+        ],
+    );
+    assert!(compared >= 60, "only {compared} values compared");
+}

@@ -85,3 +85,44 @@ pub fn total(results: &Value) -> u64 {
 pub fn stderr_of(command: &mut Command) -> String {
     String::from_utf8(command.output().unwrap().stderr).unwrap()
 }
+
+/// Checks the facet counts of `search QUERY`: each value of a field counts the articles of
+/// `BASE field:value`, where BASE is QUERY for a field QUERY does not filter on, and QUERY
+/// without its filters on that field for the others (multi-select). Returns how many values
+/// were compared.
+pub fn assert_facet_counts_match_searches(
+    index: &Path,
+    query: &str,
+    bases: &[(&str, &str)],
+) -> usize {
+    let fields: Vec<&str> = bases.iter().map(|(field, _)| *field).collect();
+    let results = json(geonews(index).args([
+        "search",
+        "-f",
+        "json",
+        "-n",
+        "0",
+        "--facet-limit",
+        "25",
+        "--facets",
+        &fields.join(","),
+        "--",
+        query,
+    ]));
+    let mut compared = 0;
+    for (facet, (field, base)) in results["facets"].as_array().unwrap().iter().zip(bases) {
+        assert_eq!(facet["field"], *field);
+        assert_eq!(facet["multi_select"], *base != query, "{facet}");
+        for value in facet["values"].as_array().unwrap() {
+            let key = value["key"].as_str().unwrap();
+            let separate = format!("{base} {field}:{key}");
+            assert_eq!(
+                total(&search(index, &separate)),
+                value["count"].as_u64().unwrap(),
+                "`{separate}` against the {field} counts of `{query}`"
+            );
+            compared += 1;
+        }
+    }
+    compared
+}
