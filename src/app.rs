@@ -67,6 +67,11 @@ pub enum Command {
         id: String,
         format: Format,
     },
+    Related {
+        id: String,
+        limit: usize,
+        format: Format,
+    },
     Extract {
         paths: Vec<PathBuf>,
         format: Format,
@@ -87,6 +92,9 @@ pub fn run(config: Config) -> anyhow::Result<ExitCode> {
             format,
         } => stats(&config, &schema, *facet_limit, *format, out)?,
         Command::Show { id, format } => show(&config, &schema, id, *format, out)?,
+        Command::Related { id, limit, format } => {
+            related(&config, &schema, id, *limit, *format, out)?
+        }
     };
     stdout.flush()?;
     Ok(code)
@@ -198,6 +206,33 @@ fn show(
     match format {
         Format::Text => output::article_text(out, config.style, &article)?,
         Format::Json | Format::Jsonl => output::write_json(out, &article)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn related(
+    config: &Config,
+    schema: &Schema,
+    id: &str,
+    limit: usize,
+    format: Format,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let backend = open_backend(config, schema)?;
+    let Some(related) = backend.related(id, limit)? else {
+        anyhow::bail!(
+            "no article with id {id:?} in {}",
+            config.index_dir.display()
+        );
+    };
+    match format {
+        Format::Text => output::related_text(out, config.style, &related)?,
+        Format::Json => output::write_json(out, &related)?,
+        Format::Jsonl => {
+            for hit in &related.hits {
+                output::write_json_line(out, hit)?;
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -79,6 +79,9 @@ enum CliCommand {
     Show(ShowArgs),
     /// Print the entities found in articles, without indexing
     Extract(ExtractArgs),
+    /// Articles like one article: its distinctive words (more-like-this) and a bonus for each
+    /// entity they share, which is listed under each hit
+    Related(RelatedArgs),
 }
 
 #[derive(Debug, Args)]
@@ -155,6 +158,17 @@ struct ShowArgs {
 }
 
 #[derive(Debug, Args)]
+struct RelatedArgs {
+    /// The article's id (as `search` prints it)
+    id: String,
+    /// Articles to show
+    #[arg(long, short = 'n', default_value_t = 10)]
+    limit: usize,
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
 struct ExtractArgs {
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
@@ -226,6 +240,11 @@ impl Cli {
             },
             CliCommand::Show(args) => Command::Show {
                 id: args.id,
+                format: args.format.into(),
+            },
+            CliCommand::Related(args) => Command::Related {
+                id: args.id,
+                limit: args.limit,
                 format: args.format.into(),
             },
             CliCommand::Extract(args) => Command::Extract {

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::extract::Entities;
 use crate::query::ast::Query;
+use crate::schema::DictionaryName;
 
 /// The order of hits; ties keep the index's order, so paging is stable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -93,6 +94,54 @@ pub struct FacetCount {
     pub count: u64,
 }
 
+/// Articles like one article: similar words, shared entities.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Related {
+    pub id: String,
+    pub title: String,
+    pub hits: Vec<RelatedHit>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RelatedHit {
+    #[serde(flatten)]
+    pub hit: Hit,
+    /// Per facet field, the values this hit shares with the article.
+    pub shared: Vec<SharedValues>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SharedValues {
+    pub field: String,
+    pub keys: Vec<String>,
+}
+
+/// The entity keys two articles share, per facet field (`fields`: name and dictionary), in
+/// the order of `a`. Regions are left out: they follow from the countries.
+pub fn shared_entities<'f>(
+    fields: impl IntoIterator<Item = (&'f str, DictionaryName)>,
+    a: &Entities,
+    b: &Entities,
+) -> Vec<SharedValues> {
+    fields
+        .into_iter()
+        .filter(|(_, dictionary)| *dictionary != DictionaryName::Regions)
+        .filter_map(|(field, dictionary)| {
+            let theirs = b.keys(dictionary);
+            let keys: Vec<String> = a
+                .keys(dictionary)
+                .into_iter()
+                .filter(|key| theirs.contains(key))
+                .map(str::to_owned)
+                .collect();
+            (!keys.is_empty()).then(|| SharedValues {
+                field: field.to_owned(),
+                keys,
+            })
+        })
+        .collect()
+}
+
 /// Everything stored for one article, for `geonews show`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredArticle {
@@ -134,6 +183,10 @@ pub trait SearchBackend {
     ) -> Result<(u64, Vec<FacetCounts>), Self::Error>;
 
     fn article(&self, id: &str) -> Result<Option<StoredArticle>, Self::Error>;
+
+    /// The `limit` articles most like article `id` in words and entities, or `None` when no
+    /// article has that id.
+    fn related(&self, id: &str, limit: usize) -> Result<Option<Related>, Self::Error>;
 
     fn stats(&self, facets: &[String], limit: usize) -> Result<IndexStats, Self::Error>;
 }

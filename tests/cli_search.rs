@@ -487,3 +487,41 @@ fn broken_pipe_exits_quietly() {
     assert!(status.success(), "{status}: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn related_articles_share_words_and_entities_and_say_which() {
+    let related = json(geonews(index()).args(["related", "gn-2024-0002", "-n", "5", "-f", "json"]));
+    assert_eq!(related["id"], "gn-2024-0002");
+    let hits = related["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 5);
+    assert!(
+        hits.iter().all(|hit| hit["id"] != "gn-2024-0002"),
+        "not itself"
+    );
+    let first_shared = &hits[0]["shared"];
+    assert!(
+        first_shared
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|values| values["field"] == "country"
+                && values["keys"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&"NorthKorea".into())),
+        "{first_shared}"
+    );
+    geonews(index())
+        .args(["related", "gn-2024-0002", "-n", "2"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("2 articles like gn-2024-0002"))
+        .stdout(predicate::str::contains("shares country: "));
+    geonews(index())
+        .args(["related", "no-such-id"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "no article with id \"no-such-id\"",
+        ));
+}

@@ -7,10 +7,10 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use tantivy::collector::{Collector, Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery,
-    Query as TantivyQuery, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, MoreLikeThisQuery, Occur,
+    PhraseQuery, Query as TantivyQuery, RangeQuery, TermQuery,
 };
-use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
+use tantivy::schema::{Facet, Field, IndexRecordOption, OwnedValue, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{
     DateTime as TantivyDate, DocAddress, IndexReader, Order, Searcher, TantivyDocument, Term,
@@ -22,12 +22,14 @@ use super::{IndexError, OpenIndex, size_on_disk, tantivy_error};
 use crate::extract::Entities;
 use crate::query::ast::{DateRange, Query, TextMatch};
 use crate::results::{
-    FacetCount, FacetCounts, Hit, IndexStats, SearchBackend, SearchRequest, SearchResults, Snippet,
-    Sort, StoredArticle,
+    FacetCount, FacetCounts, Hit, IndexStats, Related, RelatedHit, SearchBackend, SearchRequest,
+    SearchResults, Snippet, Sort, StoredArticle, shared_entities,
 };
-use crate::schema::normalize_alias;
+use crate::schema::{DictionaryName, normalize_alias};
 
 const SNIPPET_CHARS: usize = 220;
+/// What one shared entity adds to a related article's score, next to its words' BM25.
+const SHARED_ENTITY_SCORE: f32 = 1.5;
 
 /// The local index, opened for searching; the reader is reused across queries.
 pub struct LocalIndex {
@@ -157,6 +159,66 @@ impl LocalIndex {
             language: text("language"),
             entities,
         })
+    }
+}
+
+impl LocalIndex {
+    fn address_of(&self, searcher: &Searcher, id: &str) -> Result<Option<DocAddress>, IndexError> {
+        let query = TermQuery::new(
+            Term::from_field_text(self.layout().id, id),
+            IndexRecordOption::Basic,
+        );
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(1).order_by_score())
+            .map_err(|source| self.error(source))?;
+        Ok(top.first().map(|(_, address)| *address))
+    }
+
+    /// Other articles like `article`: its distinctive words (more-like-this over the searched
+    /// text fields), plus a fixed score for each entity they share with it.
+    fn like(
+        &self,
+        searcher: &Searcher,
+        document: &TantivyDocument,
+        article: &StoredArticle,
+    ) -> BooleanQuery {
+        let text_fields = self
+            .layout()
+            .searched
+            .iter()
+            .map(|(field, _)| {
+                let values = document.get_all(*field).map(OwnedValue::from).collect();
+                (*field, values)
+            })
+            .collect();
+        let words = MoreLikeThisQuery::builder()
+            .with_min_doc_frequency(2)
+            .with_max_doc_frequency((searcher.num_docs() / 5).max(2))
+            .with_min_term_frequency(1)
+            .with_min_word_length(3)
+            .with_max_query_terms(30)
+            .with_document_fields(text_fields);
+        let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> =
+            vec![(Occur::Should, Box::new(words))];
+        for facet in &self.layout().facets {
+            if facet.dictionary == DictionaryName::Regions {
+                continue;
+            }
+            for key in article.entities.keys(facet.dictionary) {
+                let term = TermQuery::new(
+                    Term::from_field_text(facet.keys, key),
+                    IndexRecordOption::Basic,
+                );
+                let shared = ConstScoreQuery::new(Box::new(term), SHARED_ENTITY_SCORE);
+                clauses.push((Occur::Should, Box::new(shared)));
+            }
+        }
+        let itself = TermQuery::new(
+            Term::from_field_text(self.layout().id, &article.id),
+            IndexRecordOption::Basic,
+        );
+        clauses.push((Occur::MustNot, Box::new(itself)));
+        BooleanQuery::new(clauses)
     }
 }
 
@@ -295,20 +357,49 @@ impl SearchBackend for LocalIndex {
 
     fn article(&self, id: &str) -> Result<Option<StoredArticle>, IndexError> {
         let searcher = self.reader.searcher();
-        let query = TermQuery::new(
-            Term::from_field_text(self.layout().id, id),
-            IndexRecordOption::Basic,
-        );
-        let top = searcher
-            .search(&query, &TopDocs::with_limit(1).order_by_score())
-            .map_err(|source| self.error(source))?;
-        let Some((_, address)) = top.first() else {
+        let Some(address) = self.address_of(&searcher, id)? else {
             return Ok(None);
         };
-        let document: TantivyDocument = searcher
-            .doc(*address)
-            .map_err(|source| self.error(source))?;
+        let document: TantivyDocument =
+            searcher.doc(address).map_err(|source| self.error(source))?;
         self.stored_article(&document).map(Some)
+    }
+
+    fn related(&self, id: &str, limit: usize) -> Result<Option<Related>, IndexError> {
+        let searcher = self.reader.searcher();
+        let Some(address) = self.address_of(&searcher, id)? else {
+            return Ok(None);
+        };
+        let document: TantivyDocument =
+            searcher.doc(address).map_err(|source| self.error(source))?;
+        let article = self.stored_article(&document)?;
+        let query = self.like(&searcher, &document, &article);
+        let limit = limit.min(searcher.num_docs() as usize);
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())
+            .map_err(|source| self.error(source))?;
+        let snippets = SnippetGenerator::create(&searcher, &query, self.layout().body)
+            .map_err(|source| self.error(source))?;
+        let facet_fields = self
+            .layout()
+            .facets
+            .iter()
+            .map(|facet| (facet.name.as_str(), facet.dictionary));
+        let hits = top
+            .into_iter()
+            .take(limit)
+            .map(|(score, address)| {
+                let hit = self.hit(&searcher, address, Some(score), &snippets)?;
+                let shared =
+                    shared_entities(facet_fields.clone(), &article.entities, &hit.entities);
+                Ok(RelatedHit { hit, shared })
+            })
+            .collect::<Result<Vec<_>, IndexError>>()?;
+        Ok(Some(Related {
+            id: article.id,
+            title: article.title,
+            hits,
+        }))
     }
 
     fn stats(&self, facets: &[String], limit: usize) -> Result<IndexStats, IndexError> {

@@ -11,7 +11,9 @@ pub use style::Style;
 
 use crate::extract::Entities;
 use crate::index::IndexReport;
-use crate::results::{FacetCounts, Hit, IndexStats, SearchResults, Snippet, StoredArticle};
+use crate::results::{
+    FacetCounts, Hit, IndexStats, Related, SearchResults, SharedValues, Snippet, StoredArticle,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -73,6 +75,38 @@ pub fn search_text(
         facets_text(out, style, &results.facets)?;
     }
     Ok(())
+}
+
+pub fn related_text(out: &mut dyn Write, style: Style, related: &Related) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} articles like {}  {}",
+        related.hits.len(),
+        style.dim(&related.id),
+        style.title(&related.title)
+    )?;
+    for (rank, related_hit) in related.hits.iter().enumerate() {
+        writeln!(out)?;
+        hit_text(out, style, rank + 1, &related_hit.hit)?;
+        if !related_hit.shared.is_empty() {
+            writeln!(
+                out,
+                "     {} {}",
+                style.label("shares"),
+                shared_text(&related_hit.shared)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// `country: NorthKorea, Russia · topic: sanctions`.
+fn shared_text(shared: &[SharedValues]) -> String {
+    shared
+        .iter()
+        .map(|values| format!("{}: {}", values.field, values.keys.join(", ")))
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 fn hit_text(out: &mut dyn Write, style: Style, rank: usize, hit: &Hit) -> io::Result<()> {
