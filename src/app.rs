@@ -9,13 +9,15 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::extract::{Entities, Extractor};
+use crate::index::IndexError;
 use crate::index::{IndexEvent, IndexOptions, LocalIndex, index_paths};
 use crate::ingest::{self, Problem};
 use crate::output::{self, Format, Style};
 use crate::pipeline::{self, Analysed, Sink};
+use crate::query::ast::Query;
 use crate::query::{QueryError, Resolver};
-use crate::results::{SearchBackend, SearchRequest, Sort};
-use crate::schema::{Catalogs, Schema};
+use crate::results::{FacetCounts, SearchBackend, SearchRequest, Sort, region_tree};
+use crate::schema::{Catalogs, DictionaryName, Schema};
 
 /// Exit code when a query or argument is wrong.
 const EXIT_USAGE: u8 = 2;
@@ -149,8 +151,13 @@ fn facets(
     let Some(query) = parse_query(config, schema, &facets.query) else {
         return Ok(ExitCode::from(EXIT_USAGE));
     };
-    let (total, mut counts) = backend.facet_counts(&query, &fields, facets.limit)?;
-    let facet = counts.pop().expect("one field asked, one counted");
+    let (total, facet) = match region_and_country_fields(schema, &fields[0]) {
+        Some(both) => region_tree_counts(&backend, schema, &query, both, facets.limit)?,
+        None => {
+            let (total, mut counts) = backend.facet_counts(&query, &fields, facets.limit)?;
+            (total, counts.pop().expect("one field asked, one counted"))
+        }
+    };
     match facets.format {
         Format::Text => output::facet_table_text(out, config.style, total, &facet)?,
         Format::Json => output::write_json(
@@ -235,6 +242,46 @@ fn related(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `[region field, country field]` when `field` holds regions and the schema has countries.
+fn region_and_country_fields(schema: &Schema, field: &str) -> Option<[String; 2]> {
+    let of_dictionary = |dictionary| {
+        schema
+            .fields
+            .facets()
+            .find(|spec| spec.dictionary == Some(dictionary))
+    };
+    let regions = of_dictionary(DictionaryName::Regions).filter(|spec| spec.name == field)?;
+    let countries = of_dictionary(DictionaryName::Countries)?;
+    Some([regions.name.clone(), countries.name.clone()])
+}
+
+/// Region counts as a tree down to countries.
+fn region_tree_counts(
+    backend: &impl SearchBackend<Error = IndexError>,
+    schema: &Schema,
+    query: &Query,
+    fields: [String; 2],
+    limit: usize,
+) -> anyhow::Result<(u64, FacetCounts)> {
+    let (total, counts) = backend.facet_counts(query, &fields, usize::MAX)?;
+    let [regions, countries] = &counts[..] else {
+        unreachable!("two fields asked, two counted")
+    };
+    let tree = region_tree(
+        &schema.dictionaries,
+        &regions.values,
+        &countries.values,
+        limit,
+    );
+    Ok((
+        total,
+        FacetCounts {
+            values: tree,
+            ..regions.clone()
+        },
+    ))
 }
 
 #[derive(Serialize)]

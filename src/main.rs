@@ -71,7 +71,8 @@ enum CliCommand {
     /// Search with keywords and facet filters, e.g. `landmine clearance country:NorthKorea
     /// topic:sanctions after:2024-01`. See docs/query-language.md.
     Search(SearchArgs),
-    /// Count the values of one facet field over the articles matching a query
+    /// Count the values of one facet field over the articles matching a query (its own
+    /// filters included, unlike the multi-select counts of `search`)
     Facets(FacetsArgs),
     /// Articles, date span, index size and top facet values
     Stats(StatsArgs),
@@ -128,12 +129,13 @@ struct SearchArgs {
 
 #[derive(Debug, Args)]
 struct FacetsArgs {
-    /// The field to count: country, region, topic, person, org, source or lang
+    /// The field to count: country, region, topic, person, org, source or lang. Regions are
+    /// counted as a tree: regions, their subregions and groupings, then countries
     field: String,
     /// Only articles matching this query
     #[arg(value_name = "QUERY")]
     query: Vec<String>,
-    /// Values to show
+    /// Values to show (for regions: per level, up to N subregions and N countries)
     #[arg(long, short = 'n', default_value_t = 20)]
     limit: usize,
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]

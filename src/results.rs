@@ -1,11 +1,13 @@
 //! What a search returns, independent of the backend that ran it.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::extract::Entities;
 use crate::query::ast::Query;
-use crate::schema::DictionaryName;
+use crate::schema::{Dictionaries, DictionaryName, Region};
 
 /// The order of hits; ties keep the index's order, so paging is stable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -92,6 +94,80 @@ pub struct FacetCounts {
 pub struct FacetCount {
     pub key: String,
     pub count: u64,
+    /// Values below this one (regions: subregions, then countries), most frequent first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<FacetCount>,
+}
+
+impl FacetCount {
+    pub fn new(key: String, count: u64) -> FacetCount {
+        FacetCount {
+            key,
+            count,
+            children: Vec::new(),
+        }
+    }
+}
+
+/// Region counts as a tree: top-level regions, their subregions and groupings, and under each
+/// the countries counted in it; `limit` values per level, most frequent first. `regions` and
+/// `countries` are complete counts of the two fields over the same articles.
+pub fn region_tree(
+    dictionaries: &Dictionaries,
+    regions: &[FacetCount],
+    countries: &[FacetCount],
+    limit: usize,
+) -> Vec<FacetCount> {
+    let count_of = |counts: &[FacetCount]| -> HashMap<String, u64> {
+        counts.iter().map(|c| (c.key.clone(), c.count)).collect()
+    };
+    let (region_counts, country_counts) = (count_of(regions), count_of(countries));
+    let roots = dictionaries.regions.iter().filter(|r| r.parent.is_none());
+    ranked(
+        roots
+            .filter_map(|root| {
+                region_node(dictionaries, root, &region_counts, &country_counts, limit)
+            })
+            .collect(),
+        limit,
+    )
+}
+
+fn region_node(
+    dictionaries: &Dictionaries,
+    region: &Region,
+    region_counts: &HashMap<String, u64>,
+    country_counts: &HashMap<String, u64>,
+    limit: usize,
+) -> Option<FacetCount> {
+    let count = *region_counts.get(&region.key)?;
+    let subregions = dictionaries
+        .regions
+        .iter()
+        .filter(|child| child.parent.as_deref() == Some(region.key.as_str()))
+        .filter_map(|child| region_node(dictionaries, child, region_counts, country_counts, limit));
+    let countries = dictionaries
+        .countries
+        .iter()
+        .filter(|country| country.region == region.key || region.members.contains(&country.key))
+        .filter_map(|country| {
+            let count = *country_counts.get(&country.key)?;
+            Some(FacetCount::new(country.key.clone(), count))
+        });
+    let mut children = ranked(subregions.collect(), limit);
+    children.extend(ranked(countries.collect(), limit));
+    Some(FacetCount {
+        key: region.key.clone(),
+        count,
+        children,
+    })
+}
+
+/// Most frequent first, ties by key, at most `limit`.
+fn ranked(mut values: Vec<FacetCount>, limit: usize) -> Vec<FacetCount> {
+    values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    values.truncate(limit);
+    values
 }
 
 /// Articles like one article: similar words, shared entities.
@@ -189,4 +265,85 @@ pub trait SearchBackend {
     fn related(&self, id: &str, limit: usize) -> Result<Option<Related>, Self::Error>;
 
     fn stats(&self, facets: &[String], limit: usize) -> Result<IndexStats, Self::Error>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Schema;
+
+    fn counts(pairs: &[(&str, u64)]) -> Vec<FacetCount> {
+        pairs
+            .iter()
+            .map(|(key, count)| FacetCount::new((*key).to_owned(), *count))
+            .collect()
+    }
+
+    /// `key count [children]` on one line, for compact assertions.
+    fn shape(values: &[FacetCount]) -> String {
+        let parts: Vec<String> = values
+            .iter()
+            .map(|value| match value.children.is_empty() {
+                true => format!("{} {}", value.key, value.count),
+                false => format!("{} {} [{}]", value.key, value.count, shape(&value.children)),
+            })
+            .collect();
+        parts.join(", ")
+    }
+
+    #[test]
+    fn regions_nest_subregions_then_countries_and_groupings_hold_members() {
+        let schema = Schema::builtin().unwrap();
+        let regions = counts(&[
+            ("Asia", 3),
+            ("EastAsia", 2),
+            ("SouthAsia", 1),
+            ("MiddleEast", 1),
+            ("Europe", 0),
+        ]);
+        let countries = counts(&[("NorthKorea", 2), ("China", 1), ("Iran", 1)]);
+        let tree = region_tree(&schema.dictionaries, &regions, &countries, 10);
+        assert_eq!(
+            shape(&tree),
+            "Asia 3 [EastAsia 2 [NorthKorea 2, China 1], SouthAsia 1 [Iran 1]], \
+             MiddleEast 1 [Iran 1], Europe 0"
+        );
+        let cut = region_tree(&schema.dictionaries, &regions, &countries, 1);
+        assert_eq!(shape(&cut), "Asia 3 [EastAsia 2 [NorthKorea 2]]");
+    }
+
+    #[test]
+    fn shared_entities_per_field_without_regions() {
+        let entities = |countries: &[&str]| Entities {
+            countries: countries
+                .iter()
+                .map(|key| crate::extract::CountryMention {
+                    key: (*key).to_owned(),
+                    iso2: String::new(),
+                    name: String::new(),
+                    mentions: 1,
+                    first_offset: None,
+                    evidence: Vec::new(),
+                })
+                .collect(),
+            ..Entities::default()
+        };
+        let fields = [
+            ("country", DictionaryName::Countries),
+            ("region", DictionaryName::Regions),
+        ];
+        let shared = shared_entities(
+            fields,
+            &entities(&["Russia", "NorthKorea", "Japan"]),
+            &entities(&["NorthKorea", "Russia"]),
+        );
+        assert_eq!(
+            shared,
+            [SharedValues {
+                field: "country".into(),
+                keys: vec!["Russia".into(), "NorthKorea".into()]
+            }]
+        );
+        assert!(shared_entities(fields, &entities(&["Japan"]), &entities(&["Peru"])).is_empty());
+    }
 }

@@ -525,3 +525,36 @@ fn related_articles_share_words_and_entities_and_say_which() {
             "no article with id \"no-such-id\"",
         ));
 }
+
+#[test]
+fn region_counts_are_a_tree_down_to_countries() {
+    let counts = json(geonews(index()).args(["facets", "region", "-f", "json", "topic:sanctions"]));
+    let child = |value: &Value, key: &str| -> Value {
+        value["children"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no children: {value}"))
+            .iter()
+            .find(|child| child["key"] == key)
+            .unwrap_or_else(|| panic!("no {key} under {value}"))
+            .clone()
+    };
+    let root = Value::Object(
+        [("children".to_owned(), counts["values"].clone())]
+            .into_iter()
+            .collect(),
+    );
+    let east_asia = child(&child(&root, "Asia"), "EastAsia");
+    let north_korea = child(&east_asia, "NorthKorea");
+    assert_eq!(
+        north_korea["count"].as_u64(),
+        Some(total(&search(
+            index(),
+            "topic:sanctions country:NorthKorea"
+        )))
+    );
+    geonews(index())
+        .args(["facets", "region", "topic:sanctions"])
+        .assert()
+        .success()
+        .stdout(predicate::str::is_match("(?m)^  Asia +[0-9]+\n    EastAsia +[0-9]+\n").unwrap());
+}

@@ -253,7 +253,7 @@ fn merge_spellings(tally: HashMap<String, u64>) -> Vec<FacetCount> {
     }
     merged
         .into_values()
-        .map(|(count, _, key)| FacetCount { key, count })
+        .map(|(count, _, key)| FacetCount::new(key, count))
         .collect()
 }
 

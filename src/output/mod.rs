@@ -12,7 +12,8 @@ pub use style::Style;
 use crate::extract::Entities;
 use crate::index::IndexReport;
 use crate::results::{
-    FacetCounts, Hit, IndexStats, Related, SearchResults, SharedValues, Snippet, StoredArticle,
+    FacetCount, FacetCounts, Hit, IndexStats, Related, SearchResults, SharedValues, Snippet,
+    StoredArticle,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,7 +217,7 @@ pub fn facets_text(out: &mut dyn Write, style: Style, facets: &[FacetCounts]) ->
     Ok(())
 }
 
-/// One facet field as a table: value and count per line.
+/// One facet field as a table: value and count per line, values below others indented.
 pub fn facet_table_text(
     out: &mut dyn Write,
     style: Style,
@@ -229,14 +230,29 @@ pub fn facet_table_text(
         facet.distinct,
         style.title(&facet.field)
     )?;
-    let width = facet
-        .values
+    let width = widest_key(&facet.values, 0);
+    facet_rows_text(out, &facet.values, 0, width)
+}
+
+/// The widest key with its indentation, at `depth` and below.
+fn widest_key(values: &[FacetCount], depth: usize) -> usize {
+    values
         .iter()
-        .map(|value| value.key.len())
+        .map(|value| (2 * depth + value.key.len()).max(widest_key(&value.children, depth + 1)))
         .max()
-        .unwrap_or(0);
-    for value in &facet.values {
-        writeln!(out, "  {:<width$}  {:>7}", value.key, value.count)?;
+        .unwrap_or(0)
+}
+
+fn facet_rows_text(
+    out: &mut dyn Write,
+    values: &[FacetCount],
+    depth: usize,
+    width: usize,
+) -> io::Result<()> {
+    for value in values {
+        let key = format!("{}{}", "  ".repeat(depth), value.key);
+        writeln!(out, "  {key:<width$}  {:>7}", value.count)?;
+        facet_rows_text(out, &value.children, depth + 1, width)?;
     }
     Ok(())
 }
