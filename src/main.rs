@@ -117,7 +117,9 @@ struct SearchArgs {
     #[arg(long, default_value_t = 0)]
     offset: usize,
     /// Fields to count over all hits, comma-separated, empty for none: country, region,
-    /// topic, person, org, source, lang (text and json formats)
+    /// topic, person, org, source, lang (text and json formats). A field the query filters on
+    /// is counted as if that filter were absent (multi-select), so `country:Russia` still
+    /// shows the other countries with their counts
     #[arg(long, value_delimiter = ',', default_value = "country,topic")]
     facets: Vec<String>,
     /// Values shown per facet field
