@@ -3,8 +3,10 @@
 //! The library owns everything the `geonews` binary does: [`ingest`] reads article files,
 //! [`extract`] finds countries, regions, people, organizations and topics, [`pipeline`] runs
 //! both in parallel batches, [`index`] writes and searches a local tantivy index, [`query`] parses the query language, [`results`] is the
-//! backend-independent result model, and [`output`] renders it.
+//! backend-independent result model, [`analytics`] turns counts over results into timelines and
+//! co-occurrence tables, and [`output`] renders results.
 
+pub mod analytics;
 pub mod app;
 pub mod article;
 pub mod extract;
