@@ -1,8 +1,13 @@
-//! Analytics over a query's results, independent of the backend: articles over time. Backends
-//! return raw counts; this module shapes them and renders them as text.
+//! Analytics over a query's results, independent of the backend: articles over time, and how
+//! facet values co-occur with a query and with each other. Backends return raw counts; this
+//! module shapes them and renders them as text.
 
+mod cooc;
 mod timeline;
 
+pub use cooc::{
+    CoocOrder, CoocValue, Cooccurrence, Pair, PairCounts, PairTable, cooc_text, pair_table_text,
+};
 pub use timeline::{Bucket, Interval, Timeline, TimelineCounts, timeline_text};
 
 use crate::output::Style;
@@ -16,6 +21,15 @@ fn most_frequent<K: Ord>(
     counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     counts.truncate(limit);
     counts
+}
+
+/// `numerator / denominator`, or 0 when there is nothing to divide by.
+fn ratio(numerator: f64, denominator: f64) -> f64 {
+    if denominator == 0.0 {
+        0.0
+    } else {
+        numerator / denominator
+    }
 }
 
 /// Rows of cells as aligned lines, columns two spaces apart: the first column left-aligned and
@@ -56,6 +70,16 @@ fn table(style: Style, rows: &[Vec<String>]) -> Vec<String> {
         .collect()
 }
 
+/// At most `chars` characters of `text`, the last one an ellipsis when cut.
+fn truncate(text: &str, chars: usize) -> String {
+    if text.chars().count() <= chars {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(chars.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
 fn plural(count: u64) -> &'static str {
     if count == 1 { "" } else { "s" }
 }
@@ -81,5 +105,11 @@ mod tests {
             table(Style { color: false }, &rows),
             ["          count", "Russia        7", "Mali    1234567"]
         );
+    }
+
+    #[test]
+    fn truncation_marks_the_cut() {
+        assert_eq!(truncate("NorthKorea", 12), "NorthKorea");
+        assert_eq!(truncate("CentralAfricanRepublic", 12), "CentralAfri…");
     }
 }
