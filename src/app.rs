@@ -8,6 +8,10 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use crate::analytics::{
+    CoocOptions, Cooccurrence, Interval, PairTable, Timeline, cooc_text, pair_table_text,
+    timeline_text,
+};
 use crate::extract::{Entities, Extractor};
 use crate::index::IndexError;
 use crate::index::{IndexEvent, IndexOptions, LocalIndex, index_paths};
@@ -54,6 +58,27 @@ pub struct FacetsCommand {
 }
 
 #[derive(Debug, Clone)]
+pub struct TimelineCommand {
+    pub query: String,
+    pub by: Interval,
+    /// A countable field whose most frequent values get a series each.
+    pub split: Option<String>,
+    pub top: usize,
+    pub format: Format,
+}
+
+#[derive(Debug, Clone)]
+pub struct CoocCommand {
+    pub field: String,
+    /// A second field then the query, or the query alone: which one is known from the schema.
+    pub words: Vec<String>,
+    pub options: CoocOptions,
+    /// Rows and columns of a pair table.
+    pub size: usize,
+    pub format: Format,
+}
+
+#[derive(Debug, Clone)]
 pub enum Command {
     Index {
         paths: Vec<PathBuf>,
@@ -61,6 +86,8 @@ pub enum Command {
     },
     Search(SearchCommand),
     Facets(FacetsCommand),
+    Timeline(TimelineCommand),
+    Cooc(CoocCommand),
     Stats {
         facet_limit: usize,
         format: Format,
@@ -89,6 +116,8 @@ pub fn run(config: Config) -> anyhow::Result<ExitCode> {
         Command::Extract { paths, format } => extract(&config, &schema, paths, *format, out)?,
         Command::Search(command) => search(&config, &schema, command, out)?,
         Command::Facets(command) => facets(&config, &schema, command, out)?,
+        Command::Timeline(command) => timeline(&config, &schema, command, out)?,
+        Command::Cooc(command) => cooc(&config, &schema, command, out)?,
         Command::Stats {
             facet_limit,
             format,
@@ -242,6 +271,109 @@ fn related(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn timeline(
+    config: &Config,
+    schema: &Schema,
+    command: &TimelineCommand,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let split = match &command.split {
+        Some(name) => match countable_fields(config, schema, std::slice::from_ref(name)) {
+            Some(mut fields) => fields.pop(),
+            None => return Ok(ExitCode::from(EXIT_USAGE)),
+        },
+        None => None,
+    };
+    let backend = open_backend(config, schema)?;
+    let Some(query) = parse_query(config, schema, &command.query) else {
+        return Ok(ExitCode::from(EXIT_USAGE));
+    };
+    let counts = backend.timeline(&query, command.by, split.as_deref())?;
+    let timeline = Timeline::build(counts, command.by, split.as_deref(), command.top);
+    match command.format {
+        Format::Text => timeline_text(out, config.style, &timeline)?,
+        Format::Json => output::write_json(out, &timeline)?,
+        Format::Jsonl => {
+            for bucket in &timeline.buckets {
+                output::write_json_line(out, bucket)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cooc(
+    config: &Config,
+    schema: &Schema,
+    command: &CoocCommand,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let (second, query_words) = match command.words.split_first() {
+        Some((word, rest)) if schema.fields.countable(word).is_some() => (Some(word), rest),
+        _ => (None, &command.words[..]),
+    };
+    let names: Vec<String> = std::iter::once(&command.field)
+        .chain(second)
+        .cloned()
+        .collect();
+    let Some(fields) = countable_fields(config, schema, &names) else {
+        return Ok(ExitCode::from(EXIT_USAGE));
+    };
+    let backend = open_backend(config, schema)?;
+    let Some(query) = parse_query(config, schema, &query_words.join(" ")) else {
+        return Ok(ExitCode::from(EXIT_USAGE));
+    };
+    match &fields[..] {
+        [field] => cooc_values(&backend, &query, field, command, config.style, out)?,
+        [first, second] => {
+            let counts = backend.pair_counts(&query, [first, second])?;
+            let options = &command.options;
+            let table = PairTable::build([first, second], counts, command.size, options.limit);
+            match command.format {
+                Format::Text => pair_table_text(out, config.style, &table)?,
+                Format::Json => output::write_json(out, &table)?,
+                Format::Jsonl => {
+                    for pair in &table.pairs {
+                        output::write_json_line(out, pair)?;
+                    }
+                }
+            }
+        }
+        _ => unreachable!("one or two fields"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The values of `field` among the results, with their lift over the whole index.
+fn cooc_values(
+    backend: &impl SearchBackend<Error = IndexError>,
+    query: &Query,
+    field: &str,
+    command: &CoocCommand,
+    style: Style,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let fields = [field.to_owned()];
+    let (results, in_results) = backend.facet_counts(query, &fields, usize::MAX)?;
+    let (articles, in_index) = backend.facet_counts(&Query::All, &fields, usize::MAX)?;
+    let cooc = Cooccurrence::build(
+        field,
+        (results, &in_results[0].values),
+        (articles, &in_index[0].values),
+        command.options,
+    );
+    match command.format {
+        Format::Text => cooc_text(out, style, &cooc)?,
+        Format::Json => output::write_json(out, &cooc)?,
+        Format::Jsonl => {
+            for value in &cooc.values {
+                output::write_json_line(out, value)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `[region field, country field]` when `field` holds regions and the schema has countries.

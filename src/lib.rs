@@ -19,4 +19,4 @@ pub mod query;
 pub mod results;
 pub mod schema;
 
-pub use app::{Command, Config, FacetsCommand, SearchCommand, run};
+pub use app::{Command, Config, CoocCommand, FacetsCommand, SearchCommand, TimelineCommand, run};

@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use geonews::analytics::{CoocOptions, CoocOrder, Interval};
 use geonews::index::{IndexOptions, default_index_dir};
 use geonews::output::{Format, Style};
 use geonews::results::Sort;
-use geonews::{Command, Config, FacetsCommand, SearchCommand, app};
+use geonews::{Command, Config, CoocCommand, FacetsCommand, SearchCommand, TimelineCommand, app};
 
 /// Search engine for geopolitical news: index articles with country, region, person,
 /// organization and topic facets, then search them with keywords and facet filters.
@@ -63,6 +64,23 @@ enum SortOrder {
     NewestFirst,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Bucket {
+    Day,
+    /// ISO weeks, starting on Monday
+    Week,
+    Month,
+    Year,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CoocSort {
+    /// Most matching articles first
+    Count,
+    /// Most unusual among the results first
+    Lift,
+}
+
 #[derive(Debug, Subcommand)]
 enum CliCommand {
     /// Read articles (JSON, JSON Lines, CSV, text, Markdown, gzipped; `-` for JSON Lines on
@@ -74,6 +92,19 @@ enum CliCommand {
     /// Count the values of one facet field over the articles matching a query (its own
     /// filters included, unlike the multi-select counts of `search`)
     Facets(FacetsArgs),
+    /// Articles matching a query over time, as a bar chart (or JSON): calendar buckets in UTC,
+    /// optionally split by a facet's most frequent values
+    Timeline(TimelineArgs),
+    /// Which values of a field go with a query: `cooc country topic:sanctions` ranks countries
+    /// by lift, and `cooc country topic topic:sanctions` (two fields) prints a pair table.
+    ///
+    /// Lift = (share of the matching articles that have the value) / (share of all articles that
+    /// have it). A lift of 3 means the value is three times as common among the results as in
+    /// the whole index; 1 means the query makes no difference. In a pair table, a pair's lift
+    /// compares how often the two values appear together in the results with how often they
+    /// would if they were independent.
+    #[command(verbatim_doc_comment)]
+    Cooc(CoocArgs),
     /// Articles, date span, index size and top facet values
     Stats(StatsArgs),
     /// Print one stored article with its entities
@@ -140,6 +171,48 @@ struct FacetsArgs {
     /// Values to show (for regions: per level, up to N subregions and N countries)
     #[arg(long, short = 'n', default_value_t = 20)]
     limit: usize,
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+struct TimelineArgs {
+    /// Only articles matching this query (every article when empty)
+    #[arg(value_name = "QUERY")]
+    query: Vec<String>,
+    /// Bucket size
+    #[arg(long, value_enum, default_value_t = Bucket::Month)]
+    by: Bucket,
+    /// A countable field whose most frequent values get a column each (country, topic...)
+    #[arg(long, value_name = "FIELD")]
+    split: Option<String>,
+    /// Values of the --split field shown
+    #[arg(long, default_value_t = 5, requires = "split")]
+    top: usize,
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
+    format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+struct CoocArgs {
+    /// The field whose values are ranked: country, region, topic, person, org, source or lang
+    field: String,
+    /// A second field (for a pair table), then the query. A first word that names a countable
+    /// field is taken as the second field: quote it ('"topic"') to search for the word
+    #[arg(value_name = "[FIELD2] QUERY")]
+    words: Vec<String>,
+    /// Order of values (pair tables are always by count)
+    #[arg(long, value_enum, default_value_t = CoocSort::Lift)]
+    sort: CoocSort,
+    /// Leave out values in fewer matching articles (a lift over two articles means little)
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    min_count: u64,
+    /// Values (or pairs) to show
+    #[arg(long, short = 'n', default_value_t = 20)]
+    limit: usize,
+    /// Rows and columns of a pair table
+    #[arg(long, default_value_t = 8)]
+    size: usize,
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
     format: OutputFormat,
 }
@@ -236,6 +309,32 @@ impl Cli {
                 field: args.field,
                 query: args.query.join(" "),
                 limit: args.limit,
+                format: args.format.into(),
+            }),
+            CliCommand::Timeline(args) => Command::Timeline(TimelineCommand {
+                query: args.query.join(" "),
+                by: match args.by {
+                    Bucket::Day => Interval::Day,
+                    Bucket::Week => Interval::Week,
+                    Bucket::Month => Interval::Month,
+                    Bucket::Year => Interval::Year,
+                },
+                split: args.split,
+                top: args.top,
+                format: args.format.into(),
+            }),
+            CliCommand::Cooc(args) => Command::Cooc(CoocCommand {
+                field: args.field,
+                words: args.words,
+                options: CoocOptions {
+                    min_count: args.min_count,
+                    order: match args.sort {
+                        CoocSort::Count => CoocOrder::Count,
+                        CoocSort::Lift => CoocOrder::Lift,
+                    },
+                    limit: args.limit,
+                },
+                size: args.size,
                 format: args.format.into(),
             }),
             CliCommand::Stats(args) => Command::Stats {

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::analytics::{Interval, PairCounts, TimelineCounts};
 use crate::extract::Entities;
 use crate::query::ast::Query;
 use crate::schema::{Dictionaries, DictionaryName, Region};
@@ -259,6 +260,19 @@ pub trait SearchBackend {
     ) -> Result<(u64, Vec<FacetCounts>), Self::Error>;
 
     fn article(&self, id: &str) -> Result<Option<StoredArticle>, Self::Error>;
+
+    /// Articles matching `query` per calendar bucket, optionally split by a countable field's
+    /// values.
+    fn timeline(
+        &self,
+        query: &Query,
+        interval: Interval,
+        split: Option<&str>,
+    ) -> Result<TimelineCounts, Self::Error>;
+
+    /// How often values of two countable fields (or two values of one) appear together in the
+    /// articles matching `query`.
+    fn pair_counts(&self, query: &Query, fields: [&str; 2]) -> Result<PairCounts, Self::Error>;
 
     /// The `limit` articles most like article `id` in words and entities, or `None` when no
     /// article has that id.

@@ -21,6 +21,15 @@ pub enum CoocOrder {
     Lift,
 }
 
+/// Which values a co-occurrence table keeps, and in which order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CoocOptions {
+    /// Values with fewer matching articles are left out: a lift over two articles means little.
+    pub min_count: u64,
+    pub order: CoocOrder,
+    pub limit: usize,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Cooccurrence {
     pub field: String,
@@ -46,21 +55,20 @@ pub struct CoocValue {
 }
 
 impl Cooccurrence {
-    /// `in_results` and `in_index` are complete value counts of `field` (from
-    /// `crate::results::FacetCounts::values`) under the query and over the whole index.
-    /// Values with fewer than `min_count` results are left out; the rest are ordered by
-    /// `order` (descending; ties by key) and cut at `limit`.
-    #[allow(clippy::too_many_arguments)]
+    /// `results` and `index` are the article totals and complete value counts of `field` under
+    /// the query and over the whole index. Values are kept and ordered (descending; ties by
+    /// key) as `options` say.
     pub fn build(
         field: &str,
-        results: u64,
-        articles: u64,
-        in_results: &[FacetCount],
-        in_index: &[FacetCount],
-        min_count: u64,
-        order: CoocOrder,
-        limit: usize,
+        (results, in_results): (u64, &[FacetCount]),
+        (articles, in_index): (u64, &[FacetCount]),
+        options: CoocOptions,
     ) -> Cooccurrence {
+        let CoocOptions {
+            min_count,
+            order,
+            limit,
+        } = options;
         // Each list shows a value under its most frequent spelling, which can differ between them.
         let in_index: HashMap<String, u64> = in_index
             .iter()
@@ -295,10 +303,7 @@ mod tests {
     fn facet_counts(values: &[(&str, u64)]) -> Vec<FacetCount> {
         values
             .iter()
-            .map(|&(key, count)| FacetCount {
-                key: key.to_owned(),
-                count,
-            })
+            .map(|&(key, count)| FacetCount::new(key.to_owned(), count))
             .collect()
     }
 
@@ -309,13 +314,13 @@ mod tests {
         let in_index = facet_counts(&[("A", 100), ("B", 500), ("C", 2), ("D", 10), ("E", 7)]);
         Cooccurrence::build(
             "country",
-            100,
-            1000,
-            &in_results,
-            &in_index,
-            min_count,
-            order,
-            limit,
+            (100, &in_results),
+            (1000, &in_index),
+            CoocOptions {
+                min_count,
+                order,
+                limit,
+            },
         )
     }
 
@@ -356,13 +361,13 @@ mod tests {
         let in_index = facet_counts(&[("SAMPLE TIMES", 40)]);
         let cooc = Cooccurrence::build(
             "source",
-            10,
-            100,
-            &in_results,
-            &in_index,
-            1,
-            CoocOrder::Lift,
-            10,
+            (10, &in_results),
+            (100, &in_index),
+            CoocOptions {
+                min_count: 1,
+                order: CoocOrder::Lift,
+                limit: 10,
+            },
         );
         assert_eq!(cooc.values[0].index_count, 40);
         assert_eq!(cooc.values[0].lift, 1.0);

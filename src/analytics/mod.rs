@@ -6,7 +6,8 @@ mod cooc;
 mod timeline;
 
 pub use cooc::{
-    CoocOrder, CoocValue, Cooccurrence, Pair, PairCounts, PairTable, cooc_text, pair_table_text,
+    CoocOptions, CoocOrder, CoocValue, Cooccurrence, Pair, PairCounts, PairTable, cooc_text,
+    pair_table_text,
 };
 pub use timeline::{Bucket, Interval, Timeline, TimelineCounts, timeline_text};
 

@@ -13,7 +13,6 @@ use serde::{Deserialize, Serialize};
 use tantivy::directory::MmapDirectory;
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
-pub use counts::{PairCollector, TimelineCollector};
 pub use layout::Layout;
 pub use search::LocalIndex;
 pub use writer::{IndexEvent, IndexOptions, IndexReport, index_paths};

@@ -16,9 +16,10 @@ use tantivy::{
     DateTime as TantivyDate, DocAddress, IndexReader, Order, Searcher, TantivyDocument, Term,
 };
 
-use super::counts::{DateSpan, FacetCounter, FacetTallies};
+use super::counts::{DateSpan, FacetCounter, FacetTallies, PairCollector, TimelineCollector};
 use super::layout::Layout;
 use super::{IndexError, OpenIndex, size_on_disk, tantivy_error};
+use crate::analytics::{Interval, PairCounts, TimelineCounts};
 use crate::extract::Entities;
 use crate::query::ast::{DateRange, Query, TextMatch};
 use crate::results::{
@@ -56,16 +57,19 @@ impl LocalIndex {
         tantivy_error(&self.open.path, source)
     }
 
+    /// The fast column holding the values of countable field `name`.
+    fn column(&self, name: &str) -> Result<String, IndexError> {
+        self.layout()
+            .count_column(name)
+            .map(str::to_owned)
+            .ok_or_else(|| IndexError::NotCountable(name.to_owned()))
+    }
+
     /// A collector counting `fields`, each of which must be countable in this index.
     fn counter(&self, fields: &[String]) -> Result<FacetCounter, IndexError> {
         let columns = fields
             .iter()
-            .map(|name| {
-                self.layout()
-                    .count_column(name)
-                    .map(str::to_owned)
-                    .ok_or_else(|| IndexError::NotCountable(name.clone()))
-            })
+            .map(|name| self.column(name))
             .collect::<Result<_, _>>()?;
         Ok(FacetCounter::new(columns))
     }
@@ -363,6 +367,29 @@ impl SearchBackend for LocalIndex {
         let document: TantivyDocument =
             searcher.doc(address).map_err(|source| self.error(source))?;
         self.stored_article(&document).map(Some)
+    }
+
+    fn timeline(
+        &self,
+        query: &Query,
+        interval: Interval,
+        split: Option<&str>,
+    ) -> Result<TimelineCounts, IndexError> {
+        let split_column = split.map(|field| self.column(field)).transpose()?;
+        let collector = TimelineCollector::new("published", interval, split_column);
+        self.reader
+            .searcher()
+            .search(&*self.translate(query)?, &collector)
+            .map_err(|source| self.error(source))
+    }
+
+    fn pair_counts(&self, query: &Query, fields: [&str; 2]) -> Result<PairCounts, IndexError> {
+        let [first, second] = fields;
+        let collector = PairCollector::new(self.column(first)?, self.column(second)?);
+        self.reader
+            .searcher()
+            .search(&*self.translate(query)?, &collector)
+            .map_err(|source| self.error(source))
     }
 
     fn related(&self, id: &str, limit: usize) -> Result<Option<Related>, IndexError> {
