@@ -192,3 +192,27 @@ fn cooc_help_explains_lift() {
             "Lift = (share of the matching articles",
         ));
 }
+
+#[test]
+fn timeline_json_snapshot() {
+    let timeline = json(geonews(index()).args([
+        "timeline",
+        "--by",
+        "year",
+        "--split",
+        "topic",
+        "--top",
+        "2",
+        "-f",
+        "json",
+        "country:NorthKorea",
+    ]));
+    insta::assert_json_snapshot!(timeline);
+}
+
+#[test]
+fn cooc_json_snapshot() {
+    let cooc =
+        json(geonews(index()).args(["cooc", "topic", "-n", "3", "-f", "json", "country:Russia"]));
+    insta::assert_json_snapshot!(cooc);
+}
