@@ -7,10 +7,10 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use tantivy::collector::{Collector, Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, MoreLikeThisQuery, Occur,
-    PhraseQuery, Query as TantivyQuery, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery,
+    Query as TantivyQuery, RangeQuery, TermQuery,
 };
-use tantivy::schema::{Facet, Field, IndexRecordOption, OwnedValue, Value};
+use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{
     DateTime as TantivyDate, DocAddress, IndexReader, Order, Searcher, TantivyDocument, Term,
@@ -31,6 +31,8 @@ use crate::schema::{DictionaryName, normalize_alias};
 const SNIPPET_CHARS: usize = 220;
 /// What one shared entity adds to a related article's score, next to its words' BM25.
 const SHARED_ENTITY_SCORE: f32 = 1.5;
+/// Words of an article searched for its related articles.
+const DISTINCTIVE_WORDS: usize = 30;
 
 /// The local index, opened for searching; the reader is reused across queries.
 pub struct LocalIndex {
@@ -74,12 +76,15 @@ impl LocalIndex {
         Ok(FacetCounter::new(columns))
     }
 
-    fn translate(&self, query: &Query) -> Result<Box<dyn TantivyQuery>, IndexError> {
+    fn translator(&self) -> Translator<'_> {
         Translator {
             layout: self.layout(),
             open: &self.open,
         }
-        .translate(query)
+    }
+
+    fn translate(&self, query: &Query) -> Result<Box<dyn TantivyQuery>, IndexError> {
+        self.translator().translate(query)
     }
 
     fn search_with<C>(
@@ -178,32 +183,25 @@ impl LocalIndex {
         Ok(top.first().map(|(_, address)| *address))
     }
 
-    /// Other articles like `article`: its distinctive words (more-like-this over the searched
-    /// text fields), plus a fixed score for each entity they share with it.
+    /// Other articles like `article`: its most distinctive words, plus a fixed score for each
+    /// entity they share with it.
     fn like(
         &self,
         searcher: &Searcher,
         document: &TantivyDocument,
         article: &StoredArticle,
-    ) -> BooleanQuery {
-        let text_fields = self
-            .layout()
-            .searched
-            .iter()
-            .map(|(field, _)| {
-                let values = document.get_all(*field).map(OwnedValue::from).collect();
-                (*field, values)
+    ) -> Result<BooleanQuery, IndexError> {
+        let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = self
+            .distinctive_words(searcher, document)?
+            .into_iter()
+            .map(|(term, weight)| {
+                let word = TermQuery::new(term, IndexRecordOption::WithFreqs);
+                (
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(word), weight)) as Box<dyn TantivyQuery>,
+                )
             })
             .collect();
-        let words = MoreLikeThisQuery::builder()
-            .with_min_doc_frequency(2)
-            .with_max_doc_frequency((searcher.num_docs() / 5).max(2))
-            .with_min_term_frequency(1)
-            .with_min_word_length(3)
-            .with_max_query_terms(30)
-            .with_document_fields(text_fields);
-        let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> =
-            vec![(Occur::Should, Box::new(words))];
         for facet in &self.layout().facets {
             if facet.dictionary == DictionaryName::Regions {
                 continue;
@@ -222,7 +220,49 @@ impl LocalIndex {
             IndexRecordOption::Basic,
         );
         clauses.push((Occur::MustNot, Box::new(itself)));
-        BooleanQuery::new(clauses)
+        Ok(BooleanQuery::new(clauses))
+    }
+
+    /// The words of a document's searched fields that best tell it apart (more-like-this):
+    /// ranked by frequency in it times rarity in the index, skipping words in one article only
+    /// or in more than a fifth of them, each weighted relative to the best. Ties are broken by
+    /// the word, so the same article always gives the same query.
+    fn distinctive_words(
+        &self,
+        searcher: &Searcher,
+        document: &TantivyDocument,
+    ) -> Result<Vec<(Term, f32)>, IndexError> {
+        let translator = self.translator();
+        let mut frequencies: HashMap<Term, u32> = HashMap::new();
+        for (field, _) in &self.layout().searched {
+            for text in document.get_all(*field).filter_map(|value| value.as_str()) {
+                for (_, term) in translator.analyse(*field, text)? {
+                    if term.value().as_str().is_some_and(|word| word.len() >= 3) {
+                        *frequencies.entry(term).or_default() += 1;
+                    }
+                }
+            }
+        }
+        let articles = searcher.num_docs();
+        let mut scored = Vec::with_capacity(frequencies.len());
+        for (term, frequency) in frequencies {
+            let in_articles = searcher
+                .doc_freq(&term)
+                .map_err(|source| self.error(source))?;
+            if (2..=(articles / 5).max(2)).contains(&in_articles) {
+                let rarity = (articles as f32 / in_articles as f32).ln();
+                scored.push((term, frequency as f32 * rarity));
+            }
+        }
+        scored.sort_by(|(a, a_score), (b, b_score)| {
+            b_score.total_cmp(a_score).then_with(|| a.cmp(b))
+        });
+        scored.truncate(DISTINCTIVE_WORDS);
+        let best = scored.first().map_or(1.0, |(_, score)| *score);
+        Ok(scored
+            .into_iter()
+            .map(|(term, score)| (term, score / best))
+            .collect())
     }
 }
 
@@ -400,7 +440,7 @@ impl SearchBackend for LocalIndex {
         let document: TantivyDocument =
             searcher.doc(address).map_err(|source| self.error(source))?;
         let article = self.stored_article(&document)?;
-        let query = self.like(&searcher, &document, &article);
+        let query = self.like(&searcher, &document, &article)?;
         let limit = limit.min(searcher.num_docs() as usize);
         let top = searcher
             .search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())
