@@ -12,6 +12,7 @@ use crate::analytics::{
     CoocOptions, Cooccurrence, Interval, PairTable, Timeline, cooc_text, pair_table_text,
     timeline_text,
 };
+use crate::eval::{EvalOptions, Evaluator};
 use crate::extract::{Entities, Extractor};
 use crate::index::IndexError;
 use crate::index::{IndexEvent, IndexOptions, LocalIndex, index_paths};
@@ -105,6 +106,11 @@ pub enum Command {
         paths: Vec<PathBuf>,
         format: Format,
     },
+    Eval {
+        gold: Vec<PathBuf>,
+        options: EvalOptions,
+        format: Format,
+    },
 }
 
 pub fn run(config: Config) -> anyhow::Result<ExitCode> {
@@ -114,6 +120,11 @@ pub fn run(config: Config) -> anyhow::Result<ExitCode> {
     let code = match &config.command {
         Command::Index { paths, options } => index(&config, &schema, paths, options)?,
         Command::Extract { paths, format } => extract(&config, &schema, paths, *format, out)?,
+        Command::Eval {
+            gold,
+            options,
+            format,
+        } => eval(&config, &schema, gold, *options, *format, out)?,
         Command::Search(command) => search(&config, &schema, command, out)?,
         Command::Facets(command) => facets(&config, &schema, command, out)?,
         Command::Timeline(command) => timeline(&config, &schema, command, out)?,
@@ -559,6 +570,61 @@ fn extract(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `geonews eval`: extraction scored against the gold labels of articles.
+fn eval(
+    config: &Config,
+    schema: &Schema,
+    paths: &[PathBuf],
+    options: EvalOptions,
+    format: Format,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let extractor = Extractor::new(&schema.dictionaries)?;
+    let discovery = ingest::discover(paths);
+    let mut scorer = EvalSink {
+        evaluator: Evaluator::new(&schema.dictionaries, extractor.catalogs(), options),
+        style: config.style,
+        skipped: 0,
+    };
+    pipeline::run(&discovery, &extractor, |analysed| analysed, &mut scorer)?;
+    let evaluation = scorer.evaluator.finish();
+    if evaluation.articles == 0 {
+        anyhow::bail!("no article carries a `gold` object of labels");
+    }
+    match format {
+        Format::Text => output::evaluation_text(out, config.style, &evaluation)?,
+        Format::Json | Format::Jsonl => output::write_json(out, &evaluation)?,
+    }
+    Ok(if scorer.skipped > 0 {
+        ExitCode::from(EXIT_SKIPPED_INPUT)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+struct EvalSink<'a> {
+    evaluator: Evaluator<'a>,
+    style: Style,
+    skipped: usize,
+}
+
+impl Sink<Analysed> for EvalSink<'_> {
+    type Error = io::Error;
+
+    fn problem(&mut self, problem: &Problem) -> io::Result<()> {
+        self.skipped += usize::from(problem.severity == ingest::Severity::Skipped);
+        print_problem(self.style, problem);
+        Ok(())
+    }
+
+    fn accept(&mut self, analysed: Analysed) -> io::Result<()> {
+        let Analysed { article, entities } = analysed;
+        self.evaluator
+            .add(&article.key, article.gold.as_ref(), &entities);
+        Ok(())
+    }
 }
 
 struct ExtractPrinter<'a> {

@@ -87,6 +87,9 @@ pub struct Article {
     pub tagged: TaggedFacets,
     /// Other scalar fields of the input record, by name, for fields a user declares in the schema.
     pub extra: BTreeMap<String, String>,
+    /// Evaluation labels the record carried under `gold`, by field (`countries`,
+    /// `countries_disputed`...), for `geonews eval`; never indexed.
+    pub gold: Option<BTreeMap<String, Vec<String>>>,
 }
 
 impl Article {

@@ -9,6 +9,7 @@
 pub mod analytics;
 pub mod app;
 pub mod article;
+pub mod eval;
 pub mod extract;
 mod hash;
 pub mod index;

@@ -338,6 +338,10 @@ mod tests {
                     mentions: 1,
                     first_offset: None,
                     evidence: Vec::new(),
+                    in_title: false,
+                    in_dateline: false,
+                    in_lead: false,
+                    salient: false,
                 })
                 .collect(),
             ..Entities::default()

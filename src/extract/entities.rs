@@ -1,6 +1,7 @@
 //! The entities of one article, as `geonews extract` prints them and the index stores them.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
@@ -29,7 +30,31 @@ pub struct CountryMention {
     pub first_offset: Option<usize>,
     /// The distinct surface forms found, in order of first appearance.
     pub evidence: Vec<String>,
+    #[serde(default)]
+    pub in_title: bool,
+    /// Named by the dateline (`MOSCOW, February 7. /TASS/.`).
+    #[serde(default)]
+    pub in_dateline: bool,
+    /// Mentioned in the lead: the first paragraph of the text.
+    #[serde(default)]
+    pub in_lead: bool,
+    /// What the article is about, not a passing mention: see [`is_salient`].
+    #[serde(default)]
+    pub salient: bool,
 }
+
+/// A country is salient when the dateline, the title or the lead names it, when it is named
+/// again and again, or when it is the only country named.
+fn is_salient(country: &CountryMention, countries_named: usize) -> bool {
+    country.in_dateline
+        || country.in_title
+        || country.in_lead
+        || country.mentions >= SALIENT_MENTIONS
+        || countries_named == 1
+}
+
+/// Mentions that make a country salient wherever they are.
+const SALIENT_MENTIONS: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegionMention {
@@ -80,6 +105,33 @@ struct Tally {
     first_offset: Option<usize>,
     evidence: Vec<String>,
     score: f32,
+    /// Parts of the text the mentions fell in.
+    seen_in: SeenIn,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct SeenIn {
+    title: bool,
+    dateline: bool,
+    lead: bool,
+}
+
+/// Where the title, dateline and lead lie in an article's extraction text (byte ranges).
+#[derive(Debug, Clone, Default)]
+pub struct TextParts {
+    pub title: Range<usize>,
+    pub dateline: Range<usize>,
+    pub lead: Range<usize>,
+}
+
+impl TextParts {
+    fn of(&self, offset: usize) -> SeenIn {
+        SeenIn {
+            title: self.title.contains(&offset),
+            dateline: self.dateline.contains(&offset),
+            lead: self.lead.contains(&offset),
+        }
+    }
 }
 
 impl Tally {
@@ -93,13 +145,19 @@ impl Tally {
         }
         self.score += score;
     }
+
+    fn seen(&mut self, seen: SeenIn) {
+        self.seen_in.title |= seen.title;
+        self.seen_in.dateline |= seen.dateline;
+        self.seen_in.lead |= seen.lead;
+    }
 }
 
 /// Accumulates matches of one article, by dictionary and entry index.
 pub struct Collector<'a> {
     dictionaries: &'a Dictionaries,
     region_table: &'a RegionTable,
-    title_len: usize,
+    parts: TextParts,
     countries: BTreeMap<usize, Tally>,
     regions: BTreeMap<usize, Tally>,
     people: BTreeMap<usize, Tally>,
@@ -111,12 +169,12 @@ impl<'a> Collector<'a> {
     pub fn new(
         dictionaries: &'a Dictionaries,
         region_table: &'a RegionTable,
-        title_len: usize,
+        parts: TextParts,
     ) -> Collector<'a> {
         Collector {
             dictionaries,
             region_table,
-            title_len,
+            parts,
             countries: BTreeMap::new(),
             regions: BTreeMap::new(),
             people: BTreeMap::new(),
@@ -128,11 +186,11 @@ impl<'a> Collector<'a> {
     pub fn add(&mut self, target: &Target, surface: &str, offset: usize) {
         let at = Some(offset);
         match *target {
-            Target::Country(index) => self
-                .countries
-                .entry(index)
-                .or_default()
-                .add(surface, at, 0.0),
+            Target::Country(index) => {
+                let tally = self.countries.entry(index).or_default();
+                tally.add(surface, at, 0.0);
+                tally.seen(self.parts.of(offset));
+            }
             Target::Region(index) => self.regions.entry(index).or_default().add(surface, at, 0.0),
             Target::Person(index) => self.people.entry(index).or_default().add(surface, at, 0.0),
             Target::Organization(index) => self
@@ -141,7 +199,7 @@ impl<'a> Collector<'a> {
                 .or_default()
                 .add(surface, at, 0.0),
             Target::Topic { topic, weight } => {
-                let in_title = offset < self.title_len;
+                let in_title = self.parts.title.contains(&offset);
                 let score = if in_title {
                     weight * self.dictionaries.topics.title_weight
                 } else {
@@ -205,11 +263,24 @@ impl<'a> Collector<'a> {
                     mentions: tally.mentions,
                     first_offset: tally.first_offset,
                     evidence: tally.evidence,
+                    in_title: tally.seen_in.title,
+                    in_dateline: tally.seen_in.dateline,
+                    in_lead: tally.seen_in.lead,
+                    salient: false,
                 };
                 (index, mention)
             })
             .collect();
-        countries.sort_by_key(|(_, c)| (std::cmp::Reverse(c.mentions), c.first_offset));
+        let named = countries.len();
+        for (_, country) in &mut countries {
+            country.salient = is_salient(country, named);
+        }
+        countries.sort_by_key(|(_, c)| {
+            (
+                std::cmp::Reverse((c.salient, c.in_dateline || c.in_title, c.mentions)),
+                c.first_offset,
+            )
+        });
         let regions = region_mentions(dictionaries, self.region_table, &countries, self.regions);
         let countries = countries.into_iter().map(|(_, country)| country).collect();
         let threshold = dictionaries.topics.threshold;

@@ -6,13 +6,14 @@
 //! must be uppercase in the text) and, for ambiguous country names, the context.
 
 mod context;
+mod dateline;
 mod entities;
 mod patterns;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, Match, MatchKind, StartKind};
 
-use entities::RegionTable;
 pub use entities::{CountryMention, Entities, EntityMention, RegionMention, TopicMention};
+use entities::{RegionTable, TextParts};
 
 use crate::article::Article;
 use crate::schema::{Catalogs, Dictionaries, DictionaryName};
@@ -80,7 +81,8 @@ impl Extractor {
     /// Entities of `article`: from its text, merged with the tags its record carried.
     pub fn extract(&self, article: &Article) -> (Entities, Vec<UnknownTag>) {
         let (text, title_len) = article.extraction_text();
-        let mut found = entities::Collector::new(&self.dictionaries, &self.region_table, title_len);
+        let parts = text_parts(&text, title_len);
+        let mut found = entities::Collector::new(&self.dictionaries, &self.region_table, parts);
         let context = context::Context::new(&text);
         let mut at = 0;
         while let Some(matched) = self.automaton.find(Input::new(&text).span(at..text.len())) {
@@ -179,6 +181,36 @@ impl Extractor {
         unknown
     }
 }
+
+/// Where the title, dateline and lead lie in the extraction text: the lead is the first
+/// paragraph after the title, at most [`MAX_LEAD_BYTES`] long.
+fn text_parts(text: &str, title_len: usize) -> TextParts {
+    let body_start = if title_len == 0 {
+        0
+    } else {
+        (title_len + 2).min(text.len())
+    };
+    let body = &text[body_start..];
+    let dateline = dateline::parse(body).map_or(body_start..body_start, |d| {
+        body_start + d.place_start..body_start + d.end
+    });
+    let lead_text = &text[dateline.end.max(body_start)..];
+    let paragraph_end = ["\n\n", "\n    ", "\n\t"]
+        .iter()
+        .filter_map(|gap| lead_text.find(gap))
+        .min()
+        .unwrap_or(lead_text.len())
+        .min(MAX_LEAD_BYTES);
+    let lead_start = dateline.end.max(body_start);
+    TextParts {
+        title: 0..title_len,
+        lead: lead_start..lead_start + paragraph_end,
+        dateline,
+    }
+}
+
+/// The lead ends with the first paragraph, or here.
+const MAX_LEAD_BYTES: usize = 400;
 
 fn next_char_boundary(text: &str, index: usize) -> usize {
     text[index..]

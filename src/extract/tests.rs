@@ -23,6 +23,7 @@ fn article(title: &str, body: &str) -> Article {
         language: None,
         tagged: TaggedFacets::default(),
         extra: Default::default(),
+        gold: None,
     }
 }
 

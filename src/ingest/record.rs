@@ -39,8 +39,8 @@ const COUNTRIES: &[&str] = &["countries", "country"];
 const TOPICS: &[&str] = &["topics", "topic"];
 const PEOPLE: &[&str] = &["people", "persons", "person"];
 const ORGANIZATIONS: &[&str] = &["organizations", "organisations", "orgs", "organization"];
-/// Evaluation labels: never indexed.
-const IGNORED: &[&str] = &["gold"];
+/// Evaluation labels: kept for `geonews eval`, never indexed.
+const GOLD: &[&str] = &["gold"];
 
 /// Whether a CSV header cell names a field geonews maps (so the first row is a header).
 pub fn is_known_field(name: &str) -> bool {
@@ -111,21 +111,28 @@ impl Fields {
     }
 
     fn take_list(&mut self, names: &[&str]) -> Vec<String> {
-        match self.take_value(names) {
-            Some(Value::Array(items)) => items.iter().filter_map(scalar_text).collect(),
-            Some(value) => scalar_text(&value)
-                .map(|text| {
-                    text.split([',', ';'])
-                        .map(str::trim)
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default(),
-            None => Vec::new(),
-        }
-        .into_iter()
-        .filter(|item| !item.is_empty())
-        .collect()
+        self.take_value(names)
+            .map(|value| list_of(&value))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|item| !item.is_empty())
+            .collect()
+    }
+}
+
+/// A list value, or a text of items separated by commas or semicolons.
+fn list_of(value: &Value) -> Vec<String> {
+    match value {
+        Value::Array(items) => items.iter().filter_map(scalar_text).collect(),
+        value => scalar_text(value)
+            .map(|text| {
+                text.split([',', ';'])
+                    .map(str::trim)
+                    .filter(|item| !item.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 
@@ -145,10 +152,8 @@ fn scalar_text(value: &Value) -> Option<String> {
 
 pub fn to_article(record: RawRecord) -> RecordOutcome {
     let mut fields = Fields::new(record);
-    for name in IGNORED {
-        fields.take_value(&[name]);
-    }
     let mut warnings = Vec::new();
+    let gold = take_gold(&mut fields, &mut warnings);
     let id = fields.take_text(ID);
     let mut title = fields.take_text(TITLE);
     let body = fields.take_text(BODY).unwrap_or_default();
@@ -185,10 +190,30 @@ pub fn to_article(record: RawRecord) -> RecordOutcome {
             .into_values()
             .filter_map(|(name, value)| scalar_text(&value).map(|text| (name, text)))
             .collect(),
+        gold,
     };
     RecordOutcome::Article {
         article: Box::new(article),
         warnings,
+    }
+}
+
+/// The `gold` object: each field's labels, as a list or a comma-separated text.
+fn take_gold(
+    fields: &mut Fields,
+    warnings: &mut Vec<String>,
+) -> Option<BTreeMap<String, Vec<String>>> {
+    match fields.take_value(GOLD)? {
+        Value::Object(labels) => Some(
+            labels
+                .into_iter()
+                .map(|(field, value)| (field, list_of(&value)))
+                .collect(),
+        ),
+        _ => {
+            warnings.push("`gold` is not an object of label lists; ignored".to_owned());
+            None
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 pub use style::Style;
 
+use crate::eval::{Evaluation, FieldScore};
 use crate::extract::Entities;
 use crate::index::IndexReport;
 use crate::results::{
@@ -253,6 +254,109 @@ fn facet_rows_text(
         let key = format!("{}{}", "  ".repeat(depth), value.key);
         writeln!(out, "  {key:<width$}  {:>7}", value.count)?;
         facet_rows_text(out, &value.children, depth + 1, width)?;
+    }
+    Ok(())
+}
+
+pub fn evaluation_text(
+    out: &mut dyn Write,
+    style: Style,
+    evaluation: &Evaluation,
+) -> io::Result<()> {
+    let which = if evaluation.salient_only {
+        " (countries: salient only)"
+    } else {
+        ""
+    };
+    writeln!(
+        out,
+        "{} {} articles with gold labels{which}",
+        style.title("scored"),
+        evaluation.articles
+    )?;
+    for field in &evaluation.fields {
+        writeln!(out)?;
+        field_score_text(out, style, field)?;
+    }
+    if !evaluation.not_compared.is_empty() {
+        writeln!(
+            out,
+            "\nnot compared (no such dictionary): {}",
+            evaluation.not_compared.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+fn field_score_text(out: &mut dyn Write, style: Style, field: &FieldScore) -> io::Result<()> {
+    let score = &field.score;
+    writeln!(
+        out,
+        "{}  precision {:.3}  recall {:.3}  F1 {:.3}   (tp {}, fp {}, fn {}; {} articles)",
+        style.label(&format!("{:<13}", field.field)),
+        score.precision,
+        score.recall,
+        score.f1,
+        score.true_positives,
+        score.false_positives,
+        score.false_negatives,
+        field.articles
+    )?;
+    for (label, errors) in [
+        ("false positives", &field.false_positives),
+        ("false negatives", &field.false_negatives),
+    ] {
+        for error in errors {
+            writeln!(
+                out,
+                "  {}  {:<16} {:>6}  e.g. {}",
+                style.dim(label),
+                error.label,
+                error.count,
+                error.examples.join(", ")
+            )?;
+        }
+    }
+    if !field.unknown_labels.is_empty() {
+        let total: u64 = field.unknown_labels.iter().map(|(_, count)| count).sum();
+        let shown: Vec<String> = field
+            .unknown_labels
+            .iter()
+            .take(8)
+            .map(|(label, count)| format!("{label} {count}"))
+            .collect();
+        writeln!(
+            out,
+            "  {}  {total} gold labels name nothing in the dictionary: {}{}",
+            style.dim("left out"),
+            shown.join(", "),
+            if field.unknown_labels.len() > 8 {
+                ", …"
+            } else {
+                ""
+            }
+        )?;
+    }
+    if !field.per_label.is_empty() {
+        writeln!(
+            out,
+            "  {:<16} {:>6} {:>6} {:>6}  {:>9}  {:>6}  {:>5}",
+            "label", "tp", "fp", "fn", "precision", "recall", "F1"
+        )?;
+        for label in &field.per_label {
+            let score = &label.score;
+            writeln!(
+                out,
+                "  {:<16} {:>6} {:>6} {:>6}  {:>9.3}  {:>6.3}  {:>5.3}",
+                label.label,
+                score.true_positives,
+                score.false_positives,
+                score.false_negatives,
+                score.precision,
+                score.recall,
+                score.f1
+            )?;
+        }
     }
     Ok(())
 }
