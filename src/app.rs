@@ -14,7 +14,6 @@ use crate::analytics::{
 };
 use crate::eval::{EvalOptions, Evaluator};
 use crate::extract::{Entities, Extractor};
-use crate::index::IndexError;
 use crate::index::{IndexEvent, IndexOptions, LocalIndex, index_paths};
 use crate::ingest::{self, Problem};
 use crate::output::{self, Format, Style};
@@ -341,7 +340,8 @@ fn cooc(
         [first, second] => {
             let counts = backend.pair_counts(&query, [first, second])?;
             let options = &command.options;
-            let table = PairTable::build([first, second], counts, command.size, options.limit);
+            let mut table = PairTable::build([first, second], counts, command.size, options.limit);
+            table.pairs.retain(|pair| pair.count >= options.min_count);
             match command.format {
                 Format::Text => pair_table_text(out, config.style, &table)?,
                 Format::Json => output::write_json(out, &table)?,
@@ -359,7 +359,7 @@ fn cooc(
 
 /// The values of `field` among the results, with their lift over the whole index.
 fn cooc_values(
-    backend: &impl SearchBackend<Error = IndexError>,
+    backend: &impl SearchBackend,
     query: &Query,
     field: &str,
     command: &CoocCommand,
@@ -402,7 +402,7 @@ fn region_and_country_fields(schema: &Schema, field: &str) -> Option<[String; 2]
 
 /// Region counts as a tree down to countries.
 fn region_tree_counts(
-    backend: &impl SearchBackend<Error = IndexError>,
+    backend: &impl SearchBackend,
     schema: &Schema,
     query: &Query,
     fields: [String; 2],

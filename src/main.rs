@@ -139,8 +139,8 @@ struct IndexArgs {
 
 #[derive(Debug, Args)]
 struct SearchArgs {
-    /// The query; several words are joined with spaces. Quote it, or put it after `--`, when it
-    /// starts with `-`: `geonews search -- -country:Russia sanctions`
+    /// The query; several words are joined with spaces. A query that starts with `-` goes
+    /// after `--`: `geonews search -- '-country:Russia sanctions'`
     #[arg(value_name = "QUERY")]
     query: Vec<String>,
     /// Order of hits; ties keep index order, so paging is stable
@@ -170,7 +170,7 @@ struct FacetsArgs {
     /// The field to count: country, region, topic, person, org, source or lang. Regions are
     /// counted as a tree: regions, their subregions and groupings, then countries
     field: String,
-    /// Only articles matching this query
+    /// Only articles matching this query (after `--` when it starts with `-`)
     #[arg(value_name = "QUERY")]
     query: Vec<String>,
     /// Values to show (for regions: per level, up to N subregions and N countries)
@@ -182,7 +182,8 @@ struct FacetsArgs {
 
 #[derive(Debug, Args)]
 struct TimelineArgs {
-    /// Only articles matching this query (every article when empty)
+    /// Only articles matching this query (every article when empty; after `--` when it
+    /// starts with `-`)
     #[arg(value_name = "QUERY")]
     query: Vec<String>,
     /// Bucket size
@@ -202,14 +203,16 @@ struct TimelineArgs {
 struct CoocArgs {
     /// The field whose values are ranked: country, region, topic, person, org, source or lang
     field: String,
-    /// A second field (for a pair table), then the query. A first word that names a countable
-    /// field is taken as the second field: quote it ('"topic"') to search for the word
+    /// A second field (for a pair table), then the query (after `--` when it starts with `-`).
+    /// A first word that names a countable field is taken as the second field: quote it
+    /// ('"topic"') to search for the word
     #[arg(value_name = "[FIELD2] QUERY")]
     words: Vec<String>,
     /// Order of values (pair tables are always by count)
     #[arg(long, value_enum, default_value_t = CoocSort::Lift)]
     sort: CoocSort,
-    /// Leave out values in fewer matching articles (a lift over two articles means little)
+    /// Leave out values (and pairs) in fewer matching articles (a lift over two articles means
+    /// little)
     #[arg(long, default_value_t = 3, value_name = "N")]
     min_count: u64,
     /// Values (or pairs) to show

@@ -8,9 +8,9 @@ use serde::Serialize;
 use crate::analytics::{Interval, PairCounts, TimelineCounts};
 use crate::extract::Entities;
 use crate::query::ast::Query;
-use crate::schema::{Dictionaries, DictionaryName, Region};
+use crate::schema::{Dictionaries, DictionaryName, Region, normalize_alias};
 
-/// The order of hits; ties keep the index's order, so paging is stable.
+/// The order of hits; ties keep a fixed order, so paging is stable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Sort {
     /// BM25 relevance; newest first when the query has no free text.
@@ -110,6 +110,57 @@ impl FacetCount {
     }
 }
 
+/// Values a query cannot tell apart (`Sample Times`, `SAMPLE TIMES`, `sample-times`), each
+/// mapped to the spelling shown for all of them: the most frequent (ties: the first in order).
+pub fn shown_spellings<'v>(
+    counts: impl IntoIterator<Item = (&'v str, u64)>,
+) -> HashMap<String, String> {
+    let mut totals: HashMap<&str, u64> = HashMap::new();
+    for (spelling, count) in counts {
+        *totals.entry(spelling).or_default() += count;
+    }
+    let mut best: HashMap<String, (u64, &str)> = HashMap::new();
+    for (&spelling, &count) in &totals {
+        let (best_count, shown) = best
+            .entry(normalize_alias(spelling))
+            .or_insert((count, spelling));
+        if count > *best_count || (count == *best_count && spelling < *shown) {
+            (*best_count, *shown) = (count, spelling);
+        }
+    }
+    totals
+        .keys()
+        .map(|&spelling| {
+            let shown = best[&normalize_alias(spelling)].1;
+            (spelling.to_owned(), shown.to_owned())
+        })
+        .collect()
+}
+
+/// Value counts with the spellings a query cannot tell apart counted as one.
+pub fn merge_spellings(tally: HashMap<String, u64>) -> Vec<FacetCount> {
+    let shown = shown_spellings(
+        tally
+            .iter()
+            .map(|(spelling, &count)| (spelling.as_str(), count)),
+    );
+    let mut merged: HashMap<&str, u64> = HashMap::new();
+    for (spelling, count) in &tally {
+        *merged.entry(shown[spelling].as_str()).or_default() += count;
+    }
+    merged
+        .into_iter()
+        .map(|(key, count)| FacetCount::new(key.to_owned(), count))
+        .collect()
+}
+
+/// Most frequent first, ties by key, at most `limit`.
+pub fn most_frequent_first(mut values: Vec<FacetCount>, limit: usize) -> Vec<FacetCount> {
+    values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    values.truncate(limit);
+    values
+}
+
 /// Region counts as a tree: top-level regions, their subregions and groupings, and under each
 /// the countries counted in it; `limit` values per level, most frequent first. `regions` and
 /// `countries` are complete counts of the two fields over the same articles.
@@ -124,7 +175,7 @@ pub fn region_tree(
     };
     let (region_counts, country_counts) = (count_of(regions), count_of(countries));
     let roots = dictionaries.regions.iter().filter(|r| r.parent.is_none());
-    ranked(
+    most_frequent_first(
         roots
             .filter_map(|root| {
                 region_node(dictionaries, root, &region_counts, &country_counts, limit)
@@ -155,8 +206,8 @@ fn region_node(
             let count = *country_counts.get(&country.key)?;
             Some(FacetCount::new(country.key.clone(), count))
         });
-    let mut children = ranked(subregions.collect(), limit);
-    children.extend(ranked(countries.collect(), limit));
+    let mut children = most_frequent_first(subregions.collect(), limit);
+    children.extend(most_frequent_first(countries.collect(), limit));
     Some(FacetCount {
         key: region.key.clone(),
         count,
@@ -164,18 +215,13 @@ fn region_node(
     })
 }
 
-/// Most frequent first, ties by key, at most `limit`.
-fn ranked(mut values: Vec<FacetCount>, limit: usize) -> Vec<FacetCount> {
-    values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
-    values.truncate(limit);
-    values
-}
-
 /// Articles like one article: similar words, shared entities.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Related {
     pub id: String,
     pub title: String,
+    /// The article's most distinctive words (as indexed: stemmed), most distinctive first.
+    pub words: Vec<String>,
     pub hits: Vec<RelatedHit>,
 }
 

@@ -246,6 +246,17 @@ fn sort_by_date_both_ways_with_undated_last() {
 }
 
 #[test]
+fn text_without_words_does_not_rank_by_relevance() {
+    for query in [",", "\"...\""] {
+        assert_eq!(
+            published(&sorted_hits("relevance", query, 500, 0)),
+            published(&sorted_hits("relevance", "", 500, 0)),
+            "{query}: newest first, as with no text"
+        );
+    }
+}
+
+#[test]
 fn pages_concatenate_to_the_whole_list_in_every_order() {
     for sort in ["relevance", "date", "-date"] {
         for query in ["sanctions", "", "country:Russia"] {

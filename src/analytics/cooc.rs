@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{most_frequent, plural, ratio, table, truncate};
 use crate::output::Style;
-use crate::results::FacetCount;
+use crate::results::{FacetCount, shown_spellings};
 use crate::schema::normalize_alias;
 
 /// Characters of a column header in a pair matrix.
@@ -130,6 +130,41 @@ pub struct PairCounts {
     pub pairs: HashMap<(String, String), u64>,
 }
 
+impl PairCounts {
+    /// The counts with spellings a query cannot tell apart (`Sample Times`, `SAMPLE TIMES`)
+    /// counted as one; for one field, pairs of two spellings of one value are dropped.
+    fn with_spellings_merged(self, one_field: bool) -> PairCounts {
+        let merge =
+            |values: HashMap<String, u64>| -> (HashMap<String, u64>, HashMap<String, String>) {
+                let shown =
+                    shown_spellings(values.iter().map(|(value, &count)| (value.as_str(), count)));
+                let mut merged: HashMap<String, u64> = HashMap::new();
+                for (value, count) in &values {
+                    *merged.entry(shown[value].clone()).or_default() += count;
+                }
+                (merged, shown)
+            };
+        let (first, first_shown) = merge(self.first);
+        let (second, second_shown) = merge(self.second);
+        let mut pairs: HashMap<(String, String), u64> = HashMap::new();
+        for ((a, b), count) in self.pairs {
+            let (a, b) = (first_shown[&a].clone(), second_shown[&b].clone());
+            let pair = match one_field {
+                true if a == b => continue,
+                true if b < a => (b, a),
+                _ => (a, b),
+            };
+            *pairs.entry(pair).or_default() += count;
+        }
+        PairCounts {
+            total: self.total,
+            first,
+            second,
+            pairs,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PairTable {
     pub fields: [String; 2],
@@ -157,6 +192,7 @@ impl PairTable {
     /// lift = results * count / (first_count * second_count).
     pub fn build(fields: [&str; 2], counts: PairCounts, size: usize, limit: usize) -> PairTable {
         let one_field = fields[0] == fields[1];
+        let counts = counts.with_spellings_merged(one_field);
         let frequent = |values: &HashMap<String, u64>| -> Vec<String> {
             most_frequent(values.iter().map(|(key, &count)| (key, count)), size)
                 .into_iter()
@@ -299,6 +335,29 @@ fn write_lines(out: &mut dyn Write, lines: Vec<String>) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pair_values_a_query_cannot_tell_apart_are_one() {
+        let spellings = HashMap::from([
+            ("A Co".to_owned(), 2),
+            ("a co".to_owned(), 3),
+            ("B".to_owned(), 3),
+        ]);
+        let counts = PairCounts {
+            total: 5,
+            first: spellings.clone(),
+            second: spellings,
+            pairs: HashMap::from([
+                (("A Co".to_owned(), "a co".to_owned()), 1),
+                (("A Co".to_owned(), "B".to_owned()), 1),
+                (("B".to_owned(), "a co".to_owned()), 2),
+            ]),
+        };
+        let table = PairTable::build(["source", "source"], counts, 5, 5);
+        assert_eq!(table.rows, ["a co", "B"]);
+        assert_eq!(table.cells, [[0, 3], [3, 0]]);
+        assert_eq!(table.pairs.len(), 1);
+    }
 
     fn facet_counts(values: &[(&str, u64)]) -> Vec<FacetCount> {
         values

@@ -1,6 +1,6 @@
 //! Articles over time: calendar buckets, the timeline built from a backend's counts, and its
 //! chart. Days are counted from 1970-01-01 and must lie in chrono's calendar (about ±262,000
-//! years); tantivy's dates span 1678–2261.
+//! years); article dates span 1678–2261.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::{most_frequent, plural, table};
 use crate::output::Style;
+use crate::results::shown_spellings;
 
 const SECONDS_PER_DAY: i64 = 86_400;
 /// Cells of the longest bar in a chart.
@@ -137,8 +138,9 @@ impl Timeline {
         split_field: Option<&str>,
         top: usize,
     ) -> Timeline {
-        let series = top_series(&counts.split, top);
-        let mut split = split_rows(&counts.split, &series);
+        let split = merged_split(counts.split);
+        let series = top_series(&split, top);
+        let mut split = split_rows(&split, &series);
         let buckets = bucket_starts(&counts.buckets, by)
             .into_iter()
             .map(|start| Bucket {
@@ -162,6 +164,21 @@ impl Timeline {
 }
 
 /// The `top` split values with the most articles over all buckets.
+/// The split counts with spellings a query cannot tell apart (`Sample Times`,
+/// `SAMPLE TIMES`) counted as one.
+fn merged_split(split: HashMap<(i64, String), u64>) -> HashMap<(i64, String), u64> {
+    let shown = shown_spellings(
+        split
+            .iter()
+            .map(|((_, value), &count)| (value.as_str(), count)),
+    );
+    let mut merged = HashMap::with_capacity(split.len());
+    for ((bucket, value), count) in &split {
+        *merged.entry((*bucket, shown[value].clone())).or_default() += count;
+    }
+    merged
+}
+
 fn top_series(split: &HashMap<(i64, String), u64>, top: usize) -> Vec<String> {
     let mut totals: HashMap<&String, u64> = HashMap::new();
     for ((_, value), count) in split {
@@ -398,6 +415,23 @@ mod tests {
                 .map(|&(bucket, value, count)| ((bucket, value.to_owned()), count))
                 .collect(),
         }
+    }
+
+    #[test]
+    fn split_values_a_query_cannot_tell_apart_are_one_series() {
+        let start = day(2024, 1, 1);
+        let counts = counts(
+            &[(start, 4)],
+            &[
+                (start, "Sample Times", 2),
+                (start, "SAMPLE TIMES", 1),
+                (start, "Other", 1),
+            ],
+            0,
+        );
+        let timeline = Timeline::build(counts, Interval::Year, Some("source"), 5);
+        assert_eq!(timeline.series, ["Sample Times", "Other"]);
+        assert_eq!(timeline.buckets[0].split, [3, 1]);
     }
 
     #[test]

@@ -23,10 +23,10 @@ use crate::analytics::{Interval, PairCounts, TimelineCounts};
 use crate::extract::Entities;
 use crate::query::ast::{DateRange, Query, TextMatch};
 use crate::results::{
-    FacetCount, FacetCounts, Hit, IndexStats, Related, RelatedHit, SearchBackend, SearchRequest,
-    SearchResults, Snippet, Sort, StoredArticle, shared_entities,
+    FacetCounts, Hit, IndexStats, Related, RelatedHit, SearchBackend, SearchRequest, SearchResults,
+    Snippet, Sort, StoredArticle, merge_spellings, most_frequent_first, shared_entities,
 };
-use crate::schema::{DictionaryName, normalize_alias};
+use crate::schema::DictionaryName;
 
 const SNIPPET_CHARS: usize = 220;
 /// What one shared entity adds to a related article's score, next to its words' BM25.
@@ -185,16 +185,11 @@ impl LocalIndex {
 
     /// Other articles like `article`: its most distinctive words, plus a fixed score for each
     /// entity they share with it.
-    fn like(
-        &self,
-        searcher: &Searcher,
-        document: &TantivyDocument,
-        article: &StoredArticle,
-    ) -> Result<BooleanQuery, IndexError> {
-        let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = self
-            .distinctive_words(searcher, document)?
-            .into_iter()
+    fn like(&self, words: &[(Term, f32)], article: &StoredArticle) -> BooleanQuery {
+        let mut clauses: Vec<(Occur, Box<dyn TantivyQuery>)> = words
+            .iter()
             .map(|(term, weight)| {
+                let (term, weight) = (term.clone(), *weight);
                 let word = TermQuery::new(term, IndexRecordOption::WithFreqs);
                 (
                     Occur::Should,
@@ -220,7 +215,7 @@ impl LocalIndex {
             IndexRecordOption::Basic,
         );
         clauses.push((Occur::MustNot, Box::new(itself)));
-        Ok(BooleanQuery::new(clauses))
+        BooleanQuery::new(clauses)
     }
 
     /// The words of a document's searched fields that best tell it apart (more-like-this):
@@ -249,8 +244,8 @@ impl LocalIndex {
             let in_articles = searcher
                 .doc_freq(&term)
                 .map_err(|source| self.error(source))?;
-            if (2..=(articles / 5).max(2)).contains(&in_articles) {
-                let rarity = (articles as f32 / in_articles as f32).ln();
+            let rarity = (articles as f32 / in_articles as f32).ln();
+            if (2..=(articles / 5).max(2)).contains(&in_articles) && rarity > 0.0 {
                 scored.push((term, frequency as f32 * rarity));
             }
         }
@@ -284,32 +279,14 @@ fn lead_snippet(text: &str) -> Snippet {
     }
 }
 
-/// Values that a query cannot tell apart (`Sample Times`, `SAMPLE TIMES`, `sample-times`)
-/// counted as one, under their most frequent spelling.
-fn merge_spellings(tally: HashMap<String, u64>) -> Vec<FacetCount> {
-    let mut merged: HashMap<String, (u64, u64, String)> = HashMap::new();
-    for (spelling, count) in tally {
-        let (total, best, shown) = merged.entry(normalize_alias(&spelling)).or_default();
-        *total += count;
-        if count > *best || (count == *best && spelling < *shown) {
-            (*best, *shown) = (count, spelling);
-        }
-    }
-    merged
-        .into_values()
-        .map(|(count, _, key)| FacetCount::new(key, count))
-        .collect()
-}
-
 fn facet_counts(fields: &[String], tallies: FacetTallies, limit: usize) -> Vec<FacetCounts> {
     fields
         .iter()
         .zip(tallies)
         .map(|(field, tally)| {
-            let mut values = merge_spellings(tally);
+            let values = merge_spellings(tally);
             let distinct = values.len();
-            values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
-            values.truncate(limit);
+            let values = most_frequent_first(values, limit);
             FacetCounts {
                 field: field.clone(),
                 multi_select: false,
@@ -329,7 +306,7 @@ impl SearchBackend for LocalIndex {
         let (plain_facets, multi_select_facets) = request.facet_queries();
         let counter = self.counter(&plain_facets)?;
         let order = match request.sort {
-            Sort::Relevance if request.query.has_text() => None,
+            Sort::Relevance if self.translator().ranks(&request.query)? => None,
             Sort::Relevance | Sort::NewestFirst => Some(Order::Desc),
             Sort::OldestFirst => Some(Order::Asc),
         };
@@ -440,7 +417,8 @@ impl SearchBackend for LocalIndex {
         let document: TantivyDocument =
             searcher.doc(address).map_err(|source| self.error(source))?;
         let article = self.stored_article(&document)?;
-        let query = self.like(&searcher, &document, &article)?;
+        let words = self.distinctive_words(&searcher, &document)?;
+        let query = self.like(&words, &article);
         let limit = limit.min(searcher.num_docs() as usize);
         let top = searcher
             .search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())
@@ -465,6 +443,10 @@ impl SearchBackend for LocalIndex {
         Ok(Some(Related {
             id: article.id,
             title: article.title,
+            words: words
+                .iter()
+                .filter_map(|(term, _)| term.value().as_str().map(str::to_owned))
+                .collect(),
             hits,
         }))
     }
@@ -575,14 +557,7 @@ impl Translator<'_> {
         field: Option<&str>,
     ) -> Result<Option<Box<dyn TantivyQuery>>, IndexError> {
         let fields: Vec<(Field, f32)> = match field {
-            Some(name) => {
-                let field = self
-                    .layout
-                    .schema
-                    .get_field(name)
-                    .expect("resolved text fields exist");
-                vec![(field, 1.0)]
-            }
+            Some(name) => vec![(self.text_field(name), 1.0)],
             None => self.layout.searched.clone(),
         };
         let mut per_field: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
@@ -594,6 +569,48 @@ impl Translator<'_> {
         }
         Ok((!per_field.is_empty())
             .then(|| Box::new(BooleanQuery::new(per_field)) as Box<dyn TantivyQuery>))
+    }
+
+    /// Whether the query ranks by relevance: some free text outside a negation analyses to
+    /// words (`,` or `"..."` alone do not).
+    fn ranks(&self, query: &Query) -> Result<bool, IndexError> {
+        Ok(match query {
+            Query::Text { text, field, .. } => {
+                let fields = match field {
+                    Some(name) => vec![self.text_field(name)],
+                    None => self
+                        .layout
+                        .searched
+                        .iter()
+                        .map(|(field, _)| *field)
+                        .collect(),
+                };
+                let mut any = false;
+                for field in fields {
+                    any |= !self.analyse(field, text)?.is_empty();
+                }
+                any
+            }
+            Query::And { queries } | Query::Or { queries } => {
+                let mut any = false;
+                for query in queries {
+                    any |= self.ranks(query)?;
+                }
+                any
+            }
+            Query::Not { .. }
+            | Query::All
+            | Query::Facet { .. }
+            | Query::Keyword { .. }
+            | Query::Published(_) => false,
+        })
+    }
+
+    fn text_field(&self, name: &str) -> Field {
+        self.layout
+            .schema
+            .get_field(name)
+            .expect("resolved text fields exist")
     }
 
     fn analyse(&self, field: Field, text: &str) -> Result<Vec<(usize, Term)>, IndexError> {

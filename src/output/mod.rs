@@ -24,6 +24,9 @@ pub enum Format {
     Jsonl,
 }
 
+/// Distinctive words listed above related articles.
+const RELATED_WORDS_SHOWN: usize = 12;
+
 /// Facet values shown per field on each hit.
 const HIT_FACET_VALUES: usize = 6;
 
@@ -87,6 +90,15 @@ pub fn related_text(out: &mut dyn Write, style: Style, related: &Related) -> io:
         style.dim(&related.id),
         style.title(&related.title)
     )?;
+    if !related.words.is_empty() {
+        let shown = related.words.len().min(RELATED_WORDS_SHOWN);
+        writeln!(
+            out,
+            "{} {}",
+            style.label("by words"),
+            related.words[..shown].join(", ")
+        )?;
+    }
     for (rank, related_hit) in related.hits.iter().enumerate() {
         writeln!(out)?;
         hit_text(out, style, rank + 1, &related_hit.hit)?;

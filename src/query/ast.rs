@@ -107,16 +107,6 @@ pub enum Query {
 }
 
 impl Query {
-    /// Whether any part of the query ranks by text relevance.
-    pub fn has_text(&self) -> bool {
-        match self {
-            Query::Text { .. } => true,
-            Query::And { queries } | Query::Or { queries } => queries.iter().any(Query::has_text),
-            Query::Not { .. } | Query::All | Query::Facet { .. } | Query::Keyword { .. } => false,
-            Query::Published(_) => false,
-        }
-    }
-
     /// The query without its top-level filters on `field`, or `None` when it has none. Counts
     /// of a field's values are taken under it (multi-select faceting): a user filtering on
     /// `country:Russia` still sees the other countries they could pick, with their counts.

@@ -33,6 +33,9 @@ fn day(date: NaiveDate) -> Option<Period> {
 fn back_from(now: DateTime<Utc>, span: &str) -> Option<DateTime<Utc>> {
     let unit = span.chars().last()?;
     let count: u32 = span[..span.len() - unit.len_utf8()].parse().ok()?;
+    if count == 0 {
+        return None;
+    }
     match unit {
         'h' => now.checked_sub_signed(TimeDelta::try_hours(count.into())?),
         'd' => now.checked_sub_days(Days::new(count.into())),

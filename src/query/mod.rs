@@ -103,8 +103,16 @@ impl<'a> Resolver<'a> {
             Node::Not(inner) => Query::Not {
                 query: Box::new(self.resolve(query, inner)?),
             },
+            // `a (b country:X)` is `a b country:X`: flat, so that multi-select finds the filter.
             Node::And(parts) => Query::And {
-                queries: self.resolve_all(query, parts)?,
+                queries: self
+                    .resolve_all(query, parts)?
+                    .into_iter()
+                    .flat_map(|part| match part {
+                        Query::And { queries } => queries,
+                        other => vec![other],
+                    })
+                    .collect(),
             },
             Node::Or(parts) => Query::Or {
                 queries: self.resolve_all(query, parts)?,
@@ -139,6 +147,16 @@ impl<'a> Resolver<'a> {
             return Err(self.unknown_field(query, name, name_span));
         };
         refuse_modifier(query, &lowercase, value)?;
+        if !value.quoted && value.text.starts_with(['-', '+']) {
+            return Err(QueryError::at(
+                query,
+                value.span,
+                format!(
+                    "a sign goes before the field: `-{lowercase}:{}`",
+                    &value.text[1..]
+                ),
+            ));
+        }
         match (spec.kind, spec.dictionary) {
             (FieldKind::Facet, Some(dictionary)) => {
                 let catalog = self.catalogs.get(dictionary);

@@ -1,13 +1,13 @@
-//! The query line to a parse tree. The grammar is in `docs/query-language.md`:
+//! The query line to a parse tree. The grammar, with examples, is in `docs/query-language.md`:
 //!
 //! ```text
-//! query    = [ and_expr ] ;
-//! and_expr = or_expr { [ "AND" ] or_expr } ;
-//! or_expr  = unary { "OR" unary } ;
-//! unary    = ( "-" | "NOT" ) unary | "+" unary | primary ;
-//! primary  = "(" and_expr ")" | NAME ":" field_value | term ;
-//! field_value = "(" and_expr ")" | WORD { "," WORD } | term ;
-//! term     = PHRASE [ "~" DIGITS ] | WORD [ "*" | "~" [ DIGIT ] ] ;
+//! query       = [ and_expr ] ;
+//! and_expr    = or_expr { [ "AND" ] or_expr } ;
+//! or_expr     = unary { "OR" unary } ;
+//! unary       = ( "-" | "NOT" ) unary | "+" unary | primary ;
+//! primary     = "(" and_expr ")" | NAME ":" field_value | term ;
+//! field_value = "(" and_expr ")" | WORD "," WORD { "," WORD } | term ;
+//! term        = PHRASE [ "~" DIGITS ] | WORD [ "*" ] | WORD "~" [ "0" | "1" | "2" ] ;
 //! ```
 
 use super::QueryError;
@@ -70,6 +70,17 @@ fn lex(query: &str) -> Result<Vec<Spanned>, QueryError> {
             '"' => {
                 let (text, end) = lex_phrase(&chars, at)?;
                 let (proximity, end) = lex_proximity(query, &chars, end)?;
+                if chars
+                    .get(end)
+                    .is_some_and(|&next| !next.is_whitespace() && !matches!(next, '(' | ')'))
+                {
+                    return Err(QueryError::at(
+                        query,
+                        Span::new(end, end + 1),
+                        "a closing quote needs a space after it; for a list with a quoted \
+                         value, write `country:(\"North Korea\" OR Ukraine)`",
+                    ));
+                }
                 at = end;
                 Token::Phrase(text, proximity)
             }
@@ -193,11 +204,8 @@ pub fn parse(query: &str) -> Result<Option<Node>, QueryError> {
     let node = parser.and_expr()?;
     match parser.peek() {
         None => Ok(Some(node)),
-        Some(Spanned {
-            token: Token::Close,
-            span,
-        }) => Err(parser.error(*span, "this `)` closes no `(`")),
-        Some(Spanned { span, .. }) => Err(parser.error(*span, "unexpected token")),
+        // `and_expr` reads everything up to the end or an unmatched `)`.
+        Some(Spanned { span, .. }) => Err(parser.error(*span, "this `)` closes no `(`")),
     }
 }
 
@@ -214,11 +222,6 @@ impl Parser<'_> {
 
     fn error(&self, span: Span, message: impl Into<String>) -> QueryError {
         QueryError::at(self.query, span, message)
-    }
-
-    fn end_span(&self) -> Span {
-        let end = self.query.chars().count();
-        Span::new(end, end + 1)
     }
 
     /// Runs `parse` one level deeper, refusing queries nested beyond [`MAX_DEPTH`].
@@ -281,9 +284,8 @@ impl Parser<'_> {
     }
 
     fn unary(&mut self) -> Result<Node, QueryError> {
-        let Some(spanned) = self.peek().cloned() else {
-            return Err(self.error(self.end_span(), "the query ends where a term was expected"));
-        };
+        // Callers check for a token first, and the lexer makes a sign only before a term.
+        let spanned = self.peek().cloned().expect("a token where a term starts");
         match spanned.token {
             Token::Minus | Token::Not => {
                 self.next();
@@ -400,12 +402,17 @@ impl Parser<'_> {
                 .map(|node| self.scope(name, name_span, node))
                 .collect::<Result<Vec<_>, _>>()
         };
+        let field = |value: Text| Node::Field {
+            name: name.to_owned(),
+            name_span,
+            value,
+        };
         Ok(match node {
-            Node::Text(value) => Node::Field {
-                name: name.to_owned(),
-                name_span,
-                value,
-            },
+            Node::Text(value) if !value.quoted && value.text.contains(',') => {
+                let values = self.comma_list(&value.text, value.span)?;
+                Node::Or(values.into_iter().map(field).collect())
+            }
+            Node::Text(value) => field(value),
             Node::Field {
                 name: inner,
                 name_span: inner_span,

@@ -282,7 +282,7 @@ mod never_panics {
 /// Every message the parser and resolver can give, each with its caret.
 #[test]
 fn every_error_message() {
-    let queries = [
+    let queries: [&str; 33] = [
         "country: Russia",
         "\"land mines",
         "\"mine clearance\"~",
@@ -312,10 +312,37 @@ fn every_error_message() {
         "after:1600",
         "date:\"20x4..2024\"",
         "(sanctions OR embargo country:Iran",
+        &format!("{}a{}", "(".repeat(70), ")".repeat(70)),
+        "country:-Russia",
+        "country:\"North Korea\",Ukraine",
+        "date:last-0d",
     ];
     let errors: Vec<String> = queries
         .iter()
         .map(|query| format!("error: {}", error(query)))
         .collect();
     insta::assert_snapshot!(errors.join("\n\n"));
+}
+
+#[test]
+fn nested_groups_flatten_so_multi_select_finds_their_filters() {
+    for query in [
+        "sanctions country:Russia",
+        "sanctions (country:Russia embargo)",
+        "sanctions AND (embargo AND country:Russia)",
+    ] {
+        let without = resolve(query).unwrap().without_filters_on("country");
+        assert!(without.is_some(), "{query}");
+        assert!(!format!("{without:?}").contains("country"), "{query}");
+    }
+    assert_eq!(
+        resolve("sanctions").unwrap().without_filters_on("country"),
+        None
+    );
+    assert_eq!(
+        resolve("country:(Russia OR Ukraine)")
+            .unwrap()
+            .without_filters_on("country"),
+        Some(Query::All)
+    );
 }
