@@ -489,7 +489,7 @@ fn index(
     paths: &[PathBuf],
     options: &IndexOptions,
 ) -> anyhow::Result<ExitCode> {
-    let extractor = Extractor::new(&schema.dictionaries)?;
+    let extractor = Extractor::new(&schema.dictionaries, &schema.places()?)?;
     let progress = if config.interactive {
         let bar = ProgressBar::new(0);
         bar.set_style(
@@ -556,7 +556,7 @@ fn extract(
     format: Format,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    let extractor = Extractor::new(&schema.dictionaries)?;
+    let extractor = Extractor::new(&schema.dictionaries, &schema.places()?)?;
     let discovery = ingest::discover(paths);
     let mut printer = ExtractPrinter {
         out,
@@ -581,7 +581,7 @@ fn eval(
     format: Format,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    let extractor = Extractor::new(&schema.dictionaries)?;
+    let extractor = Extractor::new(&schema.dictionaries, &schema.places()?)?;
     let discovery = ingest::discover(paths);
     let mut scorer = EvalSink {
         evaluator: Evaluator::new(&schema.dictionaries, extractor.catalogs(), options),

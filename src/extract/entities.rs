@@ -137,9 +137,10 @@ impl TextParts {
 impl Tally {
     fn add(&mut self, surface: &str, offset: Option<usize>, score: f32) {
         self.mentions += u32::from(offset.is_some());
-        if self.first_offset.is_none() {
-            self.first_offset = offset;
-        }
+        self.first_offset = match (self.first_offset, offset) {
+            (Some(first), Some(offset)) => Some(first.min(offset)),
+            (first, offset) => first.or(offset),
+        };
         if !self.evidence.iter().any(|seen| seen == surface) {
             self.evidence.push(surface.to_owned());
         }

@@ -10,13 +10,15 @@ mod dateline;
 mod entities;
 mod patterns;
 
+use std::collections::HashMap;
+
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, Match, MatchKind, StartKind};
 
 pub use entities::{CountryMention, Entities, EntityMention, RegionMention, TopicMention};
 use entities::{RegionTable, TextParts};
 
 use crate::article::Article;
-use crate::schema::{Catalogs, Dictionaries, DictionaryName};
+use crate::schema::{Catalogs, Dictionaries, DictionaryName, Place, normalize_alias};
 use patterns::{PatternTable, Target};
 
 #[derive(Debug, thiserror::Error)]
@@ -40,38 +42,78 @@ impl std::fmt::Display for UnknownTag {
 
 pub struct Extractor {
     automaton: AhoCorasick,
+    anchored: AhoCorasick,
     patterns: PatternTable,
     dictionaries: Dictionaries,
     region_table: RegionTable,
     catalogs: Catalogs,
+    country_index: HashMap<String, usize>,
+    /// Normalized place names and US state abbreviations → country, for datelines.
+    place_names: HashMap<String, usize>,
 }
 
 impl std::fmt::Debug for Extractor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Extractor")
-            .field("patterns", &self.automaton.patterns_len())
-            .field("memory_bytes", &self.automaton.memory_usage())
+            .field("patterns", &self.patterns())
+            .field("memory_bytes", &self.memory_bytes())
             .finish()
     }
 }
 
 impl Extractor {
-    pub fn new(dictionaries: &Dictionaries) -> Result<Extractor, ExtractError> {
-        let patterns = PatternTable::build(dictionaries);
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .kind(Some(AhoCorasickKind::DFA))
-            .ascii_case_insensitive(true)
-            .start_kind(StartKind::Both)
-            .build(patterns.automaton_patterns())?;
+    /// The extractor for `dictionaries` and the cities, provinces and states of `places`.
+    pub fn new(dictionaries: &Dictionaries, places: &[Place]) -> Result<Extractor, ExtractError> {
+        let patterns = PatternTable::build(dictionaries, places);
+        let builder = |kind, start_kind| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .kind(Some(kind))
+                .ascii_case_insensitive(true)
+                .start_kind(start_kind)
+                .build(patterns.automaton_patterns())
+        };
+        let automaton = builder(AhoCorasickKind::DFA, StartKind::Unanchored)?;
+        // Anchored searches only retry a rejected match: a compact NFA is fast enough there and
+        // costs a fraction of a second DFA's memory and build time.
+        let anchored = builder(AhoCorasickKind::ContiguousNFA, StartKind::Anchored)?;
         let catalogs = Catalogs::build(dictionaries);
+        let country_index: HashMap<String, usize> = dictionaries
+            .countries
+            .iter()
+            .enumerate()
+            .map(|(index, country)| (country.key.clone(), index))
+            .collect();
+        let place_names = places
+            .iter()
+            .flat_map(|place| {
+                let country = country_index[&place.country];
+                place
+                    .surfaces()
+                    .chain(&place.abbreviations)
+                    .map(move |name| (normalize_alias(name), country))
+            })
+            .collect();
         Ok(Extractor {
             automaton,
+            anchored,
             patterns,
             dictionaries: dictionaries.clone(),
             region_table: RegionTable::build(dictionaries),
             catalogs,
+            country_index,
+            place_names,
         })
+    }
+
+    /// Patterns in the automaton: every spelling of every dictionary entry.
+    pub fn patterns(&self) -> usize {
+        self.automaton.patterns_len()
+    }
+
+    /// Heap memory of the two automatons.
+    pub fn memory_bytes(&self) -> usize {
+        self.automaton.memory_usage() + self.anchored.memory_usage()
     }
 
     pub fn catalogs(&self) -> &Catalogs {
@@ -81,8 +123,23 @@ impl Extractor {
     /// Entities of `article`: from its text, merged with the tags its record carried.
     pub fn extract(&self, article: &Article) -> (Entities, Vec<UnknownTag>) {
         let (text, title_len) = article.extraction_text();
-        let parts = text_parts(&text, title_len);
-        let mut found = entities::Collector::new(&self.dictionaries, &self.region_table, parts);
+        let (parts, dateline) = text_parts(&text, title_len);
+        let dateline_country = dateline.as_ref().and_then(|d| self.dateline_country(d));
+        let mut found =
+            entities::Collector::new(&self.dictionaries, &self.region_table, parts.clone());
+        if let (Some(country), Some(dateline)) = (dateline_country, &dateline) {
+            found.add(
+                &Target::Country(country),
+                dateline.place,
+                parts.dateline.start,
+            );
+        }
+        // A resolved dateline says where the story was filed; names inside it say nothing more.
+        let skip_places_in = if dateline_country.is_some() {
+            parts.dateline.clone()
+        } else {
+            0..0
+        };
         let context = context::Context::new(&text);
         let mut at = 0;
         while let Some(matched) = self.automaton.find(Input::new(&text).span(at..text.len())) {
@@ -93,6 +150,9 @@ impl Extractor {
                     // rejected match does not hide the ones inside it.
                     break next_char_boundary(&text, matched.start());
                 };
+                if skip_places_in.contains(&current.start()) {
+                    break current.end();
+                }
                 if let Some(end) = self.record(&text, &context, current, &mut found) {
                     break end.max(next_char_boundary(&text, current.start()));
                 }
@@ -101,6 +161,30 @@ impl Extractor {
         }
         let unknown = self.merge_tags(article, &mut found);
         (found.finish(), unknown)
+    }
+
+    /// The country a dateline was filed from: its qualifier's (`ROCHESTER, N.Y.`,
+    /// `KHARKIV, Ukraine`), else its place's.
+    fn dateline_country(&self, dateline: &dateline::Dateline) -> Option<usize> {
+        dateline
+            .qualifier
+            .and_then(|qualifier| self.place_country(qualifier))
+            .or_else(|| self.place_country(dateline.place))
+    }
+
+    /// The country a place name means on its own: a city, province or US state (or its
+    /// abbreviation), else a country's name or capital. Codes (`PA`, `IN`) are not places:
+    /// `Pa.` is Pennsylvania.
+    fn place_country(&self, name: &str) -> Option<usize> {
+        let normalized = normalize_alias(name);
+        if let Some(&country) = self.place_names.get(&normalized) {
+            return Some(country);
+        }
+        if normalized.len() <= 3 {
+            return None;
+        }
+        let entry = self.catalogs.get(DictionaryName::Countries).resolve(name)?;
+        self.country_index.get(&entry.key).copied()
     }
 
     /// The longest pattern starting where `rejected` starts and ending before it: when a
@@ -112,7 +196,7 @@ impl Extractor {
                 let input = Input::new(text)
                     .span(rejected.start()..shorter)
                     .anchored(Anchored::Yes);
-                self.automaton.find(input)
+                self.anchored.find(input)
             })
             .flatten()
     }
@@ -182,31 +266,35 @@ impl Extractor {
     }
 }
 
-/// Where the title, dateline and lead lie in the extraction text: the lead is the first
-/// paragraph after the title, at most [`MAX_LEAD_BYTES`] long.
-fn text_parts(text: &str, title_len: usize) -> TextParts {
+/// Where the title, dateline and lead lie in the extraction text, and the dateline itself:
+/// the lead is the first paragraph after the title and dateline, at most [`MAX_LEAD_BYTES`].
+fn text_parts(text: &str, title_len: usize) -> (TextParts, Option<dateline::Dateline<'_>>) {
     let body_start = if title_len == 0 {
         0
     } else {
         (title_len + 2).min(text.len())
     };
-    let body = &text[body_start..];
-    let dateline = dateline::parse(body).map_or(body_start..body_start, |d| {
-        body_start + d.place_start..body_start + d.end
+    let dateline = dateline::parse(&text[body_start..]).map(|found| dateline::Dateline {
+        place_start: body_start + found.place_start,
+        end: body_start + found.end,
+        ..found
     });
-    let lead_text = &text[dateline.end.max(body_start)..];
-    let paragraph_end = ["\n\n", "\n    ", "\n\t"]
-        .iter()
-        .filter_map(|gap| lead_text.find(gap))
-        .min()
-        .unwrap_or(lead_text.len())
-        .min(MAX_LEAD_BYTES);
-    let lead_start = dateline.end.max(body_start);
-    TextParts {
+    let dateline_range = dateline
+        .as_ref()
+        .map_or(body_start..body_start, |d| d.place_start..d.end);
+    let lead_start = dateline_range.end;
+    let lead_text = &text.as_bytes()[lead_start..];
+    let lead_text = &lead_text[..lead_text.len().min(MAX_LEAD_BYTES)];
+    let paragraph_end = lead_text
+        .windows(2)
+        .position(|pair| pair[0] == b'\n' && matches!(pair[1], b'\n' | b' ' | b'\t'))
+        .unwrap_or(lead_text.len());
+    let parts = TextParts {
         title: 0..title_len,
+        dateline: dateline_range,
         lead: lead_start..lead_start + paragraph_end,
-        dateline,
-    }
+    };
+    (parts, dateline)
 }
 
 /// The lead ends with the first paragraph, or here.

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::schema::Dictionaries;
+use crate::schema::{Dictionaries, Place};
 
 /// What a surface form stands for.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -52,6 +52,15 @@ impl Variant {
     }
 }
 
+/// Whether `word` appears in `text` as whole words.
+fn contains_word(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(is_word_char) && !after.is_some_and(is_word_char)
+    })
+}
+
 fn is_word_char(c: char) -> bool {
     c.is_alphanumeric()
 }
@@ -73,7 +82,7 @@ pub struct PatternTable {
 }
 
 impl PatternTable {
-    pub fn build(dictionaries: &Dictionaries) -> PatternTable {
+    pub fn build(dictionaries: &Dictionaries, places: &[Place]) -> PatternTable {
         let mut table = PatternTable::default();
         for (index, country) in dictionaries.countries.iter().enumerate() {
             let surfaces = country
@@ -87,6 +96,18 @@ impl PatternTable {
                 table.add(surface, Target::Country(index), ambiguous.then_some(index));
             }
         }
+        let country_index: HashMap<&str, usize> = dictionaries
+            .countries
+            .iter()
+            .enumerate()
+            .map(|(index, country)| (country.key.as_str(), index))
+            .collect();
+        for place in places {
+            let country = country_index[place.country.as_str()];
+            for surface in place.surfaces() {
+                table.add(surface, Target::Country(country), None);
+            }
+        }
         for (index, region) in dictionaries.regions.iter().enumerate() {
             for surface in &region.names {
                 table.add(surface, Target::Region(index), None);
@@ -98,8 +119,24 @@ impl PatternTable {
             }
         }
         for (index, org) in dictionaries.organizations.iter().enumerate() {
+            // `Bank of Japan` is about Japan; `Radio Free Europe` names no country of its own.
+            let own_country = org.country.as_deref().map(|key| {
+                (
+                    country_index[key],
+                    &dictionaries.countries[country_index[key]],
+                )
+            });
             for surface in &org.names {
                 table.add(surface, Target::Organization(index), None);
+                if let Some((country, names)) = own_country
+                    && names
+                        .names
+                        .iter()
+                        .chain(&names.demonyms)
+                        .any(|name| contains_word(surface, name))
+                {
+                    table.add(surface, Target::Country(country), None);
+                }
             }
         }
         for (topic, definition) in dictionaries.topics.topics.iter().enumerate() {

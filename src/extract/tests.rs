@@ -6,7 +6,10 @@ use crate::schema::Schema;
 
 fn extractor() -> &'static Extractor {
     static EXTRACTOR: OnceLock<Extractor> = OnceLock::new();
-    EXTRACTOR.get_or_init(|| Extractor::new(&Schema::builtin().unwrap().dictionaries).unwrap())
+    EXTRACTOR.get_or_init(|| {
+        let schema = Schema::builtin().unwrap();
+        Extractor::new(&schema.dictionaries, &schema.places().unwrap()).unwrap()
+    })
 }
 
 fn article(title: &str, body: &str) -> Article {

@@ -43,6 +43,70 @@ pub struct Country {
     pub reject_near: Vec<String>,
 }
 
+/// A city or province that names its country: `Aleppo`, `Crimea`, `California`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Place {
+    pub name: String,
+    /// The key of its country in countries.toml.
+    pub country: String,
+    pub kind: PlaceKind,
+    pub population: Option<u64>,
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Dateline abbreviations of a US state (`Calif.`, `N.Y.`): read after a place name only.
+    #[serde(default)]
+    pub abbreviations: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlaceKind {
+    City,
+    Subdivision,
+    UsState,
+}
+
+impl Place {
+    /// Every name the text may use for the place.
+    pub fn surfaces(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.name).chain(&self.names)
+    }
+}
+
+/// The places of places.toml, each checked to name a country of `dictionaries` and to have
+/// names with a letter or digit.
+pub(super) fn parse_places(
+    text: &str,
+    dictionaries: &Dictionaries,
+) -> Result<Vec<Place>, SchemaError> {
+    let places = parse_toml::<PlacesFile>("places.toml", text)?.place;
+    let countries: HashSet<&str> = dictionaries
+        .countries
+        .iter()
+        .map(|c| c.key.as_str())
+        .collect();
+    for place in &places {
+        if !countries.contains(place.country.as_str()) {
+            return Err(invalid(
+                "places.toml",
+                format!("`{}` names unknown country `{}`", place.name, place.country),
+            ));
+        }
+        if let Some(empty) = place
+            .surfaces()
+            .chain(&place.abbreviations)
+            .find(|name| !name.chars().any(char::is_alphanumeric))
+        {
+            return Err(invalid(
+                "places.toml",
+                format!("`{}` has a name without letters: {empty:?}", place.name),
+            ));
+        }
+    }
+    Ok(places)
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Person {
@@ -113,6 +177,12 @@ struct CountriesFile {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct PlacesFile {
+    place: Vec<Place>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct PeopleFile {
     person: Vec<Person>,
 }
@@ -136,22 +206,23 @@ pub struct Dictionaries {
 }
 
 impl Dictionaries {
-    pub(super) fn parse(
-        regions: &str,
-        countries: &str,
-        people: &str,
-        organizations: &str,
-        topics: &str,
-        stoplist: &str,
+    /// The dictionaries from the texts of their files, by file name.
+    pub(super) fn parse<'t>(
+        text_of: impl Fn(&str) -> &'t str,
     ) -> Result<Dictionaries, SchemaError> {
         let dictionaries = Dictionaries {
-            regions: parse_toml::<RegionsFile>("regions.toml", regions)?.region,
-            countries: parse_toml::<CountriesFile>("countries.toml", countries)?.country,
-            people: parse_toml::<PeopleFile>("people.toml", people)?.person,
-            organizations: parse_toml::<OrganizationsFile>("organizations.toml", organizations)?
-                .organization,
-            topics: parse_toml("topics.toml", topics)?,
-            stoplist: parse_toml::<StoplistFile>("stoplist.toml", stoplist)?.phrases,
+            regions: parse_toml::<RegionsFile>("regions.toml", text_of("regions.toml"))?.region,
+            countries: parse_toml::<CountriesFile>("countries.toml", text_of("countries.toml"))?
+                .country,
+            people: parse_toml::<PeopleFile>("people.toml", text_of("people.toml"))?.person,
+            organizations: parse_toml::<OrganizationsFile>(
+                "organizations.toml",
+                text_of("organizations.toml"),
+            )?
+            .organization,
+            topics: parse_toml("topics.toml", text_of("topics.toml"))?,
+            stoplist: parse_toml::<StoplistFile>("stoplist.toml", text_of("stoplist.toml"))?
+                .phrases,
         };
         dictionaries.validate()?;
         Ok(dictionaries)
@@ -208,8 +279,11 @@ impl Dictionaries {
                 ));
             }
         }
-        let people_countries = self.people.iter().map(|p| (&p.key, &p.country));
-        let org_countries = self.organizations.iter().map(|o| (&o.key, &o.country));
+        let people_countries = self.people.iter().map(|p| (&p.key, p.country.as_ref()));
+        let org_countries = self
+            .organizations
+            .iter()
+            .map(|o| (&o.key, o.country.as_ref()));
         for (file, references) in [
             ("people.toml", people_countries.collect::<Vec<_>>()),
             ("organizations.toml", org_countries.collect()),

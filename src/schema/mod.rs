@@ -11,7 +11,7 @@ mod lookup;
 use std::path::{Path, PathBuf};
 
 pub use dictionaries::{
-    Country, Dictionaries, Organization, Person, Phrase, Region, Topic, TopicSet,
+    Country, Dictionaries, Organization, Person, Phrase, Place, PlaceKind, Region, Topic, TopicSet,
 };
 pub use fields::{DictionaryName, FieldKind, FieldSpec, Fields};
 pub(crate) use lookup::edit_distance;
@@ -38,7 +38,7 @@ struct SchemaFile {
     builtin: &'static str,
 }
 
-const FILES: [SchemaFile; 7] = [
+const FILES: [SchemaFile; 8] = [
     SchemaFile {
         name: "fields.toml",
         builtin: include_str!("../../schema/fields.toml"),
@@ -50,6 +50,10 @@ const FILES: [SchemaFile; 7] = [
     SchemaFile {
         name: "countries.toml",
         builtin: include_str!("../../schema/countries.toml"),
+    },
+    SchemaFile {
+        name: "places.toml",
+        builtin: include_str!("../../schema/places.toml"),
     },
     SchemaFile {
         name: "people.toml",
@@ -78,6 +82,9 @@ pub struct Schema {
     pub layout_fingerprint: u64,
     /// Changes whenever any dictionary changes: facets extracted with other dictionaries are stale.
     pub dictionary_fingerprint: u64,
+    /// places.toml, parsed only by [`Schema::places`]: it is large, and only extraction needs it.
+    places_text: String,
+    dir: Option<PathBuf>,
 }
 
 impl Schema {
@@ -110,20 +117,26 @@ impl Schema {
                 .expect("every schema file is listed in FILES")
         };
         let fields = Fields::parse(text_of("fields.toml"))?;
-        let dictionaries = Dictionaries::parse(
-            text_of("regions.toml"),
-            text_of("countries.toml"),
-            text_of("people.toml"),
-            text_of("organizations.toml"),
-            text_of("topics.toml"),
-            text_of("stoplist.toml"),
-        )?;
+        let dictionaries = Dictionaries::parse(text_of)?;
+        let places_text = text_of("places.toml").to_owned();
+        let mut dictionary_fingerprint = Fnv64::new();
+        dictionary_fingerprint
+            .write(&serde_json::to_vec(&dictionaries).expect("dictionaries serialize"));
+        dictionary_fingerprint.write_field(&places_text);
         Ok(Schema {
             layout_fingerprint: fingerprint(&fields),
-            dictionary_fingerprint: fingerprint(&dictionaries),
+            dictionary_fingerprint: dictionary_fingerprint.finish(),
             fields,
             dictionaries,
+            places_text,
+            dir: dir.map(Path::to_owned),
         })
+    }
+
+    /// The cities, provinces and US states of places.toml, validated against the countries.
+    pub fn places(&self) -> Result<Vec<Place>, SchemaError> {
+        dictionaries::parse_places(&self.places_text, &self.dictionaries)
+            .map_err(|error| error.located(self.dir.as_deref()))
     }
 }
 

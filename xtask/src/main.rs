@@ -3,9 +3,18 @@
 //! `cargo run --manifest-path xtask/Cargo.toml -- countries [--shared DIR]` regenerates
 //! `schema/countries.toml` and `schema/regions.toml` from mledoze/countries, Debian
 //! iso-codes (ISO 3166-3, former countries) and the hand-curated
-//! `xtask/curated-countries.toml`. Run it from the repository root; the shared reference
-//! data is read from `../shared` unless `--shared DIR` says otherwise. The output is
-//! deterministic: rerunning it gives byte-identical files.
+//! `xtask/curated-countries.toml`.
+//!
+//! `cargo run --manifest-path xtask/Cargo.toml -- places [--shared DIR] [--verbose]`
+//! regenerates `schema/places.toml` (cities, first-level subdivisions and US states) from
+//! GeoNames, Debian iso-codes (ISO 3166-2), the other schema files and the hand-curated
+//! `xtask/curated-places.toml`; see `places.rs`.
+//!
+//! Run both from the repository root; the shared reference data is read from `../shared`
+//! unless `--shared DIR` says otherwise. The output is deterministic: rerunning a command
+//! gives byte-identical files.
+
+mod places;
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -152,13 +161,26 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Vec<String>) -> Res<()> {
-    let usage = "usage: xtask countries [--shared DIR]";
+    let usage = "usage: xtask countries [--shared DIR] | xtask places [--shared DIR] [--verbose]";
+    let (cmd, flags) = args.split_first().ok_or(usage)?;
     let mut shared = "../shared".to_string();
-    match args.as_slice() {
-        [cmd] if cmd == "countries" => {}
-        [cmd, flag, dir] if cmd == "countries" && flag == "--shared" => shared = dir.clone(),
-        _ => return Err(usage.into()),
+    let mut verbose = false;
+    let mut flags = flags.iter();
+    while let Some(flag) = flags.next() {
+        match flag.as_str() {
+            "--shared" => shared = flags.next().ok_or(usage)?.clone(),
+            "--verbose" if cmd == "places" => verbose = true,
+            _ => return Err(usage.into()),
+        }
     }
+    match cmd.as_str() {
+        "countries" => countries(&shared),
+        "places" => places::run(&shared, verbose),
+        _ => Err(usage.into()),
+    }
+}
+
+fn countries(shared: &str) -> Res<()> {
     let reference = format!("{shared}/reference");
     let mledoze: Vec<Mledoze> = read_json(&format!("{reference}/countries/countries.json"))?;
     let iso3: Iso3166Part3 = read_json(&format!("{reference}/iso-codes/iso_3166-3.json"))?;
@@ -170,9 +192,14 @@ fn run(args: Vec<String>) -> Res<()> {
     let countries = build_countries(&mledoze, &iso3, &curated.country, &regions)?;
     validate(&countries, &regions)?;
 
-    write("schema/regions.toml", &RegionsFile { region: &regions })?;
+    write(
+        "schema/regions.toml",
+        HEADER,
+        &RegionsFile { region: &regions },
+    )?;
     write(
         "schema/countries.toml",
+        HEADER,
         &CountriesFile {
             country: &countries,
         },
@@ -193,9 +220,10 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &str) -> Res<T> {
     serde_json::from_str(&read(path)?).map_err(|e| format!("{path}: {e}"))
 }
 
-fn write<T: Serialize>(path: &str, value: &T) -> Res<()> {
+/// Writes `value` as TOML under `header` (comment lines) and a blank line.
+fn write<T: Serialize>(path: &str, header: &str, value: &T) -> Res<()> {
     let body = toml::to_string(value).map_err(|e| format!("{path}: {e}"))?;
-    fs::write(path, format!("{HEADER}\n{body}")).map_err(|e| format!("{path}: {e}"))
+    fs::write(path, format!("{header}\n{body}")).map_err(|e| format!("{path}: {e}"))
 }
 
 // ---------- derivation ----------
@@ -380,17 +408,59 @@ fn variants(s: &str, saints: bool) -> Vec<String> {
     out
 }
 
+/// The ASCII-folded spelling of `s`: accented Latin letters lose their accents (as the
+/// extractor's `deunicode` twins do: "Côte d'Ivoire" -> "Cote d'Ivoire", "Ḩamāh" -> "Hamah",
+/// "Łódź" -> "Lodz"), combining marks are dropped and curly apostrophes become straight.
+/// Other characters are kept.
 fn fold(s: &str) -> String {
-    const FROM: &str = "ÀÁÂÃÄÅàáâãäåăāÇçÈÉÊËèéêëēÌÍÎÏìíîïīÑñÒÓÔÕÖØòóôõöøōŞşȘșŢţȚțÙÚÛÜùúûüūÝýÿ‘’ʻ";
-    const TO: &str = "AAAAAAaaaaaaaaCcEEEEeeeeeIIIIiiiiiNnOOOOOOoooooooSsSsTtTtUUUUuuuuuYyy'''";
-    s.chars()
-        .map(|c| {
-            FROM.chars()
-                .position(|f| f == c)
-                .and_then(|i| TO.chars().nth(i))
-                .unwrap_or(c)
-        })
-        .collect()
+    // Latin-1, Latin Extended-A and Additional, and the Vietnamese, Romanian and
+    // Azerbaijani letters of Latin Extended-B, each to its base letter.
+    const FROM: &str = concat!(
+        "ÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝàáâãäåçèéêëìíîïðñòóôõöøùúûüýÿĀāĂ",
+        "ăĄąĆćĈĉĊċČčĎďĐđĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĦħĨĩĪīĬĭĮįİıĴĵĶķĸĹĺĻļĽľĿŀ",
+        "ŁłŃńŅņŇňŌōŎŏŐőŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŦŧŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽžſḀḁ",
+        "ḂḃḄḅḆḇḈḉḊḋḌḍḎḏḐḑḒḓḔḕḖḗḘḙḚḛḜḝḞḟḠḡḢḣḤḥḦḧḨḩḪḫḬḭḮḯḰḱḲḳḴḵḶḷḸḹḺḻḼḽ",
+        "ḾḿṀṁṂṃṄṅṆṇṈṉṊṋṌṍṎṏṐṑṒṓṔṕṖṗṘṙṚṛṜṝṞṟṠṡṢṣṤṥṦṧṨṩṪṫṬṭṮṯṰṱṲṳṴṵṶṷṸṹ",
+        "ṺṻṼṽṾṿẀẁẂẃẄẅẆẇẈẉẊẋẌẍẎẏẐẑẒẓẔẕẖẗẘẙẚẛẜẝẟẠạẢảẤấẦầẨẩẪẫẬậẮắẰằẲẳẴẵẶ",
+        "ặẸẹẺẻẼẽẾếỀềỂểỄễỆệỈỉỊịỌọỎỏỐốỒồỔổỖỗỘộỚớỜờỞởỠỡỢợỤụỦủỨứỪừỬửỮữỰựỲ",
+        "ỳỴỵỶỷỸỹỼỽỾỿƠơƯưǍǎǏǐǑǒǓǔǕǖǗǘǙǚǛǜȘșȚțƏəǝ‘’ʻʼ",
+    );
+    const TO: &str = concat!(
+        "AAAAAACEEEEIIIIDNOOOOOOUUUUYaaaaaaceeeeiiiidnoooooouuuuyyAaA",
+        "aAaCcCcCcCcDdDdEeEeEeEeEeGgGgGgGgHhHhIiIiIiIiIiJjKkkLlLlLlLl",
+        "LlNnNnNnOoOoOoRrRrRrSsSsSsSsTtTtTtUuUuUuUuUuUuWwYyYZzZzZzsAa",
+        "BbBbBbCcDdDdDdDdDdEeEeEeEeEeFfGgHhHhHhHhHhIiIiKkKkKkLlLlLlLl",
+        "MmMmMmNnNnNnNnOoOoOoOoPpPpRrRrRrRrSsSsSsSsSsTtTtTtTtUuUuUuUu",
+        "UuVvVvWwWwWwWwWwXxXxYyZzZzZzhtwyasssdAaAaAaAaAaAaAaAaAaAaAaA",
+        "aEeEeEeEeEeEeEeEeIiIiOoOoOoOoOoOoOoOoOoOoOoOoUuUuUuUuUuUuUuY",
+        "yYyYyYyVvYyOoUuAaIiOoUuUuUuUuUuSsTtEee''''",
+    );
+    const PAIRS: [(char, &str); 9] = [
+        ('Æ', "AE"),
+        ('æ', "ae"),
+        ('Œ', "OE"),
+        ('œ', "oe"),
+        ('ß', "ss"),
+        ('Þ', "Th"),
+        ('þ', "th"),
+        ('Ĳ', "IJ"),
+        ('ĳ', "ij"),
+    ];
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else if ('\u{300}'..='\u{36f}').contains(&c) {
+            // a combining mark: "Z̧" is Z followed by a combining cedilla
+        } else if let Some(i) = FROM.chars().position(|f| f == c) {
+            out.extend(TO.chars().nth(i));
+        } else if let Some((_, to)) = PAIRS.iter().find(|(f, _)| *f == c) {
+            out.push_str(to);
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn camel(s: &str) -> String {

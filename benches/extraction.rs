@@ -1,0 +1,79 @@
+//! Extraction throughput on one core: every article of ../shared/corpora read into memory
+//! first, then extracted again and again on this thread. Prints the median MB/s of article
+//! text (title, summary and body) and the automaton's memory.
+//!
+//! `cargo bench --bench extraction` (set `GEONEWS_BENCH_RUNS` for more or fewer runs).
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use geonews::article::Article;
+use geonews::extract::Extractor;
+use geonews::ingest::{self, Item, RecordOutcome};
+use geonews::schema::Schema;
+
+fn main() {
+    let corpora = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora");
+    if !corpora.is_dir() {
+        println!(
+            "skipped: {} is absent (it holds the benchmark corpora)",
+            corpora.display()
+        );
+        return;
+    }
+    let runs: usize = std::env::var("GEONEWS_BENCH_RUNS")
+        .ok()
+        .and_then(|runs| runs.parse().ok())
+        .unwrap_or(5);
+    let articles = read_articles(&corpora);
+    let bytes: usize = articles.iter().map(|a| a.extraction_text().0.len()).sum();
+    let schema = Schema::builtin().expect("built-in schema");
+    let started = Instant::now();
+    let places = schema.places().expect("built-in places");
+    let extractor = Extractor::new(&schema.dictionaries, &places).expect("automaton");
+    let build = started.elapsed();
+    let mut seconds: Vec<f64> = (0..runs)
+        .map(|_| {
+            let started = Instant::now();
+            let mut found = 0;
+            for article in &articles {
+                found += extractor.extract(article).0.countries.len();
+            }
+            std::hint::black_box(found);
+            started.elapsed().as_secs_f64()
+        })
+        .collect();
+    seconds.sort_by(f64::total_cmp);
+    let median = seconds[seconds.len() / 2];
+    let megabytes = bytes as f64 / 1e6;
+    println!(
+        "extraction, one core: {} articles, {megabytes:.1} MB of text; median of {runs} runs \
+         {median:.3} s = {:.1} MB/s (fastest {:.1} MB/s)",
+        articles.len(),
+        megabytes / median,
+        megabytes / seconds[0],
+    );
+    println!(
+        "automaton: {} patterns, {:.1} MiB, built in {:.2} s",
+        extractor.patterns(),
+        extractor.memory_bytes() as f64 / (1 << 20) as f64,
+        build.as_secs_f64()
+    );
+}
+
+fn read_articles(corpora: &PathBuf) -> Vec<Article> {
+    let discovery = ingest::discover(std::slice::from_ref(corpora));
+    let mut articles = Vec::new();
+    for file in &discovery.files {
+        ingest::read(file, &mut |item| {
+            if let Item::Record { record, .. } = item
+                && let RecordOutcome::Article { article, .. } = ingest::to_article(record)
+            {
+                articles.push(*article);
+            }
+            ControlFlow::Continue(())
+        });
+    }
+    articles
+}
