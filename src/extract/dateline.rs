@@ -31,9 +31,8 @@ pub fn parse(text: &str) -> Option<Dateline<'_>> {
     let mut after_place = &line[place.len()..];
     let mut qualifier = None;
     if let Some(next) = after_place.strip_prefix(", ") {
-        let part_end = next.find([',', '(']).unwrap_or(next.len());
-        let part = next[..part_end].trim_end();
-        if !part.is_empty() && !is_date(part) && is_qualifier(part) {
+        let part = qualifier_prefix(next);
+        if !part.is_empty() && is_qualifier(part) {
             qualifier = Some(part);
             after_place = &next[part.len()..];
         }
@@ -85,6 +84,25 @@ fn leading_place(line: &str) -> Option<&str> {
         word.chars().next().is_some_and(char::is_uppercase) && word.chars().all(char::is_alphabetic)
     });
     (title_case && place.split(' ').count() <= 3).then_some(place)
+}
+
+/// The words after the place's comma up to a comma, an outlet, a date or a dash: `Va.` in
+/// `RICHMOND, Va. Feb 26 -`, `N.Y.` in `ROCHESTER, N.Y., March 3 -`.
+fn qualifier_prefix(text: &str) -> &str {
+    let mut end = 0;
+    let mut words = text.split(' ').peekable();
+    while let Some(word) = words.next() {
+        let next = words.peek().copied().unwrap_or_default();
+        if word.starts_with('(') || word.starts_with(['-', '—', '–']) || is_date(&format!("{word} {next}")) {
+            break;
+        }
+        if let Some(last) = word.strip_suffix(',') {
+            end += last.len();
+            break;
+        }
+        end += word.len() + 1;
+    }
+    text[..end.min(text.len())].trim_end()
 }
 
 /// A country or state after the place: title-case words or an abbreviation (`N.Y.`).

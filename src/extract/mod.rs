@@ -12,6 +12,7 @@ mod patterns;
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, NaiveDate, Utc};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, Match, MatchKind, StartKind};
 
 pub use entities::{CountryMention, Entities, EntityMention, RegionMention, TopicMention};
@@ -50,6 +51,8 @@ pub struct Extractor {
     country_index: HashMap<String, usize>,
     /// Normalized place names and US state abbreviations → country, for datelines.
     place_names: HashMap<String, usize>,
+    /// Until when, which state, and the countries that meant it.
+    eras: Vec<(NaiveDate, usize, Vec<usize>)>,
 }
 
 impl std::fmt::Debug for Extractor {
@@ -101,6 +104,14 @@ impl Extractor {
             dictionaries: dictionaries.clone(),
             region_table: RegionTable::build(dictionaries),
             catalogs,
+            eras: dictionaries
+                .eras
+                .iter()
+                .map(|era| {
+                    let countries = era.countries.iter().map(|key| country_index[key]).collect();
+                    (era.until, country_index[&era.meant], countries)
+                })
+                .collect(),
             country_index,
             place_names,
         })
@@ -125,8 +136,9 @@ impl Extractor {
         let (text, title_len) = article.extraction_text();
         let (parts, dateline) = text_parts(&text, title_len);
         let dateline_country = dateline.as_ref().and_then(|d| self.dateline_country(d));
+        let former = self.former_states(article.published);
         let mut found =
-            entities::Collector::new(&self.dictionaries, &self.region_table, parts.clone());
+            entities::Collector::new(&self.dictionaries, &self.region_table, parts.clone(), former);
         if let (Some(country), Some(dateline)) = (dateline_country, &dateline) {
             found.add(
                 &Target::Country(country),
@@ -161,6 +173,18 @@ impl Extractor {
         }
         let unknown = self.merge_tags(article, &mut found);
         (found.finish(), unknown)
+    }
+
+    /// Countries that meant another state on `published` (Russia → the Soviet Union in 1987).
+    fn former_states(&self, published: Option<DateTime<Utc>>) -> HashMap<usize, usize> {
+        let Some(published) = published.map(|date| date.date_naive()) else {
+            return HashMap::new();
+        };
+        self.eras
+            .iter()
+            .filter(|(until, _, _)| published < *until)
+            .flat_map(|(_, meant, countries)| countries.iter().map(|country| (*country, *meant)))
+            .collect()
     }
 
     /// The country a dateline was filed from: its qualifier's (`ROCHESTER, N.Y.`,

@@ -43,6 +43,21 @@ pub struct Country {
     pub reject_near: Vec<String>,
 }
 
+/// Before `until`, mentions of `countries` meant the state `meant` (the Soviet Union).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Era {
+    pub meant: String,
+    pub until: chrono::NaiveDate,
+    pub countries: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistoryFile {
+    era: Vec<Era>,
+}
+
 /// A city or province that names its country: `Aleppo`, `Crimea`, `California`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -54,9 +69,14 @@ pub struct Place {
     pub population: Option<u64>,
     #[serde(default)]
     pub names: Vec<String>,
-    /// Dateline abbreviations of a US state (`Calif.`, `N.Y.`): read after a place name only.
+    /// Dateline abbreviations of a state or province (`Calif.`, `N.Y.`, `Que.`): read only
+    /// after a dateline's place.
     #[serde(default)]
     pub abbreviations: Vec<String>,
+    /// The name means something else in running text (Georgia the country): only the
+    /// abbreviations are read, in datelines.
+    #[serde(default)]
+    pub dateline_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -68,9 +88,10 @@ pub enum PlaceKind {
 }
 
 impl Place {
-    /// Every name the text may use for the place.
+    /// Every name running text may use for the place.
     pub fn surfaces(&self) -> impl Iterator<Item = &String> {
-        std::iter::once(&self.name).chain(&self.names)
+        let names = (!self.dateline_only).then_some(std::iter::once(&self.name).chain(&self.names));
+        names.into_iter().flatten()
     }
 }
 
@@ -198,6 +219,7 @@ struct OrganizationsFile {
 pub struct Dictionaries {
     pub regions: Vec<Region>,
     pub countries: Vec<Country>,
+    pub eras: Vec<Era>,
     pub people: Vec<Person>,
     pub organizations: Vec<Organization>,
     pub topics: TopicSet,
@@ -214,6 +236,7 @@ impl Dictionaries {
             regions: parse_toml::<RegionsFile>("regions.toml", text_of("regions.toml"))?.region,
             countries: parse_toml::<CountriesFile>("countries.toml", text_of("countries.toml"))?
                 .country,
+            eras: parse_toml::<HistoryFile>("history.toml", text_of("history.toml"))?.era,
             people: parse_toml::<PeopleFile>("people.toml", text_of("people.toml"))?.person,
             organizations: parse_toml::<OrganizationsFile>(
                 "organizations.toml",
@@ -276,6 +299,17 @@ impl Dictionaries {
                         "country `{}` names unknown region `{}`",
                         country.key, country.region
                     ),
+                ));
+            }
+        }
+        for era in &self.eras {
+            if let Some(unknown) = std::iter::once(&era.meant)
+                .chain(&era.countries)
+                .find(|key| !country_keys.contains(key.as_str()))
+            {
+                return Err(invalid(
+                    "history.toml",
+                    format!("the era of `{}` names unknown country `{unknown}`", era.meant),
                 ));
             }
         }

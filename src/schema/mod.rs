@@ -38,7 +38,7 @@ struct SchemaFile {
     builtin: &'static str,
 }
 
-const FILES: [SchemaFile; 8] = [
+const FILES: [SchemaFile; 9] = [
     SchemaFile {
         name: "fields.toml",
         builtin: include_str!("../../schema/fields.toml"),
@@ -50,6 +50,10 @@ const FILES: [SchemaFile; 8] = [
     SchemaFile {
         name: "countries.toml",
         builtin: include_str!("../../schema/countries.toml"),
+    },
+    SchemaFile {
+        name: "history.toml",
+        builtin: include_str!("../../schema/history.toml"),
     },
     SchemaFile {
         name: "places.toml",

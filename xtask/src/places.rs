@@ -161,6 +161,8 @@ struct UsCuration {
 struct CuratedSubdivision {
     name: Option<String>,
     names: Vec<String>,
+    /// Dateline abbreviations (`Que.`, `B.C.`).
+    abbreviations: Vec<String>,
     /// ISO 3166-1 alpha-2 code of the country, when not the one in the ISO code.
     country: Option<String>,
 }
@@ -198,6 +200,8 @@ struct Place {
     names: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     abbreviations: Vec<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    dateline_only: bool,
 }
 
 #[derive(Serialize)]
@@ -280,6 +284,7 @@ pub fn run(shared: &str, verbose: bool) -> Res<()> {
     b.report();
 
     let mut places: Vec<Place> = b.places.into_iter().map(|(_, p)| p).collect();
+    places.extend(dateline_only_states(&states, &curated.us_states));
     places.sort_by_cached_key(|p| (p.country.clone(), key(&p.name), p.name.clone()));
     let header = header(&curated.us_states, &states, n_words);
     write(OUTPUT, &header, &PlacesFile { place: &places })?;
@@ -289,6 +294,24 @@ pub fn run(shared: &str, verbose: bool) -> Res<()> {
         .sum();
     println!("wrote {} places with {forms} surface forms", places.len());
     Ok(())
+}
+
+/// The states left out whose dateline abbreviations are still read (`ATLANTA, Ga.`): their
+/// names mean something else in running text, so they are listed for datelines only.
+fn dateline_only_states(states: &BTreeMap<String, UsState>, us: &UsCuration) -> Vec<Place> {
+    us.leave_out
+        .keys()
+        .filter_map(|code| Some((states.get(code)?, us.abbreviations.get(code)?)))
+        .map(|(state, abbreviations)| Place {
+            name: state.name.clone(),
+            country: "UnitedStates".to_owned(),
+            kind: US_STATE,
+            population: None,
+            names: Vec::new(),
+            abbreviations: abbreviations.clone(),
+            dateline_only: true,
+        })
+        .collect()
 }
 
 fn header(us: &UsCuration, states: &BTreeMap<String, UsState>, words: Option<usize>) -> String {
@@ -322,7 +345,9 @@ fn header(us: &UsCuration, states: &BTreeMap<String, UsState>, words: Option<usi
 #
 # kind: city (population from GeoNames), subdivision (a first-level ISO 3166-2 subdivision
 # or a curated area such as Donbas) or us-state. country is the key in countries.toml.
-# US states left out on purpose:
+# abbreviations are read only in datelines (ROCHESTER, N.Y.). A dateline_only place is
+# not looked for in running text, only its abbreviations in datelines.
+# US states left out of running text on purpose:
 ",
     );
     for (code, why) in &us.leave_out {
@@ -751,6 +776,7 @@ impl Builder {
             population: c.population,
             names: kept,
             abbreviations,
+            dateline_only: false,
         };
         self.places.push((c.iso2, place));
         Ok(true)
@@ -812,7 +838,9 @@ impl Builder {
                 let forms = spellings(display.into_iter().chain(&iso).chain(&c.names));
                 let country = c.country.as_deref().unwrap_or(&s.code[..2]);
                 let exempt = spellings(written);
-                curated.push(Candidate::new(country, SUBDIVISION, None, forms, exempt));
+                let mut candidate = Candidate::new(country, SUBDIVISION, None, forms, exempt);
+                candidate.abbreviations = c.abbreviations.clone();
+                curated.push(candidate);
             } else if iso.is_empty() {
                 let forms = vec![s.name.clone()];
                 let c = Candidate::new(&s.code[..2], SUBDIVISION, None, forms, vec![]);
