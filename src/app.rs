@@ -13,7 +13,7 @@ use crate::analytics::{
     timeline_text,
 };
 use crate::eval::{EvalOptions, Evaluator};
-use crate::extract::{Entities, Extractor};
+use crate::extract::{Decision, Entities, Extractor};
 use crate::index::{IndexEvent, IndexOptions, LocalIndex, index_paths};
 use crate::ingest::{self, Problem};
 use crate::output::{self, Format, Style};
@@ -103,6 +103,8 @@ pub enum Command {
     },
     Extract {
         paths: Vec<PathBuf>,
+        /// With every surface form found and the rule that kept or rejected it.
+        explain: bool,
         format: Format,
     },
     Eval {
@@ -118,7 +120,11 @@ pub fn run(config: Config) -> anyhow::Result<ExitCode> {
     let out = &mut stdout;
     let code = match &config.command {
         Command::Index { paths, options } => index(&config, &schema, paths, options)?,
-        Command::Extract { paths, format } => extract(&config, &schema, paths, *format, out)?,
+        Command::Extract {
+            paths,
+            explain,
+            format,
+        } => extract(&config, &schema, paths, *explain, *format, out)?,
         Command::Eval {
             gold,
             options,
@@ -546,6 +552,8 @@ struct Extracted<'a> {
     title: &'a str,
     #[serde(flatten)]
     entities: &'a Entities,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explain: Option<&'a [Decision]>,
 }
 
 /// `geonews extract`: entities per article, without indexing.
@@ -553,6 +561,7 @@ fn extract(
     config: &Config,
     schema: &Schema,
     paths: &[PathBuf],
+    explain: bool,
     format: Format,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
@@ -564,7 +573,12 @@ fn extract(
         format,
         skipped: 0,
     };
-    pipeline::run(&discovery, &extractor, |analysed| analysed, &mut printer)?;
+    // Explaining runs extraction again with a trace: a tool for reading, not for speed.
+    let with_decisions = |analysed: Analysed| {
+        let decisions = explain.then(|| extractor.explain(&analysed.article).1);
+        (analysed, decisions)
+    };
+    pipeline::run(&discovery, &extractor, with_decisions, &mut printer)?;
     Ok(if printer.skipped > 0 {
         ExitCode::from(EXIT_SKIPPED_INPUT)
     } else {
@@ -634,7 +648,7 @@ struct ExtractPrinter<'a> {
     skipped: usize,
 }
 
-impl Sink<Analysed> for ExtractPrinter<'_> {
+impl Sink<(Analysed, Option<Vec<Decision>>)> for ExtractPrinter<'_> {
     type Error = io::Error;
 
     fn problem(&mut self, problem: &Problem) -> io::Result<()> {
@@ -643,7 +657,10 @@ impl Sink<Analysed> for ExtractPrinter<'_> {
         Ok(())
     }
 
-    fn accept(&mut self, analysed: Analysed) -> io::Result<()> {
+    fn accept(
+        &mut self,
+        (analysed, decisions): (Analysed, Option<Vec<Decision>>),
+    ) -> io::Result<()> {
         let Analysed { article, entities } = analysed;
         match self.format {
             Format::Text => {
@@ -653,6 +670,9 @@ impl Sink<Analysed> for ExtractPrinter<'_> {
                 );
                 writeln!(self.out, "{id}  {title}")?;
                 output::entities_text(self.out, self.style, &entities)?;
+                if let Some(decisions) = &decisions {
+                    output::decisions_text(self.out, self.style, decisions)?;
+                }
                 writeln!(self.out)
             }
             Format::Json | Format::Jsonl => output::write_json_line(
@@ -661,6 +681,7 @@ impl Sink<Analysed> for ExtractPrinter<'_> {
                     id: &article.key,
                     title: &article.title,
                     entities: &entities,
+                    explain: decisions.as_deref(),
                 },
             ),
         }

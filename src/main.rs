@@ -276,6 +276,10 @@ struct EvalArgs {
 struct ExtractArgs {
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
+    /// Also print, per entity, each surface form found with its offset and the rule that kept
+    /// or rejected it (an `explain` list in JSON Lines)
+    #[arg(long)]
+    explain: bool,
     #[arg(long, short = 'f', value_enum, default_value_t = ExtractFormat::Jsonl)]
     format: ExtractFormat,
 }
@@ -388,6 +392,7 @@ impl Cli {
             },
             CliCommand::Extract(args) => Command::Extract {
                 paths: args.paths,
+                explain: args.explain,
                 format: match args.format {
                     ExtractFormat::Text => Format::Text,
                     ExtractFormat::Jsonl => Format::Jsonl,

@@ -3,9 +3,11 @@
 mod common;
 
 use std::fs;
+use std::path::Path;
 
 use common::*;
 use predicates::prelude::*;
+use serde_json::Value;
 use tempfile::TempDir;
 
 #[test]
@@ -432,4 +434,93 @@ fn the_index_location_comes_from_the_environment() {
         .assert()
         .success();
     assert!(data_home.path().join("geonews/index/geonews.json").exists());
+}
+
+#[test]
+fn extract_explains_which_rule_kept_or_rejected_each_surface_form() {
+    let article = r#"{"id":"x1","title":"Jordan and Georgia talks","published":"1987-03-01","body":"AMMAN, March 1 - Michael Jordan visited Moscow. Voters in Georgia lined up in Atlanta."}"#;
+    let output = geonews(Path::new("unused"))
+        .args(["extract", "--explain", "-"])
+        .write_stdin(article)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let line: Value = serde_json::from_slice(&output).unwrap();
+    let decisions = line["explain"].as_array().unwrap();
+    let find = |surface: &str, kept: bool| {
+        decisions
+            .iter()
+            .find(|d| d["surface"] == surface && d["kept"] == kept)
+            .unwrap_or_else(|| panic!("no {surface} kept={kept}: {decisions:#?}"))
+            .clone()
+    };
+    assert_eq!(find("AMMAN", true)["rule"], "dateline");
+    assert_eq!(find("AMMAN", true)["key"], "Jordan");
+    assert!(
+        find("Georgia", false)["rule"]
+            .as_str()
+            .unwrap()
+            .contains("another place")
+    );
+    let moscow = find("Moscow", true);
+    assert!(
+        moscow["rule"]
+            .as_str()
+            .unwrap()
+            .contains("counts for SovietUnion"),
+        "{moscow}"
+    );
+    assert_eq!(
+        moscow["offset"], 66,
+        "title, blank line, then 40 bytes into the body"
+    );
+    let countries: Vec<&str> = line["countries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(countries, ["Jordan", "SovietUnion", "UnitedStates"]);
+}
+
+#[test]
+fn eval_scores_the_fixture_set() {
+    let fixtures = repo_path("tests/fixtures/modern-gold.jsonl");
+    let report = json(
+        geonews(Path::new("unused"))
+            .args(["eval", "-f", "json", "--per-label", "--gold"])
+            .arg(&fixtures),
+    );
+    assert_eq!(report["articles"], 60);
+    let field = |name: &str| {
+        report["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|field| field["field"] == name)
+            .unwrap()
+            .clone()
+    };
+    let countries = field("countries");
+    assert!(countries["f1"].as_f64().unwrap() >= 0.95, "{countries:#}");
+    assert!(countries["per_label"].as_array().unwrap().len() > 30);
+    geonews(Path::new("unused"))
+        .args(["eval", "--gold"])
+        .arg(&fixtures)
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "scored 60 articles with gold labels\n",
+        ))
+        .stdout(predicate::str::is_match("(?m)^countries +precision 0\\.9").unwrap());
+    geonews(Path::new("unused"))
+        .args(["eval", "--gold"])
+        .arg(repo_path("sample-corpus/articles/csv"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "no article carries a `gold` object",
+        ));
 }

@@ -31,6 +31,11 @@ fn the_seed_article_is_found_by_country_and_topic_under_every_alias() {
         })
         .unwrap_or_else(|| panic!("seed article missing: {results:#}"));
     assert!(seed_hit["id"].as_str().unwrap().starts_with('h'));
+    let about = hit_ids(&search(index.path(), "about:NorthKorea topic:sanctions"));
+    assert!(
+        about.contains(&seed_hit["id"].as_str().unwrap().to_owned()),
+        "the seed article is about North Korea: {about:?}"
+    );
     let expected = hit_ids(&results);
     for query in [
         "country:DPRK topic:sanctions",

@@ -47,26 +47,32 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// Whether an ambiguous name of `country` at `start..end` still reads as the country.
+    /// Whether an ambiguous name of `country` at `start..end` still reads as the country, or
+    /// why not.
     pub fn ambiguous_country_holds(
         &self,
         start: usize,
         end: usize,
         country: usize,
         reject_near: &[String],
-    ) -> bool {
+    ) -> Result<(), &'static str> {
         let vetoed = *self
             .vetoed
             .borrow_mut()
             .entry(country)
             .or_insert_with(|| reject_near.iter().any(|word| self.contains_word(word)));
         if vetoed {
-            return false;
+            return Err("ambiguous name, and the article has a word that means another place");
         }
-        let next_is_name = next_word(&self.text[end..]).is_some_and(starts_uppercase);
+        if next_word(&self.text[end..]).is_some_and(starts_uppercase) {
+            return Err("ambiguous name followed by a capitalized word: part of a name");
+        }
         let previous_is_name = previous_word(&self.text[..start])
             .is_some_and(|word| starts_uppercase(word) && !LEADING_WORDS.contains(&word));
-        !next_is_name && !previous_is_name
+        if previous_is_name {
+            return Err("ambiguous name after a capitalized word: part of a name");
+        }
+        Ok(())
     }
 
     fn contains_word(&self, word: &str) -> bool {
@@ -109,7 +115,9 @@ mod tests {
     fn holds(text: &str, name: &str, reject_near: &[&str]) -> bool {
         let start = text.find(name).unwrap();
         let reject_near: Vec<String> = reject_near.iter().map(|word| word.to_string()).collect();
-        Context::new(text).ambiguous_country_holds(start, start + name.len(), 0, &reject_near)
+        Context::new(text)
+            .ambiguous_country_holds(start, start + name.len(), 0, &reject_near)
+            .is_ok()
     }
 
     #[test]

@@ -93,7 +93,10 @@ fn qualifier_prefix(text: &str) -> &str {
     let mut words = text.split(' ').peekable();
     while let Some(word) = words.next() {
         let next = words.peek().copied().unwrap_or_default();
-        if word.starts_with('(') || word.starts_with(['-', '—', '–']) || is_date(&format!("{word} {next}")) {
+        if word.starts_with('(')
+            || word.starts_with(['-', '—', '–'])
+            || is_date(&format!("{word} {next}"))
+        {
             break;
         }
         if let Some(last) = word.strip_suffix(',') {

@@ -87,6 +87,20 @@ pub struct EntityMention {
 }
 
 impl Entities {
+    /// Keys of one facet field that the article is about: salient countries; for other
+    /// fields, every key.
+    pub fn salient_keys(&self, dictionary: DictionaryName) -> Vec<&str> {
+        match dictionary {
+            DictionaryName::Countries => self
+                .countries
+                .iter()
+                .filter(|country| country.salient)
+                .map(|country| country.key.as_str())
+                .collect(),
+            _ => self.keys(dictionary),
+        }
+    }
+
     /// Keys of one facet field, most prominent first.
     pub fn keys(&self, dictionary: DictionaryName) -> Vec<&str> {
         match dictionary {

@@ -12,8 +12,9 @@ mod patterns;
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, Match, MatchKind, StartKind};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
 
 pub use entities::{CountryMention, Entities, EntityMention, RegionMention, TopicMention};
 use entities::{RegionTable, TextParts};
@@ -39,6 +40,19 @@ impl std::fmt::Display for UnknownTag {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "unknown {} tag {:?} ignored", self.field, self.value)
     }
+}
+
+/// Why a surface form counted for an entity, or did not (`geonews extract --explain`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    /// `country`, `region`, `topic`, `person`, `org` or `stoplist`.
+    pub field: &'static str,
+    pub key: String,
+    pub surface: String,
+    /// Byte offset in title + summary + body.
+    pub offset: usize,
+    pub kept: bool,
+    pub rule: String,
 }
 
 pub struct Extractor {
@@ -133,17 +147,52 @@ impl Extractor {
 
     /// Entities of `article`: from its text, merged with the tags its record carried.
     pub fn extract(&self, article: &Article) -> (Entities, Vec<UnknownTag>) {
+        self.extract_traced(article, None)
+    }
+
+    /// The entities of `article` and, per entity, each surface form found with the rule that
+    /// kept or rejected it, in text order.
+    pub fn explain(&self, article: &Article) -> (Entities, Vec<Decision>) {
+        let mut decisions = Vec::new();
+        let (entities, _) = self.extract_traced(article, Some(&mut decisions));
+        (entities, decisions)
+    }
+
+    fn extract_traced(
+        &self,
+        article: &Article,
+        mut trace: Option<&mut Vec<Decision>>,
+    ) -> (Entities, Vec<UnknownTag>) {
         let (text, title_len) = article.extraction_text();
         let (parts, dateline) = text_parts(&text, title_len);
         let dateline_country = dateline.as_ref().and_then(|d| self.dateline_country(d));
         let former = self.former_states(article.published);
-        let mut found =
-            entities::Collector::new(&self.dictionaries, &self.region_table, parts.clone(), former);
+        let formerly: HashMap<&str, &str> = former
+            .iter()
+            .map(|(&now, &then)| {
+                let countries = &self.dictionaries.countries;
+                (countries[now].key.as_str(), countries[then].key.as_str())
+            })
+            .collect();
+        let mut found = entities::Collector::new(
+            &self.dictionaries,
+            &self.region_table,
+            parts.clone(),
+            former,
+        );
         if let (Some(country), Some(dateline)) = (dateline_country, &dateline) {
-            found.add(
-                &Target::Country(country),
-                dateline.place,
+            let target = Target::Country(country);
+            found.add(&target, dateline.place, parts.dateline.start);
+            let written = match dateline.qualifier {
+                Some(qualifier) => format!("{}, {qualifier}", dateline.place),
+                None => dateline.place.to_owned(),
+            };
+            self.decide(
+                &mut trace,
+                &target,
+                &written,
                 parts.dateline.start,
+                Ok("dateline"),
             );
         }
         // A resolved dateline says where the story was filed; names inside it say nothing more.
@@ -163,15 +212,36 @@ impl Extractor {
                     break next_char_boundary(&text, matched.start());
                 };
                 if skip_places_in.contains(&current.start()) {
+                    if trace.is_some() {
+                        let rule = Err("inside a dateline already resolved");
+                        for variant in self.patterns.variants(current.pattern().as_usize()) {
+                            for target in &variant.targets {
+                                let surface = &text[current.start()..current.end()];
+                                self.decide(&mut trace, target, surface, current.start(), rule);
+                            }
+                        }
+                    }
                     break current.end();
                 }
-                if let Some(end) = self.record(&text, &context, current, &mut found) {
+                if let Some(end) = self.record(&text, &context, current, &mut found, &mut trace) {
                     break end.max(next_char_boundary(&text, current.start()));
                 }
                 candidate = self.shorter_match(&text, current);
             };
         }
         let unknown = self.merge_tags(article, &mut found);
+        if let Some(decisions) = trace {
+            for decision in decisions
+                .iter_mut()
+                .filter(|d| d.kept && d.field == "country")
+            {
+                if let Some(then) = formerly.get(decision.key.as_str()) {
+                    decision
+                        .rule
+                        .push_str(&format!("; counts for {then} at the article's date"));
+                }
+            }
+        }
         (found.finish(), unknown)
     }
 
@@ -233,30 +303,79 @@ impl Extractor {
         context: &context::Context,
         matched: Match,
         found: &mut entities::Collector,
+        trace: &mut Option<&mut Vec<Decision>>,
     ) -> Option<usize> {
         let start = matched.start();
         let mut accepted_end = None;
         for variant in self.patterns.variants(matched.pattern().as_usize()) {
             let Some(end) = variant.accepts(text, start, matched.end()) else {
+                if trace.is_some() {
+                    let surface = &text[start..matched.end()];
+                    let rule = Err("the case or a word boundary does not match");
+                    for target in &variant.targets {
+                        self.decide(trace, target, surface, start, rule);
+                    }
+                }
                 continue;
             };
             accepted_end = accepted_end.max(Some(end));
             for target in &variant.targets {
-                if let Target::Country(index) = *target
-                    && variant.ambiguous_for(index)
-                    && !context.ambiguous_country_holds(
-                        start,
-                        end,
-                        index,
-                        &self.dictionaries.countries[index].reject_near,
-                    )
-                {
-                    continue;
+                let verdict = match *target {
+                    Target::Country(index) if variant.ambiguous_for(index) => context
+                        .ambiguous_country_holds(
+                            start,
+                            end,
+                            index,
+                            &self.dictionaries.countries[index].reject_near,
+                        )
+                        .map(|()| "ambiguous name, read as the country here"),
+                    Target::Nothing => {
+                        Ok("stoplist phrase: it holds the words and counts for nothing")
+                    }
+                    _ => Ok("whole words, case matches"),
+                };
+                self.decide(trace, target, &text[start..end], start, verdict);
+                if verdict.is_ok() {
+                    found.add(target, &text[start..end], start);
                 }
-                found.add(target, &text[start..end], start);
             }
         }
         accepted_end
+    }
+
+    /// Records why `surface` at `offset` counted for `target` or did not, when explaining.
+    fn decide(
+        &self,
+        trace: &mut Option<&mut Vec<Decision>>,
+        target: &Target,
+        surface: &str,
+        offset: usize,
+        verdict: Result<&str, &str>,
+    ) {
+        let Some(decisions) = trace else { return };
+        let dictionaries = &self.dictionaries;
+        let (field, key) = match *target {
+            Target::Country(index) => ("country", &dictionaries.countries[index].key),
+            Target::Region(index) => ("region", &dictionaries.regions[index].key),
+            Target::Person(index) => ("person", &dictionaries.people[index].key),
+            Target::Organization(index) => ("org", &dictionaries.organizations[index].key),
+            Target::Topic { topic, .. } => ("topic", &dictionaries.topics.topics[topic].key),
+            Target::Nothing => ("stoplist", &String::new()),
+        };
+        let rule = match (verdict, target) {
+            (Ok(rule), Target::Topic { weight, .. }) => {
+                format!("{rule}; adds {weight} to the score")
+            }
+            (Ok(rule) | Err(rule), _) => rule.to_owned(),
+        };
+        decisions.push(Decision {
+            field,
+            key: key.clone(),
+            surface: surface.to_owned(),
+            offset,
+            kept: verdict.is_ok(),
+            rule,
+        });
     }
 
     fn merge_tags(&self, article: &Article, found: &mut entities::Collector) -> Vec<UnknownTag> {

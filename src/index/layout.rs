@@ -23,6 +23,8 @@ const CONTENT_HASH_FIELD: &str = "_content_hash";
 pub struct FacetField {
     pub name: String,
     pub dictionary: DictionaryName,
+    /// Only the countries an article is about (`about:`).
+    pub salient_only: bool,
     pub facet: Field,
     pub keys: Field,
 }
@@ -118,6 +120,7 @@ impl Layout {
                 dictionary: spec
                     .dictionary
                     .expect("validated: facets have dictionaries"),
+                salient_only: spec.salient_only,
                 facet: field(&spec.name),
                 keys: field(&format!("{}_key", spec.name)),
             })

@@ -396,7 +396,12 @@ fn build_document(
     }
     for facet in &layout.facets {
         let catalog = extractor.catalogs().get(facet.dictionary);
-        for key in entities.keys(facet.dictionary) {
+        let keys = if facet.salient_only {
+            entities.salient_keys(facet.dictionary)
+        } else {
+            entities.keys(facet.dictionary)
+        };
+        for key in keys {
             if let Some(entry) = catalog.get(key) {
                 document.add_facet(facet.facet, Facet::from_path(&entry.path));
                 document.add_text(facet.keys, key);

@@ -10,7 +10,7 @@ use serde::Serialize;
 pub use style::Style;
 
 use crate::eval::{Evaluation, FieldScore};
-use crate::extract::Entities;
+use crate::extract::{Decision, Entities};
 use crate::index::IndexReport;
 use crate::results::{
     FacetCount, FacetCounts, Hit, IndexStats, Related, SearchResults, SharedValues, Snippet,
@@ -475,6 +475,38 @@ pub fn entities_text(out: &mut dyn Write, style: Style, entities: &Entities) -> 
                 values.join("; ")
             )?;
         }
+    }
+    Ok(())
+}
+
+/// Per entity, each surface form found with its offset and the rule that kept or rejected it.
+pub fn decisions_text(out: &mut dyn Write, style: Style, decisions: &[Decision]) -> io::Result<()> {
+    let mut by_entity: Vec<&Decision> = decisions.iter().collect();
+    by_entity.sort_by(|a, b| (a.field, &a.key, a.offset).cmp(&(b.field, &b.key, b.offset)));
+    let mut current = None;
+    for decision in by_entity {
+        let entity = (decision.field, decision.key.as_str());
+        if current != Some(entity) {
+            writeln!(out, "  {} {}", style.label(decision.field), decision.key)?;
+            current = Some(entity);
+        }
+        let verdict = if decision.kept {
+            "kept    "
+        } else {
+            "rejected"
+        };
+        writeln!(
+            out,
+            "    {} {:?} at {}: {}",
+            if decision.kept {
+                style.title(verdict)
+            } else {
+                style.dim(verdict)
+            },
+            decision.surface,
+            decision.offset,
+            decision.rule
+        )?;
     }
     Ok(())
 }

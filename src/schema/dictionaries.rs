@@ -309,7 +309,10 @@ impl Dictionaries {
             {
                 return Err(invalid(
                     "history.toml",
-                    format!("the era of `{}` names unknown country `{unknown}`", era.meant),
+                    format!(
+                        "the era of `{}` names unknown country `{unknown}`",
+                        era.meant
+                    ),
                 ));
             }
         }

@@ -48,6 +48,9 @@ pub struct FieldSpec {
     pub fast: bool,
     pub search_boost: Option<f32>,
     pub dictionary: Option<DictionaryName>,
+    /// A countries facet holding only the countries an article is about (`about:`).
+    #[serde(default)]
+    pub salient_only: bool,
     #[serde(default)]
     pub query_names: Vec<String>,
 }
@@ -210,6 +213,12 @@ fn validate_spec(spec: &FieldSpec) -> Result<(), SchemaError> {
             format!("field name `{name}`: the suffix `_key` is reserved for facet counts"),
         ));
     }
+    if spec.salient_only && spec.dictionary != Some(DictionaryName::Countries) {
+        return Err(invalid(
+            FILE,
+            format!("field `{name}`: only a countries facet takes `salient_only`"),
+        ));
+    }
     match (spec.kind, spec.dictionary) {
         (FieldKind::Facet, None) => Err(invalid(
             FILE,
@@ -255,9 +264,23 @@ mod tests {
             fast: false,
             search_boost: None,
             dictionary: None,
+            salient_only: false,
             query_names: vec![],
         })
         .unwrap_err();
         assert!(error.to_string().contains("needs a `dictionary`"));
+    }
+
+    #[test]
+    fn only_countries_can_be_salient_only() {
+        let error = Fields::parse(
+            "[[field]]\nname = \"about_topic\"\ntype = \"facet\"\ndictionary = \"topics\"\n\
+             salient_only = true\n",
+        )
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("only a countries facet"),
+            "{error}"
+        );
     }
 }
