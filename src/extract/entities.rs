@@ -6,7 +6,7 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 
 use super::patterns::Target;
-use crate::schema::{Dictionaries, DictionaryName};
+use crate::schema::{Dictionaries, DictionaryName, person_key};
 
 /// Evidence recorded for a tag the input record carried rather than the text.
 pub const TAGGED_EVIDENCE: &str = "(tagged in input)";
@@ -84,6 +84,12 @@ pub struct EntityMention {
     pub mentions: u32,
     pub first_offset: Option<usize>,
     pub evidence: Vec<String>,
+    /// A person's role: the dictionary's, or the title that introduced the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// The country key a person or organization belongs to, from the dictionary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
 }
 
 impl Entities {
@@ -180,6 +186,8 @@ pub struct Collector<'a> {
     countries: BTreeMap<usize, Tally>,
     regions: BTreeMap<usize, Tally>,
     people: BTreeMap<usize, Tally>,
+    /// People outside the dictionary, named after a title: key → (name, title, tally).
+    titled: BTreeMap<String, (String, String, Tally)>,
     organizations: BTreeMap<usize, Tally>,
     topics: BTreeMap<usize, Tally>,
 }
@@ -199,6 +207,7 @@ impl<'a> Collector<'a> {
             countries: BTreeMap::new(),
             regions: BTreeMap::new(),
             people: BTreeMap::new(),
+            titled: BTreeMap::new(),
             organizations: BTreeMap::new(),
             topics: BTreeMap::new(),
         }
@@ -232,8 +241,18 @@ impl<'a> Collector<'a> {
                     .or_default()
                     .add(&surface.to_lowercase(), at, score);
             }
-            Target::Nothing => {}
+            // The name after a title is added by `add_titled`.
+            Target::Title(_) | Target::Nothing => {}
         }
+    }
+
+    /// A person outside the dictionary, named after `title` ("Defence Minister Arvid Kallas").
+    pub fn add_titled(&mut self, name: &str, title: &str, offset: usize) {
+        let (_, _, tally) = self
+            .titled
+            .entry(person_key(name))
+            .or_insert_with(|| (name.to_owned(), title.to_owned(), Tally::default()));
+        tally.add(&format!("{title} {name}"), Some(offset), 0.0);
     }
 
     /// A tag from the input record: kept whatever the text says.
@@ -321,12 +340,27 @@ impl<'a> Collector<'a> {
             })
             .collect();
         topics.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.key.cmp(&b.key)));
-        let people = mentions(self.people, |i| {
-            (&dictionaries.people[i].key, &dictionaries.people[i].name)
+        let mut people = mentions(self.people, |i| {
+            let person = &dictionaries.people[i];
+            (&person.key, &person.name, &person.role, &person.country)
         });
+        people.extend(
+            self.titled
+                .into_iter()
+                .map(|(key, (name, title, tally))| EntityMention {
+                    key,
+                    name,
+                    mentions: tally.mentions,
+                    first_offset: tally.first_offset,
+                    evidence: tally.evidence,
+                    role: Some(title),
+                    country: None,
+                }),
+        );
+        people.sort_by_key(|m| (std::cmp::Reverse(m.mentions), m.first_offset));
         let organizations = mentions(self.organizations, |i| {
             let org = &dictionaries.organizations[i];
-            (&org.key, &org.name)
+            (&org.key, &org.name, &None, &org.country)
         });
         Entities {
             countries,
@@ -338,20 +372,30 @@ impl<'a> Collector<'a> {
     }
 }
 
+/// Key, name, role and country of a dictionary entry.
+type Described<'d> = (
+    &'d String,
+    &'d String,
+    &'d Option<String>,
+    &'d Option<String>,
+);
+
 fn mentions<'d>(
     tallies: BTreeMap<usize, Tally>,
-    describe: impl Fn(usize) -> (&'d String, &'d String),
+    describe: impl Fn(usize) -> Described<'d>,
 ) -> Vec<EntityMention> {
     let mut mentions: Vec<EntityMention> = tallies
         .into_iter()
         .map(|(index, tally)| {
-            let (key, name) = describe(index);
+            let (key, name, role, country) = describe(index);
             EntityMention {
                 key: key.clone(),
                 name: name.clone(),
                 mentions: tally.mentions,
                 first_offset: tally.first_offset,
                 evidence: tally.evidence,
+                role: role.clone(),
+                country: country.clone(),
             }
         })
         .collect();

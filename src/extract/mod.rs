@@ -20,7 +20,7 @@ pub use entities::{CountryMention, Entities, EntityMention, RegionMention, Topic
 use entities::{RegionTable, TextParts};
 
 use crate::article::Article;
-use crate::schema::{Catalogs, Dictionaries, DictionaryName, Place, normalize_alias};
+use crate::schema::{Catalogs, Dictionaries, DictionaryName, Place, normalize_alias, person_key};
 use patterns::{PatternTable, Target};
 
 #[derive(Debug, thiserror::Error)]
@@ -332,6 +332,10 @@ impl Extractor {
                     Target::Nothing => {
                         Ok("stoplist phrase: it holds the words and counts for nothing")
                     }
+                    Target::Title(_) => {
+                        self.titled_person(text, start, end, found, trace);
+                        continue;
+                    }
                     _ => Ok("whole words, case matches"),
                 };
                 self.decide(trace, target, &text[start..end], start, verdict);
@@ -341,6 +345,37 @@ impl Extractor {
             }
         }
         accepted_end
+    }
+
+    /// The person a title at `start..end` introduces ("Foreign Minister Arvid Kallas"), when
+    /// the name is not a dictionary entry (those are matched on their own).
+    fn titled_person(
+        &self,
+        text: &str,
+        start: usize,
+        end: usize,
+        found: &mut entities::Collector,
+        trace: &mut Option<&mut Vec<Decision>>,
+    ) {
+        let title = &text[start..end];
+        let Some((name_start, name)) = name_after(text, end) else {
+            return;
+        };
+        let people = self.catalogs.get(DictionaryName::People);
+        if people.resolve(name).is_some() {
+            return;
+        }
+        found.add_titled(name, title, name_start);
+        if let Some(decisions) = trace {
+            decisions.push(Decision {
+                field: "person",
+                key: person_key(name),
+                surface: format!("{title} {name}"),
+                offset: start,
+                kept: true,
+                rule: "a name introduced by a title".to_owned(),
+            });
+        }
     }
 
     /// Records why `surface` at `offset` counted for `target` or did not, when explaining.
@@ -360,6 +395,7 @@ impl Extractor {
             Target::Person(index) => ("person", &dictionaries.people[index].key),
             Target::Organization(index) => ("org", &dictionaries.organizations[index].key),
             Target::Topic { topic, .. } => ("topic", &dictionaries.topics.topics[topic].key),
+            Target::Title(index) => ("title", &dictionaries.person_titles[index]),
             Target::Nothing => ("stoplist", &String::new()),
         };
         let rule = match (verdict, target) {
@@ -442,6 +478,62 @@ fn text_parts(text: &str, title_len: usize) -> (TextParts, Option<dateline::Date
 
 /// The lead ends with the first paragraph, or here.
 const MAX_LEAD_BYTES: usize = 400;
+
+/// Words that follow a title but are no part of a name.
+const NOT_NAME_WORDS: [&str; 21] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+    "The",
+    "In",
+];
+
+/// Two to four capitalized words right after a title ending at `end`, with where they start:
+/// `Sergei Lavrov` in "Foreign Minister Sergei Lavrov said". Words in capitals only (a
+/// headline), days and months are no part of a name.
+fn name_after(text: &str, end: usize) -> Option<(usize, &str)> {
+    let rest = text[end..].strip_prefix(' ')?;
+    let mut name_end = 0;
+    let mut words = 0;
+    for word in rest.split(' ').take(4) {
+        let bare = word.trim_end_matches([',', '.', ';', ':', ')', '"', '\'', '’']);
+        let bare = bare
+            .strip_suffix("'s")
+            .or_else(|| bare.strip_suffix("’s"))
+            .unwrap_or(bare);
+        let is_name_word = bare.chars().next().is_some_and(char::is_uppercase)
+            && bare.chars().any(char::is_lowercase)
+            && bare
+                .chars()
+                .all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '’'))
+            && !NOT_NAME_WORDS.contains(&bare);
+        if !is_name_word {
+            break;
+        }
+        words += 1;
+        name_end = word.as_ptr() as usize - rest.as_ptr() as usize + bare.len();
+        if bare.len() < word.len() {
+            break;
+        }
+    }
+    (words >= 2).then(|| (end + 1, &rest[..name_end]))
+}
 
 fn next_char_boundary(text: &str, index: usize) -> usize {
     text[index..]

@@ -15,6 +15,8 @@ pub enum Target {
         topic: usize,
         weight: f32,
     },
+    /// A title that introduces a person's name ("Foreign Minister").
+    Title(usize),
     /// A stoplist phrase: it wins the span and counts for nothing.
     Nothing,
 }
@@ -147,6 +149,9 @@ impl PatternTable {
                 };
                 table.add(&phrase.text, target, None);
             }
+        }
+        for (index, title) in dictionaries.person_titles.iter().enumerate() {
+            table.add(title, Target::Title(index), None);
         }
         for phrase in &dictionaries.stoplist {
             table.add(phrase, Target::Nothing, None);

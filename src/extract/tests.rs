@@ -205,3 +205,37 @@ fn tags_from_the_record_merge_and_unknown_tags_are_reported() {
         }]
     );
 }
+
+#[test]
+fn titles_introduce_people_outside_the_dictionary() {
+    let (entities, _) = extractor().extract(&article(
+        "Talks",
+        "Defence Minister Arvid Kallastu said on Monday that President Vladimir Putin met \
+         General Olena Vasylenko-Hart's staff. PRESIDENT REAGAN SAYS. King Harald spoke.",
+    ));
+    let people: Vec<(&str, Option<&str>)> = entities
+        .people
+        .iter()
+        .map(|p| (p.key.as_str(), p.role.as_deref()))
+        .collect();
+    assert!(
+        people.contains(&("ArvidKallastu", Some("Defence Minister"))),
+        "{people:?}"
+    );
+    assert!(
+        people.contains(&("OlenaVasylenkoHart", Some("General"))),
+        "{people:?}"
+    );
+    assert!(
+        people
+            .iter()
+            .any(|(key, role)| *key == "VladimirPutin"
+                && role.is_some_and(|r| r.contains("President"))),
+        "a dictionary person keeps the dictionary's key and role: {people:?}"
+    );
+    assert!(
+        !people
+            .iter()
+            .any(|(key, _)| key.contains("Harald") || key.contains("SAYS"))
+    );
+}

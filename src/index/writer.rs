@@ -17,7 +17,7 @@ use crate::article::Article;
 use crate::extract::{Entities, Extractor};
 use crate::ingest::{self, Problem, Severity};
 use crate::pipeline::{self, Analysed, Sink};
-use crate::schema::{FieldKind, Schema};
+use crate::schema::{DictionaryName, FieldKind, Schema};
 
 #[derive(Debug, Clone)]
 pub struct IndexOptions {
@@ -402,10 +402,14 @@ fn build_document(
             entities.keys(facet.dictionary)
         };
         for key in keys {
-            if let Some(entry) = catalog.get(key) {
-                document.add_facet(facet.facet, Facet::from_path(&entry.path));
-                document.add_text(facet.keys, key);
-            }
+            // People named after a title are no dictionary entries: their key is their path.
+            let path = match catalog.get(key) {
+                Some(entry) => entry.path.clone(),
+                None if facet.dictionary == DictionaryName::People => vec![key.to_owned()],
+                None => continue,
+            };
+            document.add_facet(facet.facet, Facet::from_path(&path));
+            document.add_text(facet.keys, key);
         }
     }
     let entities_json = serde_json::to_string(entities).expect("entities serialize");

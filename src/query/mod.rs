@@ -11,7 +11,7 @@ use ast::{Modifier, Node, Query, Span, Text, TextMatch};
 use chrono::{DateTime, Utc};
 
 use crate::schema::edit_distance;
-use crate::schema::{Catalogs, FieldKind, Fields, normalize_alias};
+use crate::schema::{Catalogs, DictionaryName, FieldKind, Fields, normalize_alias, person_key};
 
 pub use parser::parse;
 
@@ -166,6 +166,17 @@ impl<'a> Resolver<'a> {
                         key: entry.key.clone(),
                         path: entry.path.clone(),
                     }),
+                    // People outside the dictionary are found by the name a title introduced.
+                    None if dictionary == DictionaryName::People
+                        && !person_key(&value.text).is_empty() =>
+                    {
+                        let key = person_key(&value.text);
+                        Ok(Query::Facet {
+                            field: spec.name.clone(),
+                            path: vec![key.clone()],
+                            key,
+                        })
+                    }
                     None => Err(QueryError::at(
                         query,
                         value.span,

@@ -346,3 +346,15 @@ fn nested_groups_flatten_so_multi_select_finds_their_filters() {
         Some(Query::All)
     );
 }
+
+#[test]
+fn people_outside_the_dictionary_are_found_by_their_name() {
+    let Query::Facet { key, path, .. } = resolve("person:\"Arvid Kallastu\"").unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        (key.as_str(), path),
+        ("ArvidKallastu", vec!["ArvidKallastu".to_owned()])
+    );
+    assert!(resolve("person:\"!!\"").is_err());
+}

@@ -205,6 +205,9 @@ struct PlacesFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PeopleFile {
+    /// Words that introduce a person's name: "Foreign Minister Sergei Lavrov".
+    #[serde(default)]
+    titles: Vec<String>,
     person: Vec<Person>,
 }
 
@@ -221,6 +224,8 @@ pub struct Dictionaries {
     pub countries: Vec<Country>,
     pub eras: Vec<Era>,
     pub people: Vec<Person>,
+    /// Titles that introduce the names of people outside the dictionary.
+    pub person_titles: Vec<String>,
     pub organizations: Vec<Organization>,
     pub topics: TopicSet,
     /// Phrases that contain an entity's name but do not refer to it.
@@ -232,12 +237,14 @@ impl Dictionaries {
     pub(super) fn parse<'t>(
         text_of: impl Fn(&str) -> &'t str,
     ) -> Result<Dictionaries, SchemaError> {
+        let people = parse_toml::<PeopleFile>("people.toml", text_of("people.toml"))?;
         let dictionaries = Dictionaries {
             regions: parse_toml::<RegionsFile>("regions.toml", text_of("regions.toml"))?.region,
             countries: parse_toml::<CountriesFile>("countries.toml", text_of("countries.toml"))?
                 .country,
             eras: parse_toml::<HistoryFile>("history.toml", text_of("history.toml"))?.era,
-            people: parse_toml::<PeopleFile>("people.toml", text_of("people.toml"))?.person,
+            people: people.person,
+            person_titles: people.titles,
             organizations: parse_toml::<OrganizationsFile>(
                 "organizations.toml",
                 text_of("organizations.toml"),

@@ -31,6 +31,19 @@ pub fn normalize_alias(text: &str) -> String {
         .collect()
 }
 
+/// A person key from a name: `Sergei Lavrov` → `SergeiLavrov`, accents folded.
+pub fn person_key(name: &str) -> String {
+    deunicode::deunicode(name)
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let mut chars = word.chars();
+            let first = chars.next().expect("non-empty word").to_ascii_uppercase();
+            std::iter::once(first).chain(chars).collect::<String>()
+        })
+        .collect()
+}
+
 impl FacetCatalog {
     pub fn build(dictionaries: &Dictionaries, name: DictionaryName) -> FacetCatalog {
         let mut catalog = FacetCatalog::default();

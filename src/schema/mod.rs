@@ -15,7 +15,7 @@ pub use dictionaries::{
 };
 pub use fields::{DictionaryName, FieldKind, FieldSpec, Fields};
 pub(crate) use lookup::edit_distance;
-pub use lookup::{Catalogs, FacetCatalog, FacetEntry, normalize_alias};
+pub use lookup::{Catalogs, FacetCatalog, FacetEntry, normalize_alias, person_key};
 
 use crate::hash::Fnv64;
 
