@@ -3,7 +3,7 @@
 //! state in an article that mentions Atlanta.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Capitalized words that may stand before a country name without making it part of a name.
 const LEADING_WORDS: [&str; 24] = [
@@ -37,6 +37,9 @@ pub struct Context<'a> {
     text: &'a str,
     /// Per country: whether one of its `reject_near` words is in the text (looked up once).
     vetoed: RefCell<HashMap<usize, bool>>,
+    /// Countries whose ambiguous name was part of a person's name earlier in the text
+    /// ("Denzel Washington"): later bare mentions ("Washington said") are that person.
+    named: RefCell<HashSet<usize>>,
 }
 
 impl<'a> Context<'a> {
@@ -44,6 +47,7 @@ impl<'a> Context<'a> {
         Context {
             text,
             vetoed: RefCell::default(),
+            named: RefCell::default(),
         }
     }
 
@@ -64,13 +68,18 @@ impl<'a> Context<'a> {
         if vetoed {
             return Err("ambiguous name, and the article has a word that means another place");
         }
-        if next_word(&self.text[end..]).is_some_and(starts_uppercase) {
+        if next_word(&self.text[end..]).is_some_and(is_capitalized) {
+            self.named.borrow_mut().insert(country);
             return Err("ambiguous name followed by a capitalized word: part of a name");
         }
         let previous_is_name = previous_word(&self.text[..start])
-            .is_some_and(|word| starts_uppercase(word) && !LEADING_WORDS.contains(&word));
+            .is_some_and(|word| is_capitalized(word) && !LEADING_WORDS.contains(&word));
         if previous_is_name {
+            self.named.borrow_mut().insert(country);
             return Err("ambiguous name after a capitalized word: part of a name");
+        }
+        if self.named.borrow().contains(&country) {
+            return Err("ambiguous name that was part of a person's name earlier");
         }
         Ok(())
     }
@@ -84,8 +93,9 @@ impl<'a> Context<'a> {
     }
 }
 
-fn starts_uppercase(word: &str) -> bool {
-    word.chars().next().is_some_and(char::is_uppercase)
+/// `Michael`, not `michael` nor a headline's `RAISES`: capitals all the way say nothing.
+fn is_capitalized(word: &str) -> bool {
+    word.chars().next().is_some_and(char::is_uppercase) && word.chars().any(char::is_lowercase)
 }
 
 /// The word right after a single space, if the text goes on that way.
@@ -128,6 +138,23 @@ mod tests {
         assert!(holds("In Jordan, officials", "Jordan", &[]));
         assert!(holds("Amman, Jordan and Israel", "Jordan", &[]));
         assert!(holds("Jordan's king", "Jordan", &[]));
+        assert!(
+            holds("TROOPS IN JORDAN RAISE ALERT", "JORDAN", &[]),
+            "a headline in capitals"
+        );
+    }
+
+    #[test]
+    fn a_name_seen_in_a_full_name_stays_a_name() {
+        let text = "Denzel Washington arrived. Washington said the film";
+        let context = Context::new(text);
+        let holds = |start: usize| {
+            context
+                .ambiguous_country_holds(start, start + "Washington".len(), 0, &[])
+                .is_ok()
+        };
+        assert!(!holds(7));
+        assert!(!holds(27), "the later bare surname is the same person");
     }
 
     #[test]

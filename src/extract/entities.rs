@@ -44,18 +44,19 @@ pub struct CountryMention {
 }
 
 /// A country is salient (what the article is about, not a passing mention) when its evidence
-/// reaches [`SALIENT_SCORE`]: the dateline alone does, the title with one more mention does,
-/// and so do six mentions anywhere; or when it is the only country named.
+/// reaches [`SALIENT_SCORE`]: the dateline alone does; the title with two mentions does; the
+/// lead with three; six mentions anywhere; or it is the only country named.
 fn is_salient(country: &CountryMention, countries_named: usize) -> bool {
-    let score = 2.0 * f32::from(u8::from(country.in_title))
-        + 3.0 * f32::from(u8::from(country.in_dateline))
-        + f32::from(u8::from(country.in_lead))
+    let flag = |set: bool, weight: f32| if set { weight } else { 0.0 };
+    let score = flag(country.in_dateline, 3.0)
+        + flag(country.in_title, 2.0)
+        + flag(country.in_lead, 1.5)
         + 0.5 * country.mentions.min(6) as f32;
     score >= SALIENT_SCORE || countries_named == 1
 }
 
-/// See [`is_salient`]: weights tuned on the Reuters-21578 gold labels, which mark what a story
-/// is about.
+/// See [`is_salient`]; the weights were chosen on the Reuters-21578 gold labels, which mark
+/// the countries a story is about.
 const SALIENT_SCORE: f32 = 3.0;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -321,6 +321,12 @@ impl Extractor {
             accepted_end = accepted_end.max(Some(end));
             for target in &variant.targets {
                 let verdict = match *target {
+                    Target::Country(index)
+                        if names_a_language(&text[end..])
+                            && self.is_demonym(index, &text[start..end]) =>
+                    {
+                        Err("a language, not the country (French-speaking, Spanish-language)")
+                    }
                     Target::Country(index) if variant.ambiguous_for(index) => context
                         .ambiguous_country_holds(
                             start,
@@ -376,6 +382,13 @@ impl Extractor {
                 rule: "a name introduced by a title".to_owned(),
             });
         }
+    }
+
+    fn is_demonym(&self, country: usize, surface: &str) -> bool {
+        self.dictionaries.countries[country]
+            .demonyms
+            .iter()
+            .any(|demonym| demonym.eq_ignore_ascii_case(surface))
     }
 
     /// Records why `surface` at `offset` counted for `target` or did not, when explaining.
@@ -478,6 +491,26 @@ fn text_parts(text: &str, title_len: usize) -> (TextParts, Option<dateline::Date
 
 /// The lead ends with the first paragraph, or here.
 const MAX_LEAD_BYTES: usize = 400;
+
+/// Whether the text after a demonym makes it a language: `-speaking`, `-language`,
+/// ` subtitles`.
+fn names_a_language(rest: &str) -> bool {
+    const LANGUAGE_USES: [&str; 9] = [
+        "-speaking",
+        "-language",
+        " language",
+        "-speaker",
+        " speaker",
+        " subtitle",
+        " translation",
+        " dubbing",
+        "-dubbed",
+    ];
+    LANGUAGE_USES.iter().any(|usage| {
+        rest.get(..usage.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(usage))
+    })
+}
 
 /// Words that follow a title but are no part of a name.
 const NOT_NAME_WORDS: [&str; 21] = [
