@@ -309,9 +309,10 @@ impl Extractor {
         let mut accepted_end = None;
         for variant in self.patterns.variants(matched.pattern().as_usize()) {
             let Some(end) = variant.accepts(text, start, matched.end()) else {
-                if trace.is_some() {
+                // A match inside a longer word ("ai" in "said") is no surface form at all.
+                if trace.is_some() && patterns::on_word_boundaries(text, start, matched.end()) {
                     let surface = &text[start..matched.end()];
-                    let rule = Err("the case or a word boundary does not match");
+                    let rule = Err("the case does not match (capitals must be capitals)");
                     for target in &variant.targets {
                         self.decide(trace, target, surface, start, rule);
                     }
@@ -409,7 +410,7 @@ impl Extractor {
             Target::Organization(index) => ("org", &dictionaries.organizations[index].key),
             Target::Topic { topic, .. } => ("topic", &dictionaries.topics.topics[topic].key),
             Target::Title(index) => ("title", &dictionaries.person_titles[index]),
-            Target::Nothing => ("stoplist", &String::new()),
+            Target::Nothing => ("stoplist", &surface.to_owned()),
         };
         let rule = match (verdict, target) {
             (Ok(rule), Target::Topic { weight, .. }) => {

@@ -54,6 +54,12 @@ impl Variant {
     }
 }
 
+/// Whether `start..end` begins and ends at word boundaries of `text`.
+pub fn on_word_boundaries(text: &str, start: usize, end: usize) -> bool {
+    !text[..start].chars().next_back().is_some_and(is_word_char)
+        && !text[end..].chars().next().is_some_and(is_word_char)
+}
+
 /// Whether `word` appears in `text` as whole words.
 fn contains_word(text: &str, word: &str) -> bool {
     text.match_indices(word).any(|(at, _)| {

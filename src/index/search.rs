@@ -198,7 +198,8 @@ impl LocalIndex {
             })
             .collect();
         for facet in &self.layout().facets {
-            if facet.dictionary == DictionaryName::Regions {
+            // Regions follow from countries, and `about` repeats some of them.
+            if facet.dictionary == DictionaryName::Regions || facet.salient_only {
                 continue;
             }
             for key in article.entities.keys(facet.dictionary) {
@@ -429,6 +430,7 @@ impl SearchBackend for LocalIndex {
             .layout()
             .facets
             .iter()
+            .filter(|facet| !facet.salient_only)
             .map(|facet| (facet.name.as_str(), facet.dictionary));
         let hits = top
             .into_iter()
