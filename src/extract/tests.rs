@@ -239,3 +239,62 @@ fn titles_introduce_people_outside_the_dictionary() {
             .any(|(key, _)| key.contains("Harald") || key.contains("SAYS"))
     );
 }
+
+mod never_panics {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Openings and words that reach datelines, titles, languages and places, glued at random.
+    fn article_soup() -> impl Strategy<Value = String> {
+        let piece = prop::sample::select(vec![
+            "MEDELLÍN, ",
+            "ROCHESTER, N.Y., ",
+            "Hong Kong (CNN) - ",
+            "March 3 - ",
+            "/TASS/. ",
+            "President ",
+            "Foreign Minister ",
+            "Arvid ",
+            "Kallastu’s ",
+            "Jordan ",
+            "Georgia ",
+            "French-speaking ",
+            "Moscow ",
+            "Ünal ",
+            "’",
+            "\"",
+            "-",
+            "\n\n",
+            "\n    ",
+            " ",
+            ".",
+            "ŁÓDŹ, ",
+            "Calif.",
+            "(",
+            ")",
+            "Turkey ",
+            "Thanksgiving ",
+            "é",
+            "日本 ",
+        ]);
+        prop::collection::vec(piece, 0..40).prop_map(|pieces| pieces.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn on_any_text(title in "\\PC{0,30}", body in "\\PC{0,200}") {
+            let (entities, decisions) = extractor().explain(&article(&title, &body));
+            prop_assert!(entities.countries.iter().all(|c| c.mentions >= 1));
+            prop_assert!(decisions.iter().all(|d| !d.field.is_empty()));
+        }
+
+        #[test]
+        fn on_news_like_soup(title in article_soup(), body in article_soup()) {
+            let (entities, _) = extractor().extract(&article(&title, &body));
+            prop_assert!(entities.people.iter().all(|p| !p.key.is_empty()));
+        }
+    }
+}
