@@ -25,7 +25,8 @@ fn main() {
     let runs: usize = std::env::var("GEONEWS_BENCH_RUNS")
         .ok()
         .and_then(|runs| runs.parse().ok())
-        .unwrap_or(5);
+        .unwrap_or(5)
+        .max(1);
     let articles = read_articles(&corpora);
     let bytes: usize = articles.iter().map(|a| a.extraction_text().0.len()).sum();
     let schema = Schema::builtin().expect("built-in schema");

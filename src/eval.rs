@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Serialize;
 
 use crate::extract::Entities;
-use crate::schema::{Catalogs, Dictionaries, DictionaryName};
+use crate::schema::{Catalogs, Dictionaries, DictionaryName, person_key};
 
 /// Articles listed as examples of one wrong label.
 const EXAMPLES: usize = 3;
@@ -37,8 +37,9 @@ pub struct FieldScore {
     pub articles: u64,
     #[serde(flatten)]
     pub score: Score,
-    pub false_positives: Vec<LabelErrors>,
-    pub false_negatives: Vec<LabelErrors>,
+    /// The labels most often found wrongly, and most often missed.
+    pub top_false_positives: Vec<LabelErrors>,
+    pub top_false_negatives: Vec<LabelErrors>,
     /// Per label, most frequent in gold and extraction first (with `--per-label`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub per_label: Vec<LabelScore>,
@@ -177,7 +178,13 @@ impl<'a> Evaluator<'a> {
                 self.not_compared.insert(name.clone());
                 continue;
             };
-            let disputed = gold.get(&format!("{name}_disputed"));
+            let disputed = gold
+                .iter()
+                .find(|(other, _)| {
+                    other.strip_suffix("_disputed").and_then(gold_field)
+                        == Some((dictionary, field))
+                })
+                .map(|(_, labels)| labels);
             let (expected, unknown) = self.labels(dictionary, labels);
             let (ignored, _) = self.labels(dictionary, disputed.map_or(&[][..], Vec::as_slice));
             let predicted = self.predicted(dictionary, found);
@@ -203,6 +210,10 @@ impl<'a> Evaluator<'a> {
             match catalog.resolve(label) {
                 Some(entry) => {
                     known.insert(self.compared_label(dictionary, &entry.key));
+                }
+                // People outside the dictionary are keyed by name, as extraction keys them.
+                None if dictionary == DictionaryName::People && !person_key(label).is_empty() => {
+                    known.insert(person_key(label));
                 }
                 None => unknown.push(label.clone()),
             }
@@ -308,8 +319,8 @@ impl FieldTally {
             field: field.to_owned(),
             articles: self.articles,
             score: Score::new(tp, fp, fn_),
-            false_positives: most_frequent(self.false_positives, options.top_errors),
-            false_negatives: most_frequent(self.false_negatives, options.top_errors),
+            top_false_positives: most_frequent(self.false_positives, options.top_errors),
+            top_false_negatives: most_frequent(self.false_negatives, options.top_errors),
             per_label,
             unknown_labels,
         }
@@ -413,8 +424,8 @@ mod tests {
             (2, 0, 1)
         );
         assert!((score.f1 - 0.8).abs() < 1e-9);
-        assert_eq!(countries.false_negatives[0].label, "US");
-        assert_eq!(countries.false_negatives[0].examples, ["a1"]);
+        assert_eq!(countries.top_false_negatives[0].label, "US");
+        assert_eq!(countries.top_false_negatives[0].examples, ["a1"]);
         assert_eq!(countries.per_label.len(), 3);
         let topics = &evaluation.fields[1];
         assert_eq!(topics.score.true_positives, 1);

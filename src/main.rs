@@ -21,8 +21,8 @@ struct Cli {
     #[arg(long, global = true, env = "GEONEWS_INDEX", value_name = "DIR")]
     index: Option<PathBuf>,
 
-    /// Folder whose fields.toml, countries.toml, regions.toml, people.toml,
-    /// organizations.toml or topics.toml replace the built-in ones
+    /// Folder whose fields.toml, countries.toml, regions.toml, places.toml, history.toml,
+    /// people.toml, organizations.toml, topics.toml or stoplist.toml replace the built-in ones
     #[arg(long, global = true, value_name = "DIR")]
     schema: Option<PathBuf>,
 

@@ -35,6 +35,8 @@ const LEADING_WORDS: [&str; 24] = [
 
 pub struct Context<'a> {
     text: &'a str,
+    /// A title in Title Case ("Strong Earthquake Hits Turkey"): its capitals say nothing.
+    title_case_end: usize,
     /// Per country: whether one of its `reject_near` words is in the text (looked up once).
     vetoed: RefCell<HashMap<usize, bool>>,
     /// Countries whose ambiguous name was part of a person's name earlier in the text
@@ -43,9 +45,18 @@ pub struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    pub fn new(text: &'a str) -> Context<'a> {
+    /// The context of `text`, whose first `title_len` bytes are the title.
+    pub fn new(text: &'a str, title_len: usize) -> Context<'a> {
+        let title = &text[..title_len];
+        let words = title.split_whitespace().count();
+        let capitalized = title
+            .split_whitespace()
+            .filter(|w| is_capitalized(w))
+            .count();
+        let title_case = words >= 3 && capitalized * 3 >= words * 2;
         Context {
             text,
+            title_case_end: if title_case { title_len } else { 0 },
             vetoed: RefCell::default(),
             named: RefCell::default(),
         }
@@ -68,13 +79,16 @@ impl<'a> Context<'a> {
         if vetoed {
             return Err("ambiguous name, and the article has a word that means another place");
         }
+        if self.in_title_case(start) {
+            return Ok(());
+        }
         if next_word(&self.text[end..]).is_some_and(is_capitalized) {
-            self.named.borrow_mut().insert(country);
             return Err("ambiguous name followed by a capitalized word: part of a name");
         }
         let previous_is_name = previous_word(&self.text[..start])
             .is_some_and(|word| is_capitalized(word) && !LEADING_WORDS.contains(&word));
         if previous_is_name {
+            // A given name before it ("Denzel Washington"): later bare mentions are that person.
             self.named.borrow_mut().insert(country);
             return Err("ambiguous name after a capitalized word: part of a name");
         }
@@ -82,6 +96,11 @@ impl<'a> Context<'a> {
             return Err("ambiguous name that was part of a person's name earlier");
         }
         Ok(())
+    }
+
+    /// Whether `offset` lies in a title written in Title Case, whose capitals say nothing.
+    pub fn in_title_case(&self, offset: usize) -> bool {
+        offset < self.title_case_end
     }
 
     fn contains_word(&self, word: &str) -> bool {
@@ -125,7 +144,7 @@ mod tests {
     fn holds(text: &str, name: &str, reject_near: &[&str]) -> bool {
         let start = text.find(name).unwrap();
         let reject_near: Vec<String> = reject_near.iter().map(|word| word.to_string()).collect();
-        Context::new(text)
+        Context::new(text, 0)
             .ambiguous_country_holds(start, start + name.len(), 0, &reject_near)
             .is_ok()
     }
@@ -147,7 +166,7 @@ mod tests {
     #[test]
     fn a_name_seen_in_a_full_name_stays_a_name() {
         let text = "Denzel Washington arrived. Washington said the film";
-        let context = Context::new(text);
+        let context = Context::new(text, 0);
         let holds = |start: usize| {
             context
                 .ambiguous_country_holds(start, start + "Washington".len(), 0, &[])
@@ -155,6 +174,27 @@ mod tests {
         };
         assert!(!holds(7));
         assert!(!holds(27), "the later bare surname is the same person");
+        let text = "troops in the Jordan Valley. Jordan said";
+        let context = Context::new(text, 0);
+        let valley = context.ambiguous_country_holds(14, 20, 0, &[]);
+        assert!(valley.is_err());
+        assert!(
+            context.ambiguous_country_holds(29, 35, 0, &[]).is_ok(),
+            "a following capitalized word names a place, not a person"
+        );
+    }
+
+    #[test]
+    fn title_case_titles_say_nothing_about_names() {
+        let text = "Strong Earthquake Hits Turkey\n\nRescuers deployed in Turkey.";
+        let context = Context::new(text, 29);
+        assert!(context.ambiguous_country_holds(23, 29, 0, &[]).is_ok());
+        let body = text.rfind("Turkey").unwrap();
+        assert!(
+            context
+                .ambiguous_country_holds(body, body + 6, 0, &[])
+                .is_ok()
+        );
     }
 
     #[test]

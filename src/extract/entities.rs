@@ -43,19 +43,19 @@ pub struct CountryMention {
     pub salient: bool,
 }
 
-/// A country is salient (what the article is about, not a passing mention) when its evidence
-/// reaches [`SALIENT_SCORE`]: the dateline alone does; the title with two mentions does; the
-/// lead with three; six mentions anywhere; or it is the only country named.
-fn is_salient(country: &CountryMention, countries_named: usize) -> bool {
+/// How much a country is what the article is about, rather than a passing mention: the
+/// dateline counts 3, the title 2, the lead 1.5 and each mention 0.5 (up to six). A country
+/// is salient when its score reaches [`SALIENT_SCORE`], when it is the only country named,
+/// or, when no country reaches it, when it scores highest: an article is about something.
+fn salience(country: &CountryMention) -> f32 {
     let flag = |set: bool, weight: f32| if set { weight } else { 0.0 };
-    let score = flag(country.in_dateline, 3.0)
+    flag(country.in_dateline, 3.0)
         + flag(country.in_title, 2.0)
         + flag(country.in_lead, 1.5)
-        + 0.5 * country.mentions.min(6) as f32;
-    score >= SALIENT_SCORE || countries_named == 1
+        + 0.5 * country.mentions.min(6) as f32
 }
 
-/// See [`is_salient`]; the weights were chosen on the Reuters-21578 gold labels, which mark
+/// See [`salience`]; the weights were chosen on the Reuters-21578 gold labels, which mark
 /// the countries a story is about.
 const SALIENT_SCORE: f32 = 3.0;
 
@@ -314,8 +314,13 @@ impl<'a> Collector<'a> {
             })
             .collect();
         let named = countries.len();
+        let best = countries
+            .iter()
+            .map(|(_, c)| salience(c))
+            .fold(0.0, f32::max);
         for (_, country) in &mut countries {
-            country.salient = is_salient(country, named);
+            let score = salience(country);
+            country.salient = score >= SALIENT_SCORE.min(best) || named == 1;
         }
         countries.sort_by_key(|(_, c)| {
             (

@@ -27,6 +27,8 @@ use patterns::{PatternTable, Target};
 pub enum ExtractError {
     #[error("cannot build the entity automaton: {0}")]
     Automaton(#[from] aho_corasick::BuildError),
+    #[error("place `{place}` names unknown country `{country}`")]
+    UnknownCountry { place: String, country: String },
 }
 
 /// A tag from the input record that names no dictionary entry.
@@ -65,6 +67,8 @@ pub struct Extractor {
     country_index: HashMap<String, usize>,
     /// Normalized place names and US state abbreviations → country, for datelines.
     place_names: HashMap<String, usize>,
+    /// States whose names mean something else in running text (Georgia) → their country.
+    dateline_only_states: HashMap<String, usize>,
     /// Until when, which state, and the countries that meant it.
     eras: Vec<(NaiveDate, usize, Vec<usize>)>,
 }
@@ -81,6 +85,17 @@ impl std::fmt::Debug for Extractor {
 impl Extractor {
     /// The extractor for `dictionaries` and the cities, provinces and states of `places`.
     pub fn new(dictionaries: &Dictionaries, places: &[Place]) -> Result<Extractor, ExtractError> {
+        let known: std::collections::HashSet<&str> = dictionaries
+            .countries
+            .iter()
+            .map(|c| c.key.as_str())
+            .collect();
+        if let Some(place) = places.iter().find(|p| !known.contains(p.country.as_str())) {
+            return Err(ExtractError::UnknownCountry {
+                place: place.name.clone(),
+                country: place.country.clone(),
+            });
+        }
         let patterns = PatternTable::build(dictionaries, places);
         let builder = |kind, start_kind| {
             AhoCorasick::builder()
@@ -111,6 +126,11 @@ impl Extractor {
                     .map(move |name| (normalize_alias(name), country))
             })
             .collect();
+        let dateline_only_states = places
+            .iter()
+            .filter(|place| place.dateline_only)
+            .map(|place| (normalize_alias(&place.name), country_index[&place.country]))
+            .collect();
         Ok(Extractor {
             automaton,
             anchored,
@@ -128,6 +148,7 @@ impl Extractor {
                 .collect(),
             country_index,
             place_names,
+            dateline_only_states,
         })
     }
 
@@ -164,7 +185,8 @@ impl Extractor {
         mut trace: Option<&mut Vec<Decision>>,
     ) -> (Entities, Vec<UnknownTag>) {
         let (text, title_len) = article.extraction_text();
-        let (parts, dateline) = text_parts(&text, title_len);
+        let body_start = text.len() - article.body.len();
+        let (parts, dateline) = text_parts(&text, title_len, body_start);
         let dateline_country = dateline.as_ref().and_then(|d| self.dateline_country(d));
         let former = self.former_states(article.published);
         let formerly: HashMap<&str, &str> = former
@@ -201,7 +223,7 @@ impl Extractor {
         } else {
             0..0
         };
-        let context = context::Context::new(&text);
+        let context = context::Context::new(&text, title_len);
         let mut at = 0;
         while let Some(matched) = self.automaton.find(Input::new(&text).span(at..text.len())) {
             let mut candidate = Some(matched);
@@ -212,7 +234,9 @@ impl Extractor {
                     break next_char_boundary(&text, matched.start());
                 };
                 if skip_places_in.contains(&current.start()) {
-                    if trace.is_some() {
+                    if trace.is_some()
+                        && patterns::on_word_boundaries(&text, current.start(), current.end())
+                    {
                         let rule = Err("inside a dateline already resolved");
                         for variant in self.patterns.variants(current.pattern().as_usize()) {
                             for target in &variant.targets {
@@ -260,10 +284,20 @@ impl Extractor {
     /// The country a dateline was filed from: its qualifier's (`ROCHESTER, N.Y.`,
     /// `KHARKIV, Ukraine`), else its place's.
     fn dateline_country(&self, dateline: &dateline::Dateline) -> Option<usize> {
-        dateline
-            .qualifier
-            .and_then(|qualifier| self.place_country(qualifier))
-            .or_else(|| self.place_country(dateline.place))
+        let place = self.place_country(dateline.place);
+        let Some(qualifier) = dateline.qualifier else {
+            return place;
+        };
+        // `SAVANNAH, Georgia` is the US state; `TBILISI, Georgia` the country.
+        if let Some(&state_country) = self.dateline_only_states.get(&normalize_alias(qualifier)) {
+            let as_country = self.place_country(qualifier);
+            return if place.is_some() && place == as_country {
+                place
+            } else {
+                Some(state_country)
+            };
+        }
+        self.place_country(qualifier).or(place)
     }
 
     /// The country a place name means on its own: a city, province or US state (or its
@@ -340,7 +374,9 @@ impl Extractor {
                         Ok("stoplist phrase: it holds the words and counts for nothing")
                     }
                     Target::Title(_) => {
-                        self.titled_person(text, start, end, found, trace);
+                        if !context.in_title_case(start) {
+                            self.titled_person(text, start, end, found, trace);
+                        }
                         continue;
                     }
                     _ => Ok("whole words, case matches"),
@@ -369,7 +405,10 @@ impl Extractor {
             return;
         };
         let people = self.catalogs.get(DictionaryName::People);
-        if people.resolve(name).is_some() {
+        if people.resolve(name).is_some()
+            || person_key(name).is_empty()
+            || self.dictionary_person_at(text, name_start)
+        {
             return;
         }
         found.add_titled(name, title, name_start);
@@ -383,6 +422,26 @@ impl Extractor {
                 rule: "a name introduced by a title".to_owned(),
             });
         }
+    }
+
+    /// Whether a dictionary person's name starts at `at` ("Abdel Fattah el-Sisi", whose
+    /// lowercase particle would cut a name read word by word).
+    fn dictionary_person_at(&self, text: &str, at: usize) -> bool {
+        let input = Input::new(text)
+            .span(at..text.len())
+            .anchored(Anchored::Yes);
+        self.anchored.find(input).is_some_and(|found| {
+            self.patterns
+                .variants(found.pattern().as_usize())
+                .iter()
+                .any(|variant| {
+                    variant.accepts(text, at, found.end()).is_some()
+                        && variant
+                            .targets
+                            .iter()
+                            .any(|t| matches!(t, Target::Person(_)))
+                })
+        })
     }
 
     fn is_demonym(&self, country: usize, surface: &str) -> bool {
@@ -461,16 +520,23 @@ impl Extractor {
 
 /// Where the title, dateline and lead lie in the extraction text, and the dateline itself:
 /// the lead is the first paragraph after the title and dateline, at most [`MAX_LEAD_BYTES`].
-fn text_parts(text: &str, title_len: usize) -> (TextParts, Option<dateline::Dateline<'_>>) {
+fn text_parts(
+    text: &str,
+    title_len: usize,
+    body: usize,
+) -> (TextParts, Option<dateline::Dateline<'_>>) {
     let body_start = if title_len == 0 {
         0
     } else {
         (title_len + 2).min(text.len())
     };
-    let dateline = dateline::parse(&text[body_start..]).map(|found| dateline::Dateline {
-        place_start: body_start + found.place_start,
-        end: body_start + found.end,
-        ..found
+    // The dateline opens the summary, or the body when a summary comes first (RSS).
+    let dateline = [body_start, body].into_iter().find_map(|start| {
+        dateline::parse(&text[start..]).map(|found| dateline::Dateline {
+            place_start: start + found.place_start,
+            end: start + found.end,
+            ..found
+        })
     });
     let dateline_range = dateline
         .as_ref()
@@ -513,8 +579,9 @@ fn names_a_language(rest: &str) -> bool {
     })
 }
 
-/// Words that follow a title but are no part of a name.
-const NOT_NAME_WORDS: [&str; 21] = [
+/// Capitalized words that follow a title but are no part of a name: days, months, and the
+/// words of offices and bodies ("General Assembly President", "General Motors").
+const NOT_NAME_WORDS: [&str; 38] = [
     "Monday",
     "Tuesday",
     "Wednesday",
@@ -536,17 +603,34 @@ const NOT_NAME_WORDS: [&str; 21] = [
     "December",
     "The",
     "In",
+    "President",
+    "Minister",
+    "Secretary",
+    "General",
+    "Chief",
+    "Executive",
+    "Assembly",
+    "Council",
+    "Committee",
+    "Motors",
+    "Party",
+    "Army",
+    "Bank",
+    "Ministry",
+    "Department",
+    "Said",
+    "Says",
 ];
 
 /// Two to four capitalized words right after a title ending at `end`, with where they start:
 /// `Sergei Lavrov` in "Foreign Minister Sergei Lavrov said". Words in capitals only (a
-/// headline), days and months are no part of a name.
+/// headline), days, months and words of offices are no part of a name.
 fn name_after(text: &str, end: usize) -> Option<(usize, &str)> {
     let rest = text[end..].strip_prefix(' ')?;
     let mut name_end = 0;
     let mut words = 0;
-    for word in rest.split(' ').take(4) {
-        let bare = word.trim_end_matches([',', '.', ';', ':', ')', '"', '\'', '’']);
+    for word in rest.split(char::is_whitespace).take(4) {
+        let bare = word.trim_end_matches(|c: char| !c.is_alphanumeric());
         let bare = bare
             .strip_suffix("'s")
             .or_else(|| bare.strip_suffix("’s"))

@@ -298,3 +298,128 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn titles_invent_no_people() {
+    let titles = &Schema::builtin().unwrap().dictionaries.person_titles;
+    for body in [
+        "General Assembly President Dennis Francis opened the session.",
+        "General Motors Chief Executive Mary Barra spoke.",
+        "General Secretary Xi Jinping attended.",
+        "President Abdel Fattah el-Sisi met envoys.",
+        "President Ъъ Ьь arrived.",
+    ] {
+        let (entities, _) = extractor().extract(&article("Talks", body));
+        let invented: Vec<&str> = entities
+            .people
+            .iter()
+            .filter(|p| p.role.as_ref().is_some_and(|role| titles.contains(role)))
+            .map(|p| p.key.as_str())
+            .filter(|key| *key != "DennisFrancis")
+            .collect();
+        assert!(invented.is_empty(), "{body}: {invented:?}");
+    }
+    let (entities, _) = extractor().extract(&article(
+        "The Prime Minister Said Tariffs Would Rise",
+        "Trade talks resumed.",
+    ));
+    assert!(entities.people.is_empty(), "{:?}", entities.people);
+    for ending in ["\n\nMore", "”", " — ", "?", "\tx"] {
+        let body = format!("Foreign Minister Arvid Kallastu{ending}");
+        let (entities, _) = extractor().extract(&article("Talks", &body));
+        assert!(
+            entities.people.iter().any(|p| p.key == "ArvidKallastu"),
+            "{body:?}: {:?}",
+            entities.people
+        );
+    }
+}
+
+fn dated(title: &str, body: &str, published: &str) -> Article {
+    Article {
+        published: Some(published.parse().unwrap()),
+        ..article(title, body)
+    }
+}
+
+fn salient_keys(title: &str, body: &str) -> Vec<String> {
+    let (entities, _) = extractor().extract(&article(title, body));
+    entities
+        .countries
+        .iter()
+        .filter(|c| c.salient)
+        .map(|c| c.key.clone())
+        .collect()
+}
+
+#[test]
+fn salience_follows_dateline_title_lead_and_mentions() {
+    assert_eq!(
+        salient_keys(
+            "Port reopens",
+            "ODESA, May 2 - Ships left. Officials in Japan watched."
+        ),
+        ["Ukraine"],
+        "the dateline, not a passing mention"
+    );
+    assert_eq!(
+        salient_keys(
+            "North Korea fires missile",
+            "Japan protested. Japan and South Korea met."
+        ),
+        ["NorthKorea", "Japan"],
+        "the title, and a country named in the lead again and again"
+    );
+    assert_eq!(
+        salient_keys("Talks", "Officials met in Vienna on Monday."),
+        ["Austria"],
+        "the only country named"
+    );
+}
+
+#[test]
+fn eras_end_on_their_day() {
+    let keys = |published: &str| {
+        let (entities, _) =
+            extractor().extract(&dated("Talks", "Officials in Moscow said.", published));
+        entities
+            .countries
+            .into_iter()
+            .map(|c| c.key)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys("1991-12-25T12:00:00Z"), ["SovietUnion"]);
+    assert_eq!(keys("1991-12-26T00:00:00Z"), ["Russia"]);
+    assert_eq!(
+        countries("Talks", "Officials in Moscow said."),
+        ["Russia"],
+        "undated"
+    );
+}
+
+#[test]
+fn dateline_qualifiers_and_languages() {
+    assert_eq!(
+        countries("Chips", "SAN JOSE, Calif., May 1 - Sales rose."),
+        ["UnitedStates"]
+    );
+    assert_eq!(
+        countries("Port", "SAVANNAH, Georgia (Reuters) - Ships."),
+        ["UnitedStates"]
+    );
+    assert_eq!(
+        countries("Talks", "TBILISI, Georgia (Reuters) - Talks."),
+        ["Georgia"]
+    );
+    assert_eq!(
+        countries("Vote", "KOKOMO, Ind., March 2 - Shares."),
+        ["UnitedStates"]
+    );
+    assert_eq!(
+        countries(
+            "Broadcast",
+            "A French-speaking host and Spanish-language subtitles."
+        ),
+        Vec::<String>::new()
+    );
+}

@@ -315,8 +315,8 @@ fn field_score_text(out: &mut dyn Write, style: Style, field: &FieldScore) -> io
         field.articles
     )?;
     for (label, errors) in [
-        ("false positives", &field.false_positives),
-        ("false negatives", &field.false_negatives),
+        ("false positives", &field.top_false_positives),
+        ("false negatives", &field.top_false_negatives),
     ] {
         for error in errors {
             writeln!(

@@ -167,8 +167,10 @@ impl<'a> Resolver<'a> {
                         path: entry.path.clone(),
                     }),
                     // People outside the dictionary are found by the name a title introduced.
+                    // unless the name is close to a listed one (a typo: suggest it).
                     None if dictionary == DictionaryName::People
-                        && !person_key(&value.text).is_empty() =>
+                        && !person_key(&value.text).is_empty()
+                        && catalog.suggest(&value.text, 1).is_empty() =>
                     {
                         let key = person_key(&value.text);
                         Ok(Query::Facet {

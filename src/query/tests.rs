@@ -357,4 +357,6 @@ fn people_outside_the_dictionary_are_found_by_their_name() {
         ("ArvidKallastu", vec!["ArvidKallastu".to_owned()])
     );
     assert!(resolve("person:\"!!\"").is_err());
+    let typo = resolve("person:Putn").unwrap_err();
+    assert_eq!(typo.suggestions[0], "VladimirPutin");
 }

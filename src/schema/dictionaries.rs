@@ -55,6 +55,7 @@ pub struct Era {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct HistoryFile {
+    #[serde(default)]
     era: Vec<Era>,
 }
 
@@ -199,6 +200,7 @@ struct CountriesFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PlacesFile {
+    #[serde(default)]
     place: Vec<Place>,
 }
 
