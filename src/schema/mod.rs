@@ -126,7 +126,12 @@ impl Schema {
         let mut dictionary_fingerprint = Fnv64::new();
         dictionary_fingerprint
             .write(&serde_json::to_vec(&dictionaries).expect("dictionaries serialize"));
-        dictionary_fingerprint.write_field(&places_text);
+        // places.toml is not parsed here (see `places`): its lines count, its comments do not.
+        for line in places_text.lines().map(str::trim) {
+            if !line.is_empty() && !line.starts_with('#') {
+                dictionary_fingerprint.write_field(line);
+            }
+        }
         Ok(Schema {
             layout_fingerprint: fingerprint(&fields),
             dictionary_fingerprint: dictionary_fingerprint.finish(),
@@ -206,6 +211,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let fields = format!("# a comment\n{}", FILES[0].builtin);
         std::fs::write(dir.path().join("fields.toml"), fields).unwrap();
+        let places = FILES
+            .iter()
+            .find(|file| file.name == "places.toml")
+            .unwrap();
+        let places = format!("# a comment\n{}\n# another\n", places.builtin);
+        std::fs::write(dir.path().join("places.toml"), places).unwrap();
         let builtin = Schema::builtin().unwrap();
         let commented = Schema::load(Some(dir.path())).unwrap();
         assert_eq!(builtin.layout_fingerprint, commented.layout_fingerprint);
