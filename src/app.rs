@@ -345,9 +345,10 @@ fn cooc(
         [field] => cooc_values(&backend, &query, field, command, config.style, out)?,
         [first, second] => {
             let counts = backend.pair_counts(&query, [first, second])?;
-            let options = &command.options;
-            let mut table = PairTable::build([first, second], counts, command.size, options.limit);
-            table.pairs.retain(|pair| pair.count >= options.min_count);
+            let CoocOptions {
+                limit, min_count, ..
+            } = command.options;
+            let table = PairTable::build([first, second], counts, command.size, limit, min_count);
             match command.format {
                 Format::Text => pair_table_text(out, config.style, &table)?,
                 Format::Json => output::write_json(out, &table)?,

@@ -188,9 +188,15 @@ pub struct Pair {
 impl PairTable {
     /// rows/columns: the `size` most frequent values of each field (for one field, the same list
     /// for both); cells[r][c] = articles with both (symmetric for one field, 0 on the diagonal);
-    /// `pairs`: the top `limit` pairs by count (ties by keys) with
-    /// lift = results * count / (first_count * second_count).
-    pub fn build(fields: [&str; 2], counts: PairCounts, size: usize, limit: usize) -> PairTable {
+    /// `pairs`: the top `limit` pairs by count (ties by keys) among those in at least
+    /// `min_count` articles, with lift = results * count / (first_count * second_count).
+    pub fn build(
+        fields: [&str; 2],
+        counts: PairCounts,
+        size: usize,
+        limit: usize,
+        min_count: u64,
+    ) -> PairTable {
         let one_field = fields[0] == fields[1];
         let counts = counts.with_spellings_merged(one_field);
         let frequent = |values: &HashMap<String, u64>| -> Vec<String> {
@@ -209,7 +215,7 @@ impl PairTable {
             fields: fields.map(str::to_owned),
             results: counts.total,
             cells: cells(&counts.pairs, &rows, &columns, one_field),
-            pairs: top_pairs(&counts, limit),
+            pairs: top_pairs(&counts, limit, min_count),
             rows,
             columns,
         }
@@ -237,24 +243,25 @@ fn cells(
         .collect()
 }
 
-fn top_pairs(counts: &PairCounts, limit: usize) -> Vec<Pair> {
+fn top_pairs(counts: &PairCounts, limit: usize, min_count: u64) -> Vec<Pair> {
     let alone =
         |values: &HashMap<String, u64>, key: &String| values.get(key).copied().unwrap_or(0) as f64;
-    most_frequent(
-        counts.pairs.iter().map(|(pair, &count)| (pair, count)),
-        limit,
-    )
-    .into_iter()
-    .map(|((first, second), count)| Pair {
-        first: first.clone(),
-        second: second.clone(),
-        count,
-        lift: ratio(
-            counts.total as f64 * count as f64,
-            alone(&counts.first, first) * alone(&counts.second, second),
-        ),
-    })
-    .collect()
+    let frequent_enough = counts
+        .pairs
+        .iter()
+        .filter(|(_, count)| **count >= min_count);
+    most_frequent(frequent_enough.map(|(pair, &count)| (pair, count)), limit)
+        .into_iter()
+        .map(|((first, second), count)| Pair {
+            first: first.clone(),
+            second: second.clone(),
+            count,
+            lift: ratio(
+                counts.total as f64 * count as f64,
+                alone(&counts.first, first) * alone(&counts.second, second),
+            ),
+        })
+        .collect()
 }
 
 /// `country in 123 of 29334 articles, by lift`, then a line per value.
@@ -353,7 +360,7 @@ mod tests {
                 (("B".to_owned(), "a co".to_owned()), 2),
             ]),
         };
-        let table = PairTable::build(["source", "source"], counts, 5, 5);
+        let table = PairTable::build(["source", "source"], counts, 5, 5, 1);
         assert_eq!(table.rows, ["a co", "B"]);
         assert_eq!(table.cells, [[0, 3], [3, 0]]);
         assert_eq!(table.pairs.len(), 1);
@@ -453,7 +460,7 @@ mod tests {
 
     #[test]
     fn one_field_makes_a_symmetric_matrix() {
-        let table = PairTable::build(["country", "country"], one_field_counts(), 3, 10);
+        let table = PairTable::build(["country", "country"], one_field_counts(), 3, 10, 1);
         assert_eq!(table.rows, ["A", "B", "C"]);
         assert_eq!(table.columns, table.rows);
         assert_eq!(table.cells, [[0, 4, 1], [4, 0, 2], [1, 2, 0]]);
@@ -461,8 +468,15 @@ mod tests {
 
     #[test]
     fn pairs_by_count_with_lift() {
-        let table = PairTable::build(["country", "country"], one_field_counts(), 2, 2);
+        let table = PairTable::build(["country", "country"], one_field_counts(), 2, 2, 1);
         assert_eq!(table.cells, [[0, 4], [4, 0]]);
+        let rare_left_out = PairTable::build(["country", "country"], one_field_counts(), 2, 10, 4);
+        assert_eq!(
+            rare_left_out.cells, table.cells,
+            "the matrix keeps every count"
+        );
+        assert!(rare_left_out.pairs.iter().all(|pair| pair.count >= 4));
+        assert_eq!(rare_left_out.pairs.len(), 1);
         let pairs: Vec<(&str, &str, u64, f64)> = table
             .pairs
             .iter()
@@ -496,7 +510,7 @@ mod tests {
             .map(|((a, b), count)| ((a.to_owned(), b.to_owned()), count))
             .into(),
         };
-        PairTable::build(["country", "topic"], counts, 5, 5)
+        PairTable::build(["country", "topic"], counts, 5, 5, 1)
     }
 
     #[test]

@@ -85,18 +85,22 @@ impl std::fmt::Debug for Extractor {
 impl Extractor {
     /// The extractor for `dictionaries` and the cities, provinces and states of `places`.
     pub fn new(dictionaries: &Dictionaries, places: &[Place]) -> Result<Extractor, ExtractError> {
-        let known: std::collections::HashSet<&str> = dictionaries
+        let country_index: HashMap<String, usize> = dictionaries
             .countries
             .iter()
-            .map(|c| c.key.as_str())
+            .enumerate()
+            .map(|(index, country)| (country.key.clone(), index))
             .collect();
-        if let Some(place) = places.iter().find(|p| !known.contains(p.country.as_str())) {
+        if let Some(place) = places
+            .iter()
+            .find(|p| !country_index.contains_key(&p.country))
+        {
             return Err(ExtractError::UnknownCountry {
                 place: place.name.clone(),
                 country: place.country.clone(),
             });
         }
-        let patterns = PatternTable::build(dictionaries, places);
+        let patterns = PatternTable::build(dictionaries, places, &country_index);
         let builder = |kind, start_kind| {
             AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostLongest)
@@ -110,12 +114,6 @@ impl Extractor {
         // costs a fraction of a second DFA's memory and build time.
         let anchored = builder(AhoCorasickKind::ContiguousNFA, StartKind::Anchored)?;
         let catalogs = Catalogs::build(dictionaries);
-        let country_index: HashMap<String, usize> = dictionaries
-            .countries
-            .iter()
-            .enumerate()
-            .map(|(index, country)| (country.key.clone(), index))
-            .collect();
         let place_names = places
             .iter()
             .flat_map(|place| {
@@ -189,13 +187,17 @@ impl Extractor {
         let (parts, dateline) = text_parts(&text, title_len, body_start);
         let dateline_country = dateline.as_ref().and_then(|d| self.dateline_country(d));
         let former = self.former_states(article.published);
-        let formerly: HashMap<&str, &str> = former
-            .iter()
-            .map(|(&now, &then)| {
-                let countries = &self.dictionaries.countries;
-                (countries[now].key.as_str(), countries[then].key.as_str())
-            })
-            .collect();
+        // For explaining only: which country keys now counted for another state then.
+        let formerly: HashMap<&str, &str> = match trace {
+            Some(_) => former
+                .iter()
+                .map(|(&now, &then)| {
+                    let countries = &self.dictionaries.countries;
+                    (countries[now].key.as_str(), countries[then].key.as_str())
+                })
+                .collect(),
+            None => HashMap::new(),
+        };
         let mut found = entities::Collector::new(
             &self.dictionaries,
             &self.region_table,

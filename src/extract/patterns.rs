@@ -90,7 +90,13 @@ pub struct PatternTable {
 }
 
 impl PatternTable {
-    pub fn build(dictionaries: &Dictionaries, places: &[Place]) -> PatternTable {
+    /// The patterns of every dictionary and place; `country_index` maps country keys to their
+    /// position in `dictionaries.countries` and holds every country `places` name.
+    pub fn build(
+        dictionaries: &Dictionaries,
+        places: &[Place],
+        country_index: &HashMap<String, usize>,
+    ) -> PatternTable {
         let mut table = PatternTable::default();
         for (index, country) in dictionaries.countries.iter().enumerate() {
             let surfaces = country
@@ -104,14 +110,8 @@ impl PatternTable {
                 table.add(surface, Target::Country(index), ambiguous.then_some(index));
             }
         }
-        let country_index: HashMap<&str, usize> = dictionaries
-            .countries
-            .iter()
-            .enumerate()
-            .map(|(index, country)| (country.key.as_str(), index))
-            .collect();
         for place in places {
-            let country = country_index[place.country.as_str()];
+            let country = country_index[&place.country];
             for surface in place.surfaces() {
                 table.add(surface, Target::Country(country), None);
             }

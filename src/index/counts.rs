@@ -58,9 +58,7 @@ impl Collector for FacetCounter {
         let mut merged: FacetTallies = vec![HashMap::new(); self.fields.len()];
         for segment in segments {
             for (total, counts) in merged.iter_mut().zip(segment) {
-                for (value, count) in counts {
-                    *total.entry(value).or_default() += count;
-                }
+                add_counts(total, counts);
             }
         }
         Ok(merged)
@@ -85,15 +83,13 @@ impl SegmentCollector for FacetSegmentCounter {
             .iter()
             .zip(self.counts)
             .map(|(column, counts)| {
-                let mut values = HashMap::new();
-                let Some(column) = column else { return values };
-                for (ord, count) in counts.into_iter().enumerate() {
-                    let mut value = String::new();
-                    if count > 0 && column.ord_to_str(ord as u64, &mut value).unwrap_or(false) {
-                        values.insert(value, count);
-                    }
-                }
-                values
+                let Some(column) = column else {
+                    return HashMap::new();
+                };
+                counted_values(column, &counts)
+                    .into_iter()
+                    .map(|(ord, value)| (value, counts[ord as usize]))
+                    .collect()
             })
             .collect()
     }
@@ -196,6 +192,12 @@ fn load_ords(column: Option<&StrColumn>, doc: DocId, ords: &mut Vec<u64>) {
         ords.sort_unstable();
         ords.dedup();
     }
+}
+
+/// The values of the term ordinals counted at least once in `counts` (indexed by ordinal).
+fn counted_values(column: &StrColumn, counts: &[u64]) -> HashMap<u64, String> {
+    let counted = counts.iter().enumerate().filter(|(_, count)| **count > 0);
+    ord_strings(column, counted.map(|(ord, _)| ord as u64))
 }
 
 /// The values of term ordinals `ords` in `column`, for turning a segment's counts into values.
@@ -427,14 +429,10 @@ impl SegmentCollector for PairSegment {
 
     fn harvest(self) -> PairCounts {
         let values = |side: usize| -> HashMap<u64, String> {
-            let Some(column) = &self.columns[side] else {
-                return HashMap::new();
-            };
-            let counted = self.counts[side]
-                .iter()
-                .enumerate()
-                .filter(|(_, count)| **count > 0);
-            ord_strings(column, counted.map(|(ord, _)| ord as u64))
+            self.columns[side]
+                .as_ref()
+                .map(|column| counted_values(column, &self.counts[side]))
+                .unwrap_or_default()
         };
         let values = [values(0), values(1)];
         let tally = |side: usize| -> HashMap<String, u64> {
