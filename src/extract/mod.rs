@@ -1,9 +1,14 @@
 //! Entity extraction: countries, regions, people, organizations and topics from article text.
 //!
-//! All surface forms of all dictionaries go into one Aho-Corasick automaton (DFA,
-//! leftmost-longest, ASCII case-insensitive), built once and shared across threads. Each match
-//! is then checked for word boundaries, the pattern's case (an uppercase letter in a pattern
-//! must be uppercase in the text) and, for ambiguous country names, the context.
+//! All surface forms of all dictionaries go into one Aho-Corasick automaton (leftmost-longest,
+//! ASCII case-insensitive), built once and shared across threads. Every surface form must start
+//! a word, so the automaton is walked anchored from each word start whose first byte can begin
+//! a pattern, rather than over every byte: most walks end after a byte or two. Anchored walks
+//! need no failure transitions, which is what a DFA buys, and a contiguous NFA is 2 MiB where
+//! the DFA of the same patterns is 88 MiB: its walks miss the cache on nearly every step, and
+//! it evicts the indexer's own data (BENCHMARKS.md has the measurements). Each match is then
+//! checked for word boundaries, the pattern's case (an uppercase letter in a pattern must be
+//! uppercase in the text) and, for ambiguous country names, the context.
 
 mod context;
 mod dateline;
@@ -11,8 +16,11 @@ mod entities;
 mod patterns;
 
 use std::collections::HashMap;
+use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, Match, MatchKind, StartKind};
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::nfa::contiguous::NFA;
+use aho_corasick::{Anchored, Match, MatchKind};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
@@ -58,8 +66,12 @@ pub struct Decision {
 }
 
 pub struct Extractor {
-    automaton: AhoCorasick,
-    anchored: AhoCorasick,
+    /// Walked anchored from [`Extractor::start`] at a word start, it finds the patterns
+    /// starting exactly there.
+    automaton: NFA,
+    start: StateID,
+    /// The bytes a pattern can start with, in either ASCII case.
+    first_bytes: [bool; 256],
     patterns: PatternTable,
     dictionaries: Dictionaries,
     region_table: RegionTable,
@@ -101,18 +113,20 @@ impl Extractor {
             });
         }
         let patterns = PatternTable::build(dictionaries, places, &country_index);
-        let builder = |kind, start_kind| {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostLongest)
-                .kind(Some(kind))
-                .ascii_case_insensitive(true)
-                .start_kind(start_kind)
-                .build(patterns.automaton_patterns())
-        };
-        let automaton = builder(AhoCorasickKind::DFA, StartKind::Unanchored)?;
-        // Anchored searches only retry a rejected match: a compact NFA is fast enough there and
-        // costs a fraction of a second DFA's memory and build time.
-        let anchored = builder(AhoCorasickKind::ContiguousNFA, StartKind::Anchored)?;
+        let automaton = NFA::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .ascii_case_insensitive(true)
+            .build(patterns.automaton_patterns())?;
+        let start = automaton
+            .start_state(Anchored::Yes)
+            .expect("an automaton built for anchored searches has an anchored start");
+        let mut first_bytes = [false; 256];
+        for pattern in patterns.automaton_patterns() {
+            if let Some(&first) = pattern.as_bytes().first() {
+                first_bytes[usize::from(first.to_ascii_lowercase())] = true;
+                first_bytes[usize::from(first.to_ascii_uppercase())] = true;
+            }
+        }
         let catalogs = Catalogs::build(dictionaries);
         let place_names = places
             .iter()
@@ -131,7 +145,8 @@ impl Extractor {
             .collect();
         Ok(Extractor {
             automaton,
-            anchored,
+            start,
+            first_bytes,
             patterns,
             dictionaries: dictionaries.clone(),
             region_table: RegionTable::build(dictionaries),
@@ -155,9 +170,9 @@ impl Extractor {
         self.automaton.patterns_len()
     }
 
-    /// Heap memory of the two automatons.
+    /// Heap memory of the automaton.
     pub fn memory_bytes(&self) -> usize {
-        self.automaton.memory_usage() + self.anchored.memory_usage()
+        self.automaton.memory_usage()
     }
 
     pub fn catalogs(&self) -> &Catalogs {
@@ -227,13 +242,19 @@ impl Extractor {
         };
         let context = context::Context::new(&text, title_len);
         let mut at = 0;
-        while let Some(matched) = self.automaton.find(Input::new(&text).span(at..text.len())) {
-            let mut candidate = Some(matched);
+        let mut previous_is_word = false;
+        for (start, c) in text.char_indices() {
+            let starts_word = !previous_is_word;
+            previous_is_word = c.is_alphanumeric();
+            if !starts_word || start < at || !self.first_bytes[usize::from(text.as_bytes()[start])]
+            {
+                continue;
+            }
+            let mut candidate = self.longest_match(&text, start..text.len());
             at = loop {
+                // Nothing accepted starts here: matches inside this one start words of their own.
                 let Some(current) = candidate else {
-                    // Nothing starts here: look again from the next character, so that a
-                    // rejected match does not hide the ones inside it.
-                    break next_char_boundary(&text, matched.start());
+                    break start;
                 };
                 if skip_places_in.contains(&current.start()) {
                     if trace.is_some()
@@ -322,13 +343,41 @@ impl Extractor {
     fn shorter_match(&self, text: &str, rejected: Match) -> Option<Match> {
         let shorter = previous_char_boundary(text, rejected.end());
         (shorter > rejected.start())
-            .then(|| {
-                let input = Input::new(text)
-                    .span(rejected.start()..shorter)
-                    .anchored(Anchored::Yes);
-                self.anchored.find(input)
-            })
+            .then(|| self.longest_match(text, rejected.start()..shorter))
             .flatten()
+    }
+
+    /// The longest pattern that starts at `span.start` and ends within `span`.
+    ///
+    /// The automaton is walked here rather than through `AhoCorasick::find`: this runs at every
+    /// word start, and most walks end after a byte or two, so the call's set-up would cost more
+    /// than the walk.
+    fn longest_match(&self, text: &str, span: Range<usize>) -> Option<Match> {
+        let automaton = &self.automaton;
+        let mut state = self.start;
+        let mut longest = None;
+        for (at, &byte) in text.as_bytes()[..span.end]
+            .iter()
+            .enumerate()
+            .skip(span.start)
+        {
+            state = automaton.next_state(Anchored::Yes, state, byte);
+            if !automaton.is_special(state) {
+                continue;
+            }
+            if automaton.is_dead(state) {
+                break;
+            }
+            if automaton.is_match(state) {
+                let pattern = automaton.match_pattern(state, 0);
+                // A match state also carries patterns that start later (through failure
+                // transitions): only those starting here count.
+                if at + 1 - automaton.pattern_len(pattern) == span.start {
+                    longest = Some(Match::new(pattern, span.start..at + 1));
+                }
+            }
+        }
+        longest
     }
 
     /// Adds the targets of every spelling of the matched pattern that its case, boundary and
@@ -429,21 +478,19 @@ impl Extractor {
     /// Whether a dictionary person's name starts at `at` ("Abdel Fattah el-Sisi", whose
     /// lowercase particle would cut a name read word by word).
     fn dictionary_person_at(&self, text: &str, at: usize) -> bool {
-        let input = Input::new(text)
-            .span(at..text.len())
-            .anchored(Anchored::Yes);
-        self.anchored.find(input).is_some_and(|found| {
-            self.patterns
-                .variants(found.pattern().as_usize())
-                .iter()
-                .any(|variant| {
-                    variant.accepts(text, at, found.end()).is_some()
-                        && variant
-                            .targets
-                            .iter()
-                            .any(|t| matches!(t, Target::Person(_)))
-                })
-        })
+        self.longest_match(text, at..text.len())
+            .is_some_and(|found| {
+                self.patterns
+                    .variants(found.pattern().as_usize())
+                    .iter()
+                    .any(|variant| {
+                        variant.accepts(text, at, found.end()).is_some()
+                            && variant
+                                .targets
+                                .iter()
+                                .any(|t| matches!(t, Target::Person(_)))
+                    })
+            })
     }
 
     fn is_demonym(&self, country: usize, surface: &str) -> bool {
