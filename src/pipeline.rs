@@ -1,17 +1,24 @@
-//! The read → map → extract pipeline that `index` and `extract` share.
+//! The read → map → extract pipeline that `index`, `extract` and `eval` share.
 //!
-//! Files are read in order; records go to rayon in batches to be mapped to articles, have their
-//! entities extracted and be prepared for the caller, and come back in input order.
+//! A reader thread reads the files in order and sends records in batches over a bounded
+//! channel, so reading overlaps with the rest and memory stays bounded however large the corpus:
+//! at most [`BATCHES_AHEAD`] batches wait. Each batch goes to rayon to be mapped to articles,
+//! have its entities extracted and be prepared for the caller; results come back in input
+//! order.
 
+use std::mem;
 use std::ops::ControlFlow;
+use std::sync::mpsc::{self, SyncSender};
 
 use rayon::prelude::*;
 
 use crate::article::{Article, Origin};
 use crate::extract::{Entities, Extractor, UnknownTag};
-use crate::ingest::{self, Discovery, Item, Problem, RawRecord, RecordOutcome};
+use crate::ingest::{self, Discovery, InputFile, Item, Problem, RawRecord, RecordOutcome};
 
 const BATCH_SIZE: usize = 512;
+/// Batches read ahead of the one being analysed.
+const BATCHES_AHEAD: usize = 2;
 
 /// An article with its entities.
 pub struct Analysed {
@@ -34,7 +41,8 @@ pub trait Sink<T> {
 }
 
 /// Runs every discovered file through the pipeline: `prepare` runs in parallel on each
-/// analysed article, and the sink receives its results and every problem.
+/// analysed article, and the sink receives its results and every problem. An error from the
+/// sink stops the reading.
 pub fn run<T, S>(
     discovery: &Discovery,
     extractor: &Extractor,
@@ -48,33 +56,38 @@ where
     for problem in &discovery.problems {
         sink.problem(problem)?;
     }
-    // Problems wait in the batch beside the records, so that the sink sees everything in input
-    // order (and `--strict` stops at the first problem of the input).
-    let mut batch: Vec<Pending> = Vec::with_capacity(BATCH_SIZE);
-    let flush = |batch: &mut Vec<Pending>, sink: &mut S| {
-        let prepared: Vec<_> = batch
-            .par_drain(..)
-            .map(|pending| match pending {
-                Pending::Record(origin, record) => analyse(extractor, origin, record)
-                    .map(|(analysed, warnings)| (prepare(analysed), warnings)),
-                Pending::Problem(problem) => Err(problem),
-            })
-            .collect();
-        for item in prepared {
-            match item {
-                Ok((prepared, warnings)) => {
-                    for warning in &warnings {
-                        sink.problem(warning)?;
-                    }
-                    sink.accept(prepared)?;
-                }
-                Err(problem) => sink.problem(&problem)?,
-            }
+    std::thread::scope(|scope| {
+        let (sender, batches) = mpsc::sync_channel(BATCHES_AHEAD);
+        scope.spawn(|| read_batches(&discovery.files, sender));
+        // Returning drops `batches`, which stops the reader at its next send.
+        for batch in batches {
+            deliver(analyse_batch(batch, extractor, &prepare), sink)?;
         }
         Ok(())
-    };
-    for file in &discovery.files {
-        let mut failure = None;
+    })
+}
+
+/// What the reader sends, in input order. Problems wait in the batch beside the records, so
+/// that the sink sees everything in input order (and `--strict` stops at the first problem).
+enum Pending {
+    Record(Origin, RawRecord),
+    Problem(Problem),
+    FileDone,
+}
+
+/// A pending item after analysis.
+enum Outcome<T> {
+    Prepared(T, Vec<Problem>),
+    Problem(Problem),
+    FileDone,
+}
+
+/// Reads `files` in order into batches for the channel, until the files end or the receiver
+/// hangs up.
+fn read_batches(files: &[InputFile], sender: SyncSender<Vec<Pending>>) {
+    let mut batch = Vec::with_capacity(BATCH_SIZE);
+    for file in files {
+        let mut hung_up = false;
         ingest::read(file, &mut |item| {
             batch.push(match item {
                 Item::Record { origin, record } => Pending::Record(origin, record),
@@ -83,26 +96,55 @@ where
             if batch.len() < BATCH_SIZE {
                 return ControlFlow::Continue(());
             }
-            match flush(&mut batch, sink) {
-                Ok(()) => ControlFlow::Continue(()),
-                Err(error) => {
-                    failure = Some(error);
-                    ControlFlow::Break(())
-                }
+            let full = mem::replace(&mut batch, Vec::with_capacity(BATCH_SIZE));
+            hung_up = sender.send(full).is_err();
+            if hung_up {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
             }
         });
-        if let Some(error) = failure {
-            return Err(error);
+        if hung_up {
+            return;
         }
-        sink.file_done();
+        batch.push(Pending::FileDone);
     }
-    flush(&mut batch, sink)
+    // The receiver may have hung up: then nobody needs the rest.
+    let _ = sender.send(batch);
 }
 
-/// A record, or a problem with one, waiting for its batch.
-enum Pending {
-    Record(Origin, RawRecord),
-    Problem(Problem),
+fn analyse_batch<T: Send>(
+    batch: Vec<Pending>,
+    extractor: &Extractor,
+    prepare: &(impl Fn(Analysed) -> T + Sync),
+) -> Vec<Outcome<T>> {
+    batch
+        .into_par_iter()
+        .map(|pending| match pending {
+            Pending::Record(origin, record) => match analyse(extractor, origin, record) {
+                Ok((analysed, warnings)) => Outcome::Prepared(prepare(analysed), warnings),
+                Err(problem) => Outcome::Problem(problem),
+            },
+            Pending::Problem(problem) => Outcome::Problem(problem),
+            Pending::FileDone => Outcome::FileDone,
+        })
+        .collect()
+}
+
+fn deliver<T, S: Sink<T>>(outcomes: Vec<Outcome<T>>, sink: &mut S) -> Result<(), S::Error> {
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Prepared(prepared, warnings) => {
+                for warning in &warnings {
+                    sink.problem(warning)?;
+                }
+                sink.accept(prepared)?;
+            }
+            Outcome::Problem(problem) => sink.problem(&problem)?,
+            Outcome::FileDone => sink.file_done(),
+        }
+    }
+    Ok(())
 }
 
 /// Maps a record to an article and extracts its entities, with the warnings of both.
