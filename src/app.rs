@@ -1,6 +1,6 @@
 //! The commands, from a validated [`Config`] to output and an exit code.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -50,6 +50,17 @@ pub struct SearchCommand {
 }
 
 #[derive(Debug, Clone)]
+pub struct BatchCommand {
+    /// The file of queries, or `-` for standard input.
+    pub input: PathBuf,
+    pub sort: Sort,
+    pub limit: usize,
+    pub offset: usize,
+    pub facets: Vec<String>,
+    pub facet_limit: usize,
+}
+
+#[derive(Debug, Clone)]
 pub struct FacetsCommand {
     pub field: String,
     pub query: String,
@@ -85,6 +96,8 @@ pub enum Command {
         options: IndexOptions,
     },
     Search(SearchCommand),
+    /// One query per line of a file (`-`: standard input), one JSON line out per query.
+    SearchBatch(BatchCommand),
     Facets(FacetsCommand),
     Timeline(TimelineCommand),
     Cooc(CoocCommand),
@@ -131,6 +144,7 @@ pub fn run(config: Config) -> anyhow::Result<ExitCode> {
             format,
         } => eval(&config, &schema, gold, *options, *format, out)?,
         Command::Search(command) => search(&config, &schema, command, out)?,
+        Command::SearchBatch(command) => search_batch(&config, &schema, command, out)?,
         Command::Facets(command) => facets(&config, &schema, command, out)?,
         Command::Timeline(command) => timeline(&config, &schema, command, out)?,
         Command::Cooc(command) => cooc(&config, &schema, command, out)?,
@@ -181,6 +195,70 @@ fn search(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs every query of the batch on one open index, printing per query its total, the ids of
+/// its hits, its facet counts and the microseconds it took from parsing to results, or its
+/// error with the column. Blank lines and lines starting with `#` are skipped.
+fn search_batch(
+    config: &Config,
+    schema: &Schema,
+    batch: &BatchCommand,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let Some(facets) = countable_fields(config, schema, &batch.facets) else {
+        return Ok(ExitCode::from(EXIT_USAGE));
+    };
+    let backend = open_backend(config, schema)?;
+    let catalogs = Catalogs::build(&schema.dictionaries);
+    let resolver = Resolver::new(&schema.fields, &catalogs);
+    let input = open_batch_input(&batch.input)?;
+    let mut failed = false;
+    for (number, line) in input.lines().enumerate() {
+        let line = line.with_context(|| format!("{}:{}", batch.input.display(), number + 1))?;
+        let query = line.trim();
+        if query.is_empty() || query.starts_with('#') {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let outcome = resolver.parse(query).map(|parsed| {
+            backend.search_ids(&SearchRequest {
+                query: parsed,
+                sort: batch.sort,
+                limit: batch.limit,
+                offset: batch.offset,
+                facets: facets.clone(),
+                facet_limit: batch.facet_limit,
+            })
+        });
+        let latency_us = started.elapsed().as_micros();
+        match outcome {
+            Ok(results) => output::write_json_line(
+                out,
+                &output::BatchResult::new(query, results?, latency_us),
+            )?,
+            Err(error) => {
+                failed = true;
+                output::write_json_line(out, &output::BatchError::new(&error))?;
+            }
+        }
+        // A script reading the answers as they come needs each line when it is ready.
+        out.flush()?;
+    }
+    Ok(if failed {
+        ExitCode::from(EXIT_USAGE)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn open_batch_input(path: &std::path::Path) -> anyhow::Result<Box<dyn BufRead>> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(io::stdin().lock()));
+    }
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("cannot read the queries in {}", path.display()))?;
+    Ok(Box::new(io::BufReader::new(file)))
 }
 
 fn facets(

@@ -20,4 +20,6 @@ pub mod query;
 pub mod results;
 pub mod schema;
 
-pub use app::{Command, Config, CoocCommand, FacetsCommand, SearchCommand, TimelineCommand, run};
+pub use app::{
+    BatchCommand, Command, Config, CoocCommand, FacetsCommand, SearchCommand, TimelineCommand, run,
+};

@@ -7,10 +7,17 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use geonews::analytics::{CoocOptions, CoocOrder, Interval};
 use geonews::eval::EvalOptions;
-use geonews::index::{IndexOptions, default_index_dir};
+use geonews::index::{IndexOptions, MIN_MEMORY_PER_WRITER_THREAD, default_index_dir};
 use geonews::output::{Format, Style};
 use geonews::results::Sort;
-use geonews::{Command, Config, CoocCommand, FacetsCommand, SearchCommand, TimelineCommand, app};
+use geonews::{
+    BatchCommand, Command, Config, CoocCommand, FacetsCommand, SearchCommand, TimelineCommand, app,
+};
+
+// Indexing allocates small strings on four threads at once; glibc's allocator spends a tenth
+// of the CPU there (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Search engine for geopolitical news: index articles with country, region, person,
 /// organization and topic facets, then search them with keywords and facet filters.
@@ -135,6 +142,12 @@ struct IndexArgs {
     /// Commit (make searchable) after this many new or changed articles
     #[arg(long, default_value_t = 20_000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     commit_every: u64,
+    /// Memory for the index writer, shared by its threads (one per core, up to four, each
+    /// needing 15MB): 512MB, 1.5GB, 800MiB. KB, MB and GB are powers of 1000; K, M and G, like
+    /// KiB, MiB and GiB, powers of 1024. Dictionaries and articles in flight take about 150MB
+    /// more
+    #[arg(long, default_value = "512MB", value_name = "SIZE", value_parser = parse_byte_size)]
+    memory: usize,
 }
 
 #[derive(Debug, Args)]
@@ -143,6 +156,12 @@ struct SearchArgs {
     /// after `--`: `geonews search -- '-country:Russia sanctions'`
     #[arg(value_name = "QUERY")]
     query: Vec<String>,
+    /// Run one query per line of FILE (`-`: standard input) in this one process, printing one
+    /// JSON line per query: the query, its total, the ids of its hits, its facet counts and
+    /// its latency in microseconds measured inside the process (or its error and column).
+    /// Blank lines and lines starting with `#` are skipped
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["query", "format"])]
+    batch: Option<PathBuf>,
     /// Order of hits; ties keep index order, so paging is stable
     #[arg(long, value_enum, default_value_t = SortOrder::Relevance, allow_hyphen_values = true)]
     sort: SortOrder,
@@ -308,9 +327,17 @@ impl Cli {
                     rebuild: args.rebuild,
                     strict: args.strict,
                     commit_every: usize::try_from(args.commit_every).map_err(|e| e.to_string())?,
-                    writer_threads: std::thread::available_parallelism()
-                        .map_or(1, |n| n.get().min(4)),
-                    memory_budget_bytes: 256 << 20,
+                    writer_threads: IndexOptions::writer_threads(
+                        args.memory,
+                        std::thread::available_parallelism().map_or(1, |n| n.get()),
+                    )
+                    .ok_or_else(|| {
+                        format!(
+                            "--memory must be at least {MIN_MEMORY_PER_WRITER_THREAD} bytes \
+                             (15MB), the least the index writer works with"
+                        )
+                    })?,
+                    memory_budget_bytes: args.memory,
                 },
             },
             CliCommand::Search(args) => {
@@ -322,19 +349,30 @@ impl Cli {
                 if args.limit == 0 && facets.is_empty() {
                     return Err("--limit 0 with no --facets asks for nothing".to_owned());
                 }
-                Command::Search(SearchCommand {
-                    query: args.query.join(" "),
-                    sort: match args.sort {
-                        SortOrder::Relevance => Sort::Relevance,
-                        SortOrder::Date => Sort::OldestFirst,
-                        SortOrder::NewestFirst => Sort::NewestFirst,
-                    },
-                    limit: args.limit,
-                    offset: args.offset,
-                    facets,
-                    facet_limit: args.facet_limit,
-                    format: args.format.into(),
-                })
+                let sort = match args.sort {
+                    SortOrder::Relevance => Sort::Relevance,
+                    SortOrder::Date => Sort::OldestFirst,
+                    SortOrder::NewestFirst => Sort::NewestFirst,
+                };
+                match args.batch {
+                    Some(input) => Command::SearchBatch(BatchCommand {
+                        input,
+                        sort,
+                        limit: args.limit,
+                        offset: args.offset,
+                        facets,
+                        facet_limit: args.facet_limit,
+                    }),
+                    None => Command::Search(SearchCommand {
+                        query: args.query.join(" "),
+                        sort,
+                        limit: args.limit,
+                        offset: args.offset,
+                        facets,
+                        facet_limit: args.facet_limit,
+                        format: args.format.into(),
+                    }),
+                }
             }
             CliCommand::Facets(args) => Command::Facets(FacetsCommand {
                 field: args.field,
@@ -409,6 +447,39 @@ impl Cli {
     }
 }
 
+/// `512MB`, `1.5GB`, `800MiB`, `2G` or a number of bytes.
+fn parse_byte_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size: write 512MB, 1.5GB or 800MiB"))?;
+    let multiplier: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "k" | "kib" => 1024.0,
+        "m" | "mib" => 1024.0 * 1024.0,
+        "g" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}`: use KB, MB, GB, KiB, MiB or GiB"
+            ));
+        }
+    };
+    let bytes = number * multiplier;
+    if bytes > usize::MAX as f64 {
+        return Err(format!(
+            "`{text}` is more memory than this machine can address"
+        ));
+    }
+    Ok(bytes as usize)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match cli.into_config() {
@@ -434,4 +505,36 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
             .downcast_ref::<io::Error>()
             .is_some_and(|error| error.kind() == io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_take_decimal_and_binary_units() {
+        assert_eq!(parse_byte_size("512MB"), Ok(512_000_000));
+        assert_eq!(parse_byte_size("512mb"), Ok(512_000_000));
+        assert_eq!(parse_byte_size("1.5GB"), Ok(1_500_000_000));
+        assert_eq!(parse_byte_size("800MiB"), Ok(800 << 20));
+        assert_eq!(parse_byte_size("2G"), Ok(2 << 30));
+        assert_eq!(parse_byte_size("64 KiB"), Ok(64 << 10));
+        assert_eq!(parse_byte_size("1000000"), Ok(1_000_000));
+    }
+
+    #[test]
+    fn sizes_reject_what_is_not_a_size() {
+        for bad in ["", "MB", "12XB", "-5MB", "1..5GB"] {
+            assert!(parse_byte_size(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn writer_threads_fit_the_memory_budget() {
+        assert_eq!(IndexOptions::writer_threads(512_000_000, 2), Some(2));
+        assert_eq!(IndexOptions::writer_threads(512_000_000, 16), Some(4));
+        assert_eq!(IndexOptions::writer_threads(40_000_000, 8), Some(2));
+        assert_eq!(IndexOptions::writer_threads(15_000_000, 8), Some(1));
+        assert_eq!(IndexOptions::writer_threads(14_999_999, 8), None);
+    }
 }

@@ -51,10 +51,11 @@ impl SearchRequest {
     }
 }
 
+/// The hits of one page (whole [`Hit`]s, or only their ids) and the facet counts over all.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SearchResults {
+pub struct SearchResults<H = Hit> {
     pub total: u64,
-    pub hits: Vec<Hit>,
+    pub hits: Vec<H>,
     pub facets: Vec<FacetCounts>,
 }
 
@@ -296,6 +297,9 @@ pub trait SearchBackend {
     type Error: std::error::Error + Send + Sync + 'static;
 
     fn search(&self, request: &SearchRequest) -> Result<SearchResults, Self::Error>;
+
+    /// As [`SearchBackend::search`], with only the ids of the hits: no stored article is read.
+    fn search_ids(&self, request: &SearchRequest) -> Result<SearchResults<String>, Self::Error>;
 
     /// Counts of `fields` over the articles matching `query`, and the number of those articles.
     fn facet_counts(

@@ -13,9 +13,11 @@ use serde::{Deserialize, Serialize};
 use tantivy::directory::MmapDirectory;
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
-pub use layout::Layout;
+pub use layout::{ENGLISH_ANALYZER, Layout, register_analyzers};
 pub use search::LocalIndex;
-pub use writer::{IndexEvent, IndexOptions, IndexReport, index_paths};
+pub use writer::{
+    IndexEvent, IndexOptions, IndexReport, MIN_MEMORY_PER_WRITER_THREAD, index_paths,
+};
 
 use crate::schema::Schema;
 

@@ -29,6 +29,13 @@ use crate::results::{
 use crate::schema::DictionaryName;
 
 const SNIPPET_CHARS: usize = 220;
+
+/// One page of matches, before the hits are read.
+struct Page {
+    total: u64,
+    top: Vec<(Option<f32>, DocAddress)>,
+    facets: Vec<FacetCounts>,
+}
 /// What one shared entity adds to a related article's score, next to its words' BM25.
 const SHARED_ENTITY_SCORE: f32 = 1.5;
 /// Words of an article searched for its related articles.
@@ -100,6 +107,76 @@ impl LocalIndex {
         searcher
             .search(query, &(Count, counter, top))
             .map_err(|source| self.error(source))
+    }
+
+    /// The hits of the requested page (score when ranked by relevance), the total and the
+    /// facet counts, all from one pass over the matches plus one per multi-select field.
+    fn page(
+        &self,
+        searcher: &Searcher,
+        query: &dyn TantivyQuery,
+        request: &SearchRequest,
+    ) -> Result<Page, IndexError> {
+        let (plain_facets, multi_select_facets) = request.facet_queries();
+        let counter = self.counter(&plain_facets)?;
+        let order = match request.sort {
+            Sort::Relevance if self.translator().ranks(&request.query)? => None,
+            Sort::Relevance | Sort::NewestFirst => Some(Order::Desc),
+            Sort::OldestFirst => Some(Order::Asc),
+        };
+        // Never ask for more hits than the index holds: the collector allocates for them.
+        let available = searcher.num_docs() as usize;
+        let offset = request.offset.min(available);
+        let limit = request.limit.min(available - offset);
+        let window = TopDocs::with_limit(limit.max(1)).and_offset(offset);
+        let (total, tallies, mut top): (usize, FacetTallies, Vec<(Option<f32>, DocAddress)>) =
+            match order {
+                Some(order) => {
+                    let top = window.order_by_fast_field::<TantivyDate>("published", order);
+                    let (total, tallies, top) = self.search_with(searcher, query, top, counter)?;
+                    let top = top.into_iter().map(|(_, address)| (None, address));
+                    (total, tallies, top.collect())
+                }
+                None => {
+                    let top = window.order_by_score();
+                    let (total, tallies, top) = self.search_with(searcher, query, top, counter)?;
+                    let top = top
+                        .into_iter()
+                        .map(|(score, address)| (Some(score), address));
+                    (total, tallies, top.collect())
+                }
+            };
+        top.truncate(limit);
+        let mut facets = facet_counts(&plain_facets, tallies, request.facet_limit);
+        for (field, query) in multi_select_facets {
+            let (_, counts) = self.facet_counts(&query, &[field], request.facet_limit)?;
+            facets.extend(counts.into_iter().map(|counts| FacetCounts {
+                multi_select: true,
+                ..counts
+            }));
+        }
+        facets.sort_by_key(|counts| request.facets.iter().position(|f| *f == counts.field));
+        Ok(Page {
+            total: total as u64,
+            top,
+            facets,
+        })
+    }
+
+    /// An article's id, from the id column rather than its stored document.
+    fn id_of(&self, searcher: &Searcher, address: DocAddress) -> Result<String, IndexError> {
+        let segment = searcher.segment_reader(address.segment_ord);
+        let ids = segment
+            .fast_fields()
+            .str("id")
+            .map_err(|source| self.error(source))?
+            .ok_or_else(|| IndexError::Corrupt("the id column is missing".to_owned()))?;
+        let mut id = String::new();
+        if let Some(ord) = ids.term_ords(address.doc_id).next() {
+            ids.ord_to_str(ord, &mut id)
+                .map_err(|source| self.error(source.into()))?;
+        }
+        Ok(id)
     }
 
     fn hit(
@@ -304,61 +381,38 @@ impl SearchBackend for LocalIndex {
     fn search(&self, request: &SearchRequest) -> Result<SearchResults, IndexError> {
         let searcher = self.reader.searcher();
         let query = self.translate(&request.query)?;
-        let (plain_facets, multi_select_facets) = request.facet_queries();
-        let counter = self.counter(&plain_facets)?;
-        let order = match request.sort {
-            Sort::Relevance if self.translator().ranks(&request.query)? => None,
-            Sort::Relevance | Sort::NewestFirst => Some(Order::Desc),
-            Sort::OldestFirst => Some(Order::Asc),
-        };
-        // Never ask for more hits than the index holds: the collector allocates for them.
-        let available = searcher.num_docs() as usize;
-        let offset = request.offset.min(available);
-        let limit = request.limit.min(available - offset);
-        let window = TopDocs::with_limit(limit.max(1)).and_offset(offset);
-        let (total, tallies, top): (usize, FacetTallies, Vec<(Option<f32>, DocAddress)>) =
-            match order {
-                Some(order) => {
-                    let top = window.order_by_fast_field::<TantivyDate>("published", order);
-                    let (total, tallies, top) =
-                        self.search_with(&searcher, &*query, top, counter)?;
-                    let top = top.into_iter().map(|(_, address)| (None, address));
-                    (total, tallies, top.collect())
-                }
-                None => {
-                    let top = window.order_by_score();
-                    let (total, tallies, top) =
-                        self.search_with(&searcher, &*query, top, counter)?;
-                    let top = top
-                        .into_iter()
-                        .map(|(score, address)| (Some(score), address));
-                    (total, tallies, top.collect())
-                }
-            };
+        let page = self.page(&searcher, &*query, request)?;
         let snippets = SnippetGenerator::create(&searcher, &*query, self.layout().body)
             .map(|mut generator| {
                 generator.set_max_num_chars(SNIPPET_CHARS);
                 generator
             })
             .map_err(|source| self.error(source))?;
-        let hits = top
+        let hits = page
+            .top
             .into_iter()
-            .take(limit)
             .map(|(score, address)| self.hit(&searcher, address, score, &snippets))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut facets = facet_counts(&plain_facets, tallies, request.facet_limit);
-        for (field, query) in multi_select_facets {
-            let (_, counts) = self.facet_counts(&query, &[field], request.facet_limit)?;
-            facets.extend(counts.into_iter().map(|counts| FacetCounts {
-                multi_select: true,
-                ..counts
-            }));
-        }
-        facets.sort_by_key(|counts| request.facets.iter().position(|f| *f == counts.field));
         Ok(SearchResults {
-            total: total as u64,
+            total: page.total,
             hits,
-            facets,
+            facets: page.facets,
+        })
+    }
+
+    fn search_ids(&self, request: &SearchRequest) -> Result<SearchResults<String>, IndexError> {
+        let searcher = self.reader.searcher();
+        let query = self.translate(&request.query)?;
+        let page = self.page(&searcher, &*query, request)?;
+        let hits = page
+            .top
+            .into_iter()
+            .map(|(_, address)| self.id_of(&searcher, address))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(SearchResults {
+            total: page.total,
+            hits,
+            facets: page.facets,
         })
     }
 

@@ -28,7 +28,24 @@ pub struct IndexOptions {
     /// Commit after this many new or changed articles.
     pub commit_every: usize,
     pub writer_threads: usize,
+    /// The writer's memory, shared by its threads: a segment is written out when it is spent.
     pub memory_budget_bytes: usize,
+}
+
+/// The least memory tantivy's writer takes per indexing thread (its
+/// `MEMORY_BUDGET_NUM_BYTES_MIN`).
+pub const MIN_MEMORY_PER_WRITER_THREAD: usize = 15_000_000;
+/// More writer threads than this add merging work for no gain in throughput.
+const MAX_WRITER_THREADS: usize = 4;
+
+impl IndexOptions {
+    /// Writer threads for a memory budget on `cores` cores: one per core up to four, fewer when
+    /// each would get less than [`MIN_MEMORY_PER_WRITER_THREAD`]; `None` when the budget is
+    /// below one thread's minimum.
+    pub fn writer_threads(memory_budget_bytes: usize, cores: usize) -> Option<usize> {
+        let affordable = memory_budget_bytes / MIN_MEMORY_PER_WRITER_THREAD;
+        (affordable >= 1).then(|| cores.clamp(1, MAX_WRITER_THREADS).min(affordable))
+    }
 }
 
 /// Progress, for a progress bar and for warnings as they happen.

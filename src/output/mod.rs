@@ -12,6 +12,7 @@ pub use style::Style;
 use crate::eval::{Evaluation, FieldScore};
 use crate::extract::{Decision, Entities};
 use crate::index::IndexReport;
+use crate::query::QueryError;
 use crate::results::{
     FacetCount, FacetCounts, Hit, IndexStats, Related, SearchResults, SharedValues, Snippet,
     StoredArticle,
@@ -33,6 +34,49 @@ const HIT_FACET_VALUES: usize = 6;
 pub fn write_json<T: Serialize>(out: &mut dyn Write, value: &T) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, value)?;
     writeln!(out)
+}
+
+/// One answered query of `geonews search --batch`.
+#[derive(Debug, Serialize)]
+pub struct BatchResult<'a> {
+    pub query: &'a str,
+    pub total: u64,
+    pub ids: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub facets: Vec<FacetCounts>,
+    /// From reading the query to having the results, inside the process.
+    pub latency_us: u128,
+}
+
+impl<'a> BatchResult<'a> {
+    pub fn new(query: &'a str, results: SearchResults<String>, latency_us: u128) -> Self {
+        BatchResult {
+            query,
+            total: results.total,
+            ids: results.hits,
+            facets: results.facets,
+            latency_us,
+        }
+    }
+}
+
+/// A query of `geonews search --batch` that could not be run.
+#[derive(Debug, Serialize)]
+pub struct BatchError<'a> {
+    pub query: &'a str,
+    pub error: &'a str,
+    /// 1-based, in characters.
+    pub column: usize,
+}
+
+impl<'a> BatchError<'a> {
+    pub fn new(error: &'a QueryError) -> Self {
+        BatchError {
+            query: &error.query,
+            error: &error.message,
+            column: error.column,
+        }
+    }
 }
 
 pub fn write_json_line<T: Serialize>(out: &mut dyn Write, value: &T) -> io::Result<()> {
