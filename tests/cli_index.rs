@@ -294,7 +294,7 @@ fn a_foreign_or_outdated_index_asks_for_a_rebuild() {
     let index = sample_index();
     let meta = index.path().join("geonews.json");
     let text = fs::read_to_string(&meta).unwrap();
-    fs::write(&meta, text.replace("\"format\": 1", "\"format\": 0")).unwrap();
+    fs::write(&meta, text.replace("\"format\": 2", "\"format\": 1")).unwrap();
     geonews(index.path())
         .args(["search", "sanctions"])
         .assert()
@@ -523,4 +523,28 @@ fn eval_scores_the_fixture_set() {
         .stderr(predicate::str::contains(
             "no article carries a `gold` object",
         ));
+}
+
+#[test]
+fn the_writer_memory_budget_is_a_size_with_a_floor() {
+    let dir = TempDir::new().unwrap();
+    geonews(dir.path())
+        .args(["index", "--memory", "16MB"])
+        .arg(articles())
+        .assert()
+        .success();
+    let stats = json(geonews(dir.path()).args(["stats", "--format", "json"]));
+    assert_eq!(stats["articles"], 66, "the least budget indexes everything");
+    for (size, complaint) in [
+        ("10MB", "at least 15000000 bytes"),
+        ("lots", "`lots` is not a size"),
+        ("5TB", "unknown unit `tb`"),
+    ] {
+        geonews(&dir.path().join("other"))
+            .args(["index", "--memory", size])
+            .arg(articles())
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(complaint));
+    }
 }

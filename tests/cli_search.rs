@@ -569,3 +569,96 @@ fn region_counts_are_a_tree_down_to_countries() {
         .success()
         .stdout(predicate::str::is_match("(?m)^  Asia +[0-9]+\n    EastAsia +[0-9]+\n").unwrap());
 }
+
+/// The JSON lines `search --batch` printed for `queries` on standard input.
+fn batch(queries: &str, extra: &[&str]) -> (Vec<Value>, Option<i32>) {
+    let output = geonews(index())
+        .args(["search", "--batch", "-"])
+        .args(extra)
+        .write_stdin(queries)
+        .output()
+        .unwrap();
+    let lines = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    (lines, output.status.code())
+}
+
+#[test]
+fn batch_answers_each_query_as_a_single_search_would() {
+    let queries = [
+        "country:NorthKorea topic:sanctions",
+        "landmines",
+        "\"mine clearance\" country:Cambodia",
+        "country:Russia date:2024",
+    ];
+    let (answers, code) = batch(&format!("{}\n\n# a comment\n", queries.join("\n")), &[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        answers.len(),
+        queries.len(),
+        "blank and # lines are skipped"
+    );
+    for (query, answer) in queries.iter().zip(&answers) {
+        let single = search(index(), query);
+        assert_eq!(answer["query"], *query);
+        assert_eq!(answer["total"], single["total"], "{query}");
+        let ids: Vec<String> = serde_json::from_value(answer["ids"].clone()).unwrap();
+        let single_ids = hit_ids(&single);
+        assert_eq!(
+            ids,
+            single_ids[..ids.len()],
+            "{query}: same order, first page"
+        );
+        assert_eq!(ids.len(), single_ids.len().min(10));
+        assert_eq!(answer["facets"], single["facets"], "{query}");
+        assert!(answer["latency_us"].as_u64().is_some(), "{answer}");
+    }
+}
+
+#[test]
+fn batch_reports_a_bad_query_with_its_column_and_goes_on() {
+    let (answers, code) = batch("country:Narnia\nlandmines\n", &["--facets", ""]);
+    assert_eq!(code, Some(2), "a bad line makes the exit code 2");
+    assert_eq!(answers[0]["error"], "unknown country `Narnia`");
+    assert_eq!(answers[0]["column"], 9);
+    assert!(answers[1]["total"].as_u64().unwrap() > 0);
+    assert!(
+        answers[1].get("facets").is_none(),
+        "no facets asked, none printed"
+    );
+}
+
+#[test]
+fn batch_reads_a_file_and_names_it_when_missing() {
+    let dir = TempDir::new().unwrap();
+    let queries = dir.path().join("queries.txt");
+    std::fs::write(&queries, "landmines\n").unwrap();
+    let output = geonews(index())
+        .args(["search", "-n", "2", "--sort", "-date", "--batch"])
+        .arg(&queries)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let answer: Value = serde_json::from_slice(&output).unwrap();
+    assert_eq!(answer["ids"].as_array().unwrap().len(), 2);
+    geonews(index())
+        .args(["search", "--batch"])
+        .arg(dir.path().join("absent.txt"))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("absent.txt"));
+}
+
+#[test]
+fn batch_takes_no_query_of_its_own() {
+    geonews(index())
+        .args(["search", "--batch", "-", "landmines"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot be used with"));
+}

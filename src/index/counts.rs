@@ -24,6 +24,9 @@ impl FacetCounter {
 /// Per field (in the order asked), value → count.
 pub type FacetTallies = Vec<HashMap<String, u64>>;
 
+/// Per field, the values one segment counted, with their counts.
+pub type SegmentTallies = Vec<Vec<(String, u64)>>;
+
 pub struct FacetSegmentCounter {
     columns: Vec<Option<StrColumn>>,
     counts: Vec<Vec<u64>>,
@@ -54,11 +57,13 @@ impl Collector for FacetCounter {
         false
     }
 
-    fn merge_fruits(&self, segments: Vec<FacetTallies>) -> tantivy::Result<FacetTallies> {
+    fn merge_fruits(&self, segments: Vec<SegmentTallies>) -> tantivy::Result<FacetTallies> {
         let mut merged: FacetTallies = vec![HashMap::new(); self.fields.len()];
         for segment in segments {
             for (total, counts) in merged.iter_mut().zip(segment) {
-                add_counts(total, counts);
+                for (value, count) in counts {
+                    *total.entry(value).or_default() += count;
+                }
             }
         }
         Ok(merged)
@@ -66,7 +71,7 @@ impl Collector for FacetCounter {
 }
 
 impl SegmentCollector for FacetSegmentCounter {
-    type Fruit = FacetTallies;
+    type Fruit = SegmentTallies;
 
     fn collect(&mut self, doc: DocId, _score: Score) {
         for (column, counts) in self.columns.iter().zip(&mut self.counts) {
@@ -78,18 +83,13 @@ impl SegmentCollector for FacetSegmentCounter {
         }
     }
 
-    fn harvest(self) -> FacetTallies {
+    fn harvest(self) -> SegmentTallies {
         self.columns
             .iter()
             .zip(self.counts)
-            .map(|(column, counts)| {
-                let Some(column) = column else {
-                    return HashMap::new();
-                };
-                counted_values(column, &counts)
-                    .into_iter()
-                    .map(|(ord, value)| (value, counts[ord as usize]))
-                    .collect()
+            .map(|(column, counts)| match column {
+                Some(column) => counted_with_values(column, &counts),
+                None => Vec::new(),
             })
             .collect()
     }
@@ -194,6 +194,20 @@ fn load_ords(column: Option<&StrColumn>, doc: DocId, ords: &mut Vec<u64>) {
     }
 }
 
+/// The values counted at least once in `counts` (indexed by ordinal), with their counts.
+fn counted_with_values(column: &StrColumn, counts: &[u64]) -> Vec<(String, u64)> {
+    let ords: Vec<u64> = (0..counts.len() as u64)
+        .filter(|&ord| counts[ord as usize] > 0)
+        .collect();
+    let mut counted = Vec::with_capacity(ords.len());
+    // As in `ord_strings`: an unreadable dictionary names nothing.
+    let _ = column.dictionary().sorted_ords_to_term_cb(&ords, |term| {
+        let count = counts[ords[counted.len()] as usize];
+        counted.push((String::from_utf8_lossy(term).into_owned(), count));
+    });
+    counted
+}
+
 /// The values of the term ordinals counted at least once in `counts` (indexed by ordinal).
 fn counted_values(column: &StrColumn, counts: &[u64]) -> HashMap<u64, String> {
     let counted = counts.iter().enumerate().filter(|(_, count)| **count > 0);
@@ -201,16 +215,21 @@ fn counted_values(column: &StrColumn, counts: &[u64]) -> HashMap<u64, String> {
 }
 
 /// The values of term ordinals `ords` in `column`, for turning a segment's counts into values.
-fn ord_strings(column: &StrColumn, ords: impl IntoIterator<Item = u64>) -> HashMap<u64, String> {
-    ords.into_iter()
-        .filter_map(|ord| {
-            let mut value = String::new();
-            column
-                .ord_to_str(ord, &mut value)
-                .unwrap_or(false)
-                .then_some((ord, value))
-        })
-        .collect()
+/// One pass over the dictionary, reading each of its blocks once.
+pub fn ord_strings(
+    column: &StrColumn,
+    ords: impl IntoIterator<Item = u64>,
+) -> HashMap<u64, String> {
+    let mut ords: Vec<u64> = ords.into_iter().collect();
+    ords.sort_unstable();
+    ords.dedup();
+    let mut values = Vec::with_capacity(ords.len());
+    // Terms come in the order asked, so a lookup that stops early leaves the first ones paired
+    // right; an unreadable dictionary names nothing, as `ord_to_str` would.
+    let _ = column.dictionary().sorted_ords_to_term_cb(&ords, |term| {
+        values.push(String::from_utf8_lossy(term).into_owned());
+    });
+    ords.into_iter().zip(values).collect()
 }
 
 fn add_counts<K: Hash + Eq>(total: &mut HashMap<K, u64>, counts: HashMap<K, u64>) {

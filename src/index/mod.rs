@@ -21,8 +21,9 @@ pub use writer::{
 
 use crate::schema::Schema;
 
-/// Bumped whenever the way geonews lays out an index changes.
-const FORMAT_VERSION: u32 = 1;
+/// Bumped whenever the way geonews lays out an index changes. 2: fast-field dictionaries are
+/// no longer zstd-compressed (each lookup of a hit's id or a facet value decompressed a block).
+const FORMAT_VERSION: u32 = 2;
 const META_FILE: &str = "geonews.json";
 
 #[derive(Debug, thiserror::Error)]

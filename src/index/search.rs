@@ -16,7 +16,9 @@ use tantivy::{
     DateTime as TantivyDate, DocAddress, IndexReader, Order, Searcher, TantivyDocument, Term,
 };
 
-use super::counts::{DateSpan, FacetCounter, FacetTallies, PairCollector, TimelineCollector};
+use super::counts::{
+    DateSpan, FacetCounter, FacetTallies, PairCollector, TimelineCollector, ord_strings,
+};
 use super::layout::Layout;
 use super::{IndexError, OpenIndex, size_on_disk, tantivy_error};
 use crate::analytics::{Interval, PairCounts, TimelineCounts};
@@ -163,20 +165,41 @@ impl LocalIndex {
         })
     }
 
-    /// An article's id, from the id column rather than its stored document.
-    fn id_of(&self, searcher: &Searcher, address: DocAddress) -> Result<String, IndexError> {
-        let segment = searcher.segment_reader(address.segment_ord);
-        let ids = segment
-            .fast_fields()
-            .str("id")
-            .map_err(|source| self.error(source))?
-            .ok_or_else(|| IndexError::Corrupt("the id column is missing".to_owned()))?;
-        let mut id = String::new();
-        if let Some(ord) = ids.term_ords(address.doc_id).next() {
-            ids.ord_to_str(ord, &mut id)
-                .map_err(|source| self.error(source.into()))?;
+    /// The ids of `addresses`, in order, from the id column rather than stored documents.
+    fn ids_of(
+        &self,
+        searcher: &Searcher,
+        addresses: &[DocAddress],
+    ) -> Result<Vec<String>, IndexError> {
+        let mut by_segment: HashMap<u32, Vec<u32>> = HashMap::new();
+        for address in addresses {
+            by_segment
+                .entry(address.segment_ord)
+                .or_default()
+                .push(address.doc_id);
         }
-        Ok(id)
+        let mut ids: HashMap<DocAddress, String> = HashMap::with_capacity(addresses.len());
+        for (segment_ord, docs) in by_segment {
+            let column = searcher
+                .segment_reader(segment_ord)
+                .fast_fields()
+                .str("id")
+                .map_err(|source| self.error(source))?
+                .ok_or_else(|| IndexError::Corrupt("the id column is missing".to_owned()))?;
+            let ords: Vec<(u32, u64)> = docs
+                .iter()
+                .filter_map(|&doc| column.term_ords(doc).next().map(|ord| (doc, ord)))
+                .collect();
+            let values = ord_strings(&column, ords.iter().map(|(_, ord)| *ord));
+            for (doc, ord) in ords {
+                let id = values.get(&ord).cloned().unwrap_or_default();
+                ids.insert(DocAddress::new(segment_ord, doc), id);
+            }
+        }
+        Ok(addresses
+            .iter()
+            .map(|address| ids.remove(address).unwrap_or_default())
+            .collect())
     }
 
     fn hit(
@@ -404,11 +427,8 @@ impl SearchBackend for LocalIndex {
         let searcher = self.reader.searcher();
         let query = self.translate(&request.query)?;
         let page = self.page(&searcher, &*query, request)?;
-        let hits = page
-            .top
-            .into_iter()
-            .map(|(_, address)| self.id_of(&searcher, address))
-            .collect::<Result<Vec<_>, _>>()?;
+        let addresses: Vec<DocAddress> = page.top.iter().map(|(_, address)| *address).collect();
+        let hits = self.ids_of(&searcher, &addresses)?;
         Ok(SearchResults {
             total: page.total,
             hits,

@@ -1,0 +1,428 @@
+#!/usr/bin/env python3
+"""The geonews benchmark suite; run it through bench/run.sh, which builds what it measures.
+
+Every figure is a ratio against a baseline measured in the same run, on the same articles:
+
+1. Indexing: `geonews index` on ../shared/corpora against a plain tantivy indexer (same text
+   fields, no extraction: benches/baselines.rs) and SQLite FTS5 (bench/fts5.py, given the
+   countries geonews found). The three alternate, run after run, so that noise from other
+   work on the machine falls on all of them alike.
+2. Warm query latency in one process: the queries of bench/queries.tsv through
+   `geonews search --batch` (latency measured inside the process), against FTS5 doing the same
+   work (total, top 10 ids, country counts) on the same articles.
+3. Cold CLI latency: `geonews search` as a whole process on the largest generated index.
+4. Scale: generated corpora (examples/gen_corpus) of growing size: index time, size on disk,
+   peak memory and warm query latency at each size.
+
+Writes report.md, results.json and scale.png (with matplotlib) to --out, and prints the report.
+"""
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CORPORA = REPO.parent / "shared" / "corpora"
+QUERIES = REPO / "bench" / "queries.tsv"
+FTS5 = REPO / "bench" / "fts5.py"
+GIB = 1 << 30
+
+
+@dataclasses.dataclass(frozen=True)
+class Mode:
+    name: str
+    corpus: Path
+    index_runs: int
+    query_passes: int
+    scale_sizes: tuple[int, ...]
+    cold_queries: int
+    cold_runs: int
+
+
+FULL = Mode("full", CORPORA, 5, 5, (10_000, 100_000, 1_000_000), 30, 3)
+SHORT = Mode("short", CORPORA / "news2017", 1, 1, (2_000, 10_000), 5, 1)
+
+
+@dataclasses.dataclass
+class Measured:
+    seconds: float
+    peak_bytes: int
+    stdout: str
+
+
+class Tools:
+    def __init__(self, args):
+        self.geonews = str(Path(args.geonews).resolve())
+        self.baselines = str(Path(args.baselines).resolve())
+        self.gen_corpus = str(Path(args.gen_corpus).resolve())
+
+    def geonews_at(self, index, *args):
+        return [self.geonews, "--index", str(index), *map(str, args)]
+
+
+def measure(command, ok_codes=(0,)):
+    """Runs `command` under /usr/bin/time: wall seconds, peak resident memory and stdout."""
+    with tempfile.NamedTemporaryFile(mode="r") as stats:
+        started = time.perf_counter()
+        done = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", stats.name, *map(str, command)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        seconds = time.perf_counter() - started
+        if done.returncode not in ok_codes:
+            sys.exit(f"error: {' '.join(map(str, command))} exited with {done.returncode}:\n"
+                     f"{done.stderr[-2000:]}")
+        peak_kib = int(stats.read().split()[-1])
+    return Measured(seconds, peak_kib * 1024, done.stdout)
+
+
+def run(command):
+    return measure(command).stdout
+
+
+def percentile(values, fraction):
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def size_on_disk(path):
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
+
+
+# --- 1. indexing --------------------------------------------------------------------------------
+
+def indexing(mode, tools, work):
+    export = work / "export.jsonl"
+    run([tools.baselines, "export", export, mode.corpus])
+    engines = {
+        "plain-tantivy": lambda: [tools.baselines, "plain-tantivy", work / "idx-plain",
+                                  mode.corpus],
+        "geonews": lambda: tools.geonews_at(work / "idx-geonews", "index", "--rebuild",
+                                            mode.corpus),
+        "sqlite-fts5": lambda: [sys.executable, FTS5, "load", work / "fts.db", export],
+    }
+    runs = {name: [] for name in engines}
+    plain_output = None
+    for _ in range(mode.index_runs):
+        for name, command in engines.items():
+            # geonews exits 3 when it skipped input records (the corpora hold two empty ones).
+            measured = measure(command(), ok_codes=(0, 3))
+            runs[name].append(measured)
+            if name == "plain-tantivy":
+                plain_output = json.loads(measured.stdout)
+    text_bytes, articles = plain_output["bytes"], plain_output["articles"]
+    result = {"corpus": str(mode.corpus.relative_to(REPO.parent)), "articles": articles,
+              "text_bytes": text_bytes, "runs": mode.index_runs, "engines": {}}
+    for name, measured in runs.items():
+        seconds = statistics.median(m.seconds for m in measured)
+        result["engines"][name] = {
+            "median_seconds": seconds,
+            "all_seconds": [round(m.seconds, 3) for m in measured],
+            "mb_per_s": text_bytes / 1e6 / seconds,
+            "articles_per_s": articles / seconds,
+            "peak_bytes": statistics.median(m.peak_bytes for m in measured),
+        }
+    engines_result = result["engines"]
+    geonews_seconds = engines_result["geonews"]["median_seconds"]
+    result["ratio_vs_plain_tantivy"] = (
+        engines_result["plain-tantivy"]["median_seconds"] / geonews_seconds)
+    result["ratio_vs_sqlite_fts5"] = (
+        engines_result["sqlite-fts5"]["median_seconds"] / geonews_seconds)
+    return result
+
+
+# --- 2. warm queries ----------------------------------------------------------------------------
+
+def geonews_queries():
+    return run([sys.executable, FTS5, "geonews-queries", QUERIES]).splitlines()
+
+
+def warm_geonews(tools, index, queries, passes, work):
+    """Latencies (µs) of `passes` passes over `queries` after one warm-up pass, in one process."""
+    batch = work / "batch.txt"
+    batch.write_text("\n".join(queries * (passes + 1)) + "\n")
+    output = run(tools.geonews_at(index, "search", "--batch", batch, "-n", 10,
+                                  "--facets", "country"))
+    answers = [json.loads(line) for line in output.splitlines()]
+    errors = [a for a in answers if "error" in a]
+    if errors:
+        sys.exit(f"error: geonews rejected benchmark queries: {errors[:3]}")
+    return answers[:len(queries)], [a["latency_us"] for a in answers[len(queries):]]
+
+
+def latency_summary(latencies_us):
+    return {"p50_us": percentile(latencies_us, 0.50), "p95_us": percentile(latencies_us, 0.95),
+            "mean_us": statistics.fmean(latencies_us), "measurements": len(latencies_us)}
+
+
+def warm_queries(mode, tools, work):
+    queries = geonews_queries()
+    answers, latencies = warm_geonews(tools, work / "idx-geonews", queries, mode.query_passes,
+                                      work)
+    fts = json.loads(run([sys.executable, FTS5, "query", work / "fts.db", QUERIES,
+                          "--passes", mode.query_passes, "--warmup", 1, "--multi-select"]))
+    same_totals = sum(g["total"] == f["total"] for g, f in zip(answers, fts["per_query"]))
+    geonews = latency_summary(latencies)
+    return {
+        "queries": len(queries),
+        "passes": mode.query_passes,
+        "same_totals": same_totals,
+        "geonews": geonews,
+        "sqlite-fts5": {"p50_us": fts["p50_us"], "p95_us": fts["p95_us"],
+                        "mean_us": fts["mean_us"]},
+        "p50_ratio_vs_sqlite_fts5": fts["p50_us"] / geonews["p50_us"],
+        "p95_ratio_vs_sqlite_fts5": fts["p95_us"] / geonews["p95_us"],
+    }
+
+
+# --- 3 and 4. scale and cold CLI ----------------------------------------------------------------
+
+def scale(mode, tools, work):
+    queries = geonews_queries()
+    points = []
+    for articles in mode.scale_sizes:
+        corpus = work / f"gen-{articles}.jsonl"
+        generated = measure([tools.gen_corpus, "--articles", articles, "--seed", 42,
+                             "--out", corpus])
+        index = work / f"idx-gen-{articles}"
+        indexed = measure(tools.geonews_at(index, "index", "--rebuild", corpus))
+        corpus_bytes = corpus.stat().st_size
+        corpus.unlink()  # a million articles take 1.4 GB
+        _, latencies = warm_geonews(tools, index, queries, mode.query_passes, work)
+        points.append({
+            "articles": articles,
+            "corpus_bytes": corpus_bytes,
+            "generate_seconds": generated.seconds,
+            "index_seconds": indexed.seconds,
+            "articles_per_s": articles / indexed.seconds,
+            "index_bytes": size_on_disk(index),
+            "peak_bytes": indexed.peak_bytes,
+            "warm_query": latency_summary(latencies),
+        })
+    return points
+
+
+def drop_page_cache():
+    """Empties the page cache (needs root); False when the machine does not allow it."""
+    try:
+        subprocess.run(["sync"], check=True)
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+        return True
+    except OSError:
+        return False
+
+
+def cold_cli(mode, tools, index):
+    queries = geonews_queries()
+    step = max(1, len(queries) // mode.cold_queries)
+    sample = queries[::step][:mode.cold_queries]
+
+    def search(query):
+        command = tools.geonews_at(index, "search", query)
+        started = time.perf_counter()
+        subprocess.run(command, stdout=subprocess.DEVNULL, check=True)
+        return (time.perf_counter() - started) * 1000
+
+    dropped = drop_page_cache()
+    first = search(sample[0])
+    times = [search(query) for _ in range(mode.cold_runs) for query in sample]
+    return {
+        "index_articles": int(index.name.rsplit("-", 1)[-1]),
+        "queries": len(sample),
+        "runs": mode.cold_runs,
+        "first_ms": first,
+        "page_cache_dropped": dropped,
+        "p50_ms": percentile(times, 0.50),
+        "p95_ms": percentile(times, 0.95),
+    }
+
+
+# --- report -------------------------------------------------------------------------------------
+
+def machine():
+    cpu = next((line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory_kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())[1])
+    lock = (REPO / "Cargo.lock").read_text()
+    tantivy = re.search(r'name = "tantivy"\nversion = "([^"]+)"', lock)[1]
+    rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(memory_kib / (1 << 20), 1),
+            "kernel": platform.release(), "rustc": rustc, "tantivy": tantivy,
+            "sqlite": sqlite3.sqlite_version, "python": platform.python_version()}
+
+
+def verdict(holds):
+    return "met" if holds else "NOT met"
+
+
+def report(results):
+    m, ix, q, sc, cold = (results[k] for k in ("machine", "indexing", "queries", "scale", "cold"))
+    e = ix["engines"]
+    largest = sc[-1]
+    lines = [
+        f"# geonews benchmarks ({results['mode']} run, {results['date']})",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Linux {m['kernel']}; "
+        f"{m['rustc']}, tantivy {m['tantivy']}, SQLite {m['sqlite']} (Python {m['python']}).",
+        "",
+        f"## Indexing `{ix['corpus']}`: {ix['articles']:,} articles, "
+        f"{ix['text_bytes'] / 1e6:.1f} MB of text (median of {ix['runs']})",
+        "",
+        "| engine | seconds | MB/s | articles/s | peak memory | runs (s) |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for name in ("geonews", "plain-tantivy", "sqlite-fts5"):
+        r = e[name]
+        lines.append(f"| {name} | {r['median_seconds']:.2f} | {r['mb_per_s']:.1f} | "
+                     f"{r['articles_per_s']:,.0f} | {r['peak_bytes'] / (1 << 20):.0f} MiB | "
+                     f"{', '.join(f'{s:.2f}' for s in r['all_seconds'])} |")
+    lines += [
+        "",
+        f"geonews (with extraction) / plain tantivy throughput: **{ix['ratio_vs_plain_tantivy']:.2f}×**; "
+        f"geonews / SQLite FTS5: **{ix['ratio_vs_sqlite_fts5']:.2f}×**.",
+        "",
+        f"## Warm queries in one process: {q['queries']} queries × {q['passes']} passes "
+        f"(after one warm-up pass)",
+        "",
+        "Each query: total, top 10 ids, country counts. "
+        f"Totals agree between the engines on {q['same_totals']} of {q['queries']} queries.",
+        "",
+        "| engine | p50 | p95 | mean |",
+        "|---|---:|---:|---:|",
+    ]
+    for name in ("geonews", "sqlite-fts5"):
+        r = q[name]
+        lines.append(f"| {name} | {r['p50_us'] / 1000:.3f} ms | {r['p95_us'] / 1000:.3f} ms | "
+                     f"{r['mean_us'] / 1000:.3f} ms |")
+    lines += [
+        "",
+        f"SQLite FTS5 / geonews latency: p50 **{q['p50_ratio_vs_sqlite_fts5']:.1f}×**, "
+        f"p95 {q['p95_ratio_vs_sqlite_fts5']:.1f}×.",
+        "",
+        "## Scale: generated articles (examples/gen_corpus, seed 42)",
+        "",
+        "| articles | corpus | index time | articles/s | index on disk | peak memory | "
+        "query p50 | query p95 |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for p in sc:
+        lines.append(
+            f"| {p['articles']:,} | {p['corpus_bytes'] / 1e6:,.0f} MB | "
+            f"{p['index_seconds']:.1f} s | {p['articles_per_s']:,.0f} | "
+            f"{p['index_bytes'] / 1e6:,.0f} MB | {p['peak_bytes'] / (1 << 20):,.0f} MiB | "
+            f"{p['warm_query']['p50_us'] / 1000:.3f} ms | {p['warm_query']['p95_us'] / 1000:.3f} ms |")
+    cache = ("after dropping the page cache" if cold["page_cache_dropped"]
+             else "page cache not dropped (not permitted here)")
+    lines += [
+        "",
+        f"## Cold CLI: `geonews search QUERY` as a whole process, {cold['index_articles']:,} "
+        f"articles",
+        "",
+        f"{cold['queries']} queries × {cold['runs']} runs: p50 **{cold['p50_ms']:.1f} ms**, "
+        f"p95 {cold['p95_ms']:.1f} ms. The first search, {cache}: {cold['first_ms']:.0f} ms.",
+        "",
+        "## Targets",
+        "",
+        f"- indexing ≥ 0.8× plain tantivy: {ix['ratio_vs_plain_tantivy']:.2f}× — "
+        f"{verdict(ix['ratio_vs_plain_tantivy'] >= 0.8)}",
+        f"- indexing ≥ 2× SQLite FTS5: {ix['ratio_vs_sqlite_fts5']:.2f}× — "
+        f"{verdict(ix['ratio_vs_sqlite_fts5'] >= 2)}",
+        f"- query p50 ≥ 10× faster than SQLite FTS5: {q['p50_ratio_vs_sqlite_fts5']:.1f}× — "
+        f"{verdict(q['p50_ratio_vs_sqlite_fts5'] >= 10)}",
+        f"- warm query p50 < 5 ms at {largest['articles']:,} articles: "
+        f"{largest['warm_query']['p50_us'] / 1000:.3f} ms — "
+        f"{verdict(largest['warm_query']['p50_us'] < 5000)}",
+        f"- `geonews search` < 50 ms at {cold['index_articles']:,} articles: "
+        f"{cold['p50_ms']:.1f} ms — {verdict(cold['p50_ms'] < 50)}",
+        f"- peak memory indexing {largest['articles']:,} articles < 1.5 GiB: "
+        f"{largest['peak_bytes'] / GIB:.2f} GiB — {verdict(largest['peak_bytes'] < 1.5 * GIB)}",
+    ]
+    if results["mode"] == "short":
+        lines += ["", "Short mode: small corpora and one pass; the targets are for the full run."]
+    return "\n".join(lines) + "\n"
+
+
+def plot(results, path):
+    try:
+        import matplotlib
+    except ImportError:
+        return "plot skipped: matplotlib is not installed (pip install matplotlib)"
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    points = results["scale"]
+    articles = [p["articles"] for p in points]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.plot(articles, [p["index_seconds"] for p in points], "o-")
+    left.set(xscale="log", yscale="log", xlabel="articles", ylabel="seconds",
+             title="geonews index time")
+    right.plot(articles, [p["warm_query"]["p50_us"] / 1000 for p in points], "o-", label="p50")
+    right.plot(articles, [p["warm_query"]["p95_us"] / 1000 for p in points], "s--", label="p95")
+    right.set(xscale="log", xlabel="articles", ylabel="milliseconds",
+              title=f"warm query latency ({results['queries']['queries']} queries)")
+    right.legend()
+    for axis in (left, right):
+        axis.grid(True, which="both", alpha=0.3)
+    figure.suptitle(f"geonews on {results['machine']['cores']} cores "
+                    f"({results['mode']} run, {results['date']})")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return f"plot: {path}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--geonews", required=True)
+    parser.add_argument("--baselines", required=True)
+    parser.add_argument("--gen-corpus", required=True)
+    parser.add_argument("--short", action="store_true", help="small corpora, one pass (CI)")
+    parser.add_argument("--out", default=str(REPO / "target" / "bench"),
+                        help="where report.md, results.json and scale.png go")
+    parser.add_argument("--work", default=str(REPO / "target" / "bench-work"),
+                        help="scratch space for corpora and indexes (several GB in a full run)")
+    args = parser.parse_args()
+    mode = SHORT if args.short else FULL
+    tools = Tools(args)
+    out, work = Path(args.out), Path(args.work)
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+
+    def step(name, function, *step_args):
+        print(f"[{time.strftime('%H:%M:%S')}] {name}", file=sys.stderr, flush=True)
+        return function(*step_args)
+
+    results = {"mode": mode.name, "date": time.strftime("%Y-%m-%d"),
+               "machine": machine()}
+    results["indexing"] = step("indexing", indexing, mode, tools, work)
+    results["queries"] = step("warm queries", warm_queries, mode, tools, work)
+    results["scale"] = step("scale", scale, mode, tools, work)
+    largest = work / f"idx-gen-{mode.scale_sizes[-1]}"
+    results["cold"] = step("cold CLI", cold_cli, mode, tools, largest)
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    text = report(results)
+    (out / "report.md").write_text(text)
+    print(text)
+    print(plot(results, out / "scale.png"), file=sys.stderr)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

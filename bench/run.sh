@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The geonews benchmark suite: builds what it measures, then runs bench/run.py.
+#
+#   bench/run.sh                        full run (about 15 minutes; 1M generated articles)
+#   bench/run.sh --short                a few seconds of each benchmark, as CI runs it
+#   bench/run.sh --out bench/results    where the report, results.json and plot go
+#                                       (default target/bench)
+#
+# Needs ../shared/corpora beside the repository, python3 (with sqlite3 FTS5), /usr/bin/time,
+# and matplotlib for the plot (skipped with a message when it is missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d ../shared/corpora ]; then
+    echo "skipped: ../shared/corpora is absent (it holds the benchmark corpora)"
+    exit 0
+fi
+
+cargo build --release --locked --bin geonews --example gen_corpus
+# The baselines bench target's executable, as cargo names it.
+baselines=$(cargo bench --locked --bench baselines --no-run --message-format=json 2>/dev/null |
+    python3 -c '
+import json, sys
+for line in sys.stdin:
+    message = json.loads(line)
+    if message.get("reason") == "compiler-artifact" and message["target"]["name"] == "baselines" \
+            and message.get("executable"):
+        print(message["executable"])
+')
+
+exec python3 bench/run.py \
+    --geonews target/release/geonews \
+    --baselines "$baselines" \
+    --gen-corpus target/release/examples/gen_corpus \
+    "$@"
