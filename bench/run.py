@@ -73,21 +73,21 @@ class Tools:
 
 
 def measure(command, ok_codes=(0,)):
-    """Runs `command` under /usr/bin/time: wall seconds, peak resident memory and stdout."""
-    with tempfile.NamedTemporaryFile(mode="r") as stats:
+    """Runs `command`: wall seconds, peak resident memory (the child's ru_maxrss, the figure
+    `/usr/bin/time -v` reports as "Maximum resident set size") and standard output."""
+    command = [str(part) for part in command]
+    with tempfile.TemporaryFile(mode="w+") as stdout, tempfile.TemporaryFile(mode="w+") as stderr:
         started = time.perf_counter()
-        done = subprocess.run(
-            ["/usr/bin/time", "-f", "%M", "-o", stats.name, *map(str, command)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        child = subprocess.Popen(command, stdout=stdout, stderr=stderr, text=True)
+        _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
-        if done.returncode not in ok_codes:
-            sys.exit(f"error: {' '.join(map(str, command))} exited with {done.returncode}:\n"
-                     f"{done.stderr[-2000:]}")
-        peak_kib = int(stats.read().split()[-1])
-    return Measured(seconds, peak_kib * 1024, done.stdout)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        stdout.seek(0)
+        stderr.seek(0)
+        if child.returncode not in ok_codes:
+            sys.exit(f"error: {' '.join(command)} exited with {child.returncode}:\n"
+                     f"{stderr.read()[-2000:]}")
+        return Measured(seconds, usage.ru_maxrss * 1024, stdout.read())
 
 
 def run(command):

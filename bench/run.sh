@@ -6,8 +6,8 @@
 #   bench/run.sh --out bench/results    where the report, results.json and plot go
 #                                       (default target/bench)
 #
-# Needs ../shared/corpora beside the repository, python3 (with sqlite3 FTS5), /usr/bin/time,
-# and matplotlib for the plot (skipped with a message when it is missing).
+# Needs ../shared/corpora beside the repository, python3 (with sqlite3 FTS5) and matplotlib
+# for the plot (skipped with a message when it is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
