@@ -140,7 +140,7 @@ struct IndexArgs {
     #[arg(long)]
     strict: bool,
     /// Commit (make searchable) after this many new or changed articles
-    #[arg(long, default_value_t = 20_000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 100_000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     commit_every: u64,
     /// Memory for the index writer, shared by its threads (one per core, up to four, each
     /// needing 15MB): 512MB, 1.5GB, 800MiB. KB, MB and GB are powers of 1000; K, M and G, like

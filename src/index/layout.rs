@@ -5,10 +5,11 @@ use tantivy::schema::{
     Schema as TantivySchema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
-    Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer, TokenizerManager,
+    RawTokenizer, RemoveLongFilter, SimpleTokenizer, TextAnalyzer, Token, TokenStream, Tokenizer,
+    TokenizerManager,
 };
 
+use super::analyzer::NormalizeAndStem;
 use crate::schema::{DictionaryName, FieldKind, Fields, normalize_alias};
 
 /// English: lowercase, accents folded (`Türkiye` = `Turkiye`), stemmed (`sanction` = `sanctions`).
@@ -166,18 +167,21 @@ impl Layout {
 }
 
 pub fn register_analyzers(manager: &TokenizerManager) {
-    let english = TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(48))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .filter(Stemmer::new(Language::English))
-        .build();
-    manager.register(ENGLISH_ANALYZER, english);
+    manager.register(ENGLISH_ANALYZER, english_analyzer());
     manager.register(
         KEYWORD_ANALYZER,
         TextAnalyzer::from(KeywordTokenizer::default()),
     );
     manager.register("raw", TextAnalyzer::from(RawTokenizer::default()));
+}
+
+/// Words split at anything not alphanumeric, those of 48 bytes or more dropped, then lowercased,
+/// folded and stemmed: `LowerCaser`, `AsciiFoldingFilter` and the English `Stemmer`, remembered.
+pub(super) fn english_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(48))
+        .filter(NormalizeAndStem)
+        .build()
 }
 
 #[derive(Debug, Clone, Default)]

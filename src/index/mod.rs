@@ -1,5 +1,6 @@
 //! The local tantivy index: its layout on disk, writing articles into it, and searching it.
 
+mod analyzer;
 mod counts;
 mod layout;
 mod search;
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::directory::MmapDirectory;
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
-pub use layout::{ENGLISH_ANALYZER, Layout, register_analyzers};
+pub use layout::Layout;
 pub use search::LocalIndex;
 pub use writer::{
     IndexEvent, IndexOptions, IndexReport, MIN_MEMORY_PER_WRITER_THREAD, index_paths,
