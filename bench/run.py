@@ -407,8 +407,8 @@ def plot(results, path):
     left.legend()
     left.set(xscale="log", yscale="log", xlabel="articles", ylabel="seconds",
              title="index time")
-    right.plot(articles, [p["warm_query"]["p50_us"] / 1000 for p in points], "o-", label="p50")
-    right.plot(articles, [p["warm_query"]["p95_us"] / 1000 for p in points], "s--", label="p95")
+    right.plot(articles, [p["warm_query"]["p50_us"] / 1000 for p in points], "o-", label="geonews p50")
+    right.plot(articles, [p["warm_query"]["p95_us"] / 1000 for p in points], "s--", label="geonews p95")
     right.plot(articles, [p["sqlite-fts5"]["warm_query"]["p50_us"] / 1000 for p in points],
                "^:", label="SQLite FTS5 p50")
     right.set(xscale="log", yscale="log", xlabel="articles", ylabel="milliseconds",

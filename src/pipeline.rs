@@ -56,15 +56,19 @@ where
     for problem in &discovery.problems {
         sink.problem(problem)?;
     }
-    std::thread::scope(|scope| {
-        let (sender, batches) = mpsc::sync_channel(BATCHES_AHEAD);
-        scope.spawn(|| read_batches(&discovery.files, sender));
-        // Returning drops `batches`, which stops the reader at its next send.
-        for batch in batches {
-            deliver(analyse_batch(batch, extractor, &prepare), sink)?;
-        }
-        Ok(())
-    })
+    let (sender, batches) = mpsc::sync_channel(BATCHES_AHEAD);
+    let files = discovery.files.clone();
+    // Not a scoped thread: when the sink fails, nobody waits for a reader that may be blocked
+    // on standard input. Dropping `batches` stops it at its next send.
+    let reader = std::thread::spawn(move || read_batches(&files, sender));
+    for batch in batches {
+        deliver(analyse_batch(batch, extractor, &prepare), sink)?;
+    }
+    // The channel closed because the reader finished, or panicked: pass a panic on.
+    if let Err(panic) = reader.join() {
+        std::panic::resume_unwind(panic);
+    }
+    Ok(())
 }
 
 /// What the reader sends, in input order. Problems wait in the batch beside the records, so
