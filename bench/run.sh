@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The geonews benchmark suite: builds what it measures, then runs bench/run.py.
 #
-#   bench/run.sh                        full run (about 15 minutes; 1M generated articles)
+#   bench/run.sh                        full run (about 12 minutes; 1M generated articles)
 #   bench/run.sh --short                a few seconds of each benchmark, as CI runs it
 #   bench/run.sh --out bench/results    where the report, results.json and plot go
 #                                       (default target/bench)
+#   bench/run.sh --drop-caches          also time a search after emptying the page cache
+#                                       (root only; it empties it for the whole machine)
 #
 # Needs ../shared/corpora beside the repository, python3 (with sqlite3 FTS5) and matplotlib
 # for the plot (skipped with a message when it is missing).
@@ -17,7 +19,8 @@ if [ ! -d ../shared/corpora ]; then
 fi
 
 cargo build --release --locked --bin geonews --example gen_corpus
-# The baselines bench target's executable, as cargo names it.
+cargo bench --locked --bench baselines --no-run
+# The baselines bench target's executable, as cargo names it (built above: this is quick).
 baselines=$(cargo bench --locked --bench baselines --no-run --message-format=json 2>/dev/null |
     python3 -c '
 import json, sys

@@ -20,6 +20,7 @@ use std::time::Instant;
 
 use geonews::article::Article;
 use geonews::extract::Extractor;
+use geonews::index::IndexOptions;
 use geonews::ingest::{self, Item, RecordOutcome};
 use geonews::schema::Schema;
 use serde::Serialize;
@@ -99,7 +100,8 @@ fn plain_tantivy(index_dir: &Path, paths: &[PathBuf]) {
         .filter(Stemmer::new(Language::English))
         .build();
     index.tokenizers().register(ENGLISH, english);
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = IndexOptions::writer_threads(MEMORY_BUDGET, cores).expect("a workable budget");
     let mut writer = index
         .writer_with_num_threads::<TantivyDocument>(threads, MEMORY_BUDGET)
         .expect("baseline writer");

@@ -478,7 +478,7 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
-    /// A number in `0..n` (`n` > 0), by multiplying instead of a biased modulo.
+    /// A number in `0..n` (`n` > 0) by multiply-shift: biased by at most n / 2^64, nothing here.
     fn below(&mut self, n: usize) -> usize {
         ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
     }

@@ -199,7 +199,8 @@ fn search(
 
 /// Runs every query of the batch on one open index, printing per query its total, the ids of
 /// its hits, its facet counts and the microseconds it took from parsing to results, or its
-/// error with the column. Blank lines and lines starting with `#` are skipped.
+/// error with the column (and going on). Blank lines and lines starting with `#` are skipped.
+/// An unreadable input or index stops the batch.
 fn search_batch(
     config: &Config,
     schema: &Schema,
@@ -214,8 +215,27 @@ fn search_batch(
     let resolver = Resolver::new(&schema.fields, &catalogs);
     let input = open_batch_input(&batch.input)?;
     let mut failed = false;
-    for (number, line) in input.lines().enumerate() {
+    for (number, line) in input.split(b'\n').enumerate() {
         let line = line.with_context(|| format!("{}:{}", batch.input.display(), number + 1))?;
+        let line = match String::from_utf8(line) {
+            Ok(line) => line,
+            Err(error) => {
+                failed = true;
+                let valid =
+                    String::from_utf8_lossy(&error.as_bytes()[..error.utf8_error().valid_up_to()]);
+                let query = String::from_utf8_lossy(error.as_bytes());
+                let column = valid.chars().count() + 1;
+                output::write_json_line(
+                    out,
+                    &output::BatchError {
+                        query: query.trim(),
+                        error: "not valid UTF-8",
+                        column,
+                    },
+                )?;
+                continue;
+            }
+        };
         let query = line.trim();
         if query.is_empty() || query.starts_with('#') {
             continue;

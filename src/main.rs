@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use geonews::analytics::{CoocOptions, CoocOrder, Interval};
 use geonews::eval::EvalOptions;
-use geonews::index::{IndexOptions, MIN_MEMORY_PER_WRITER_THREAD, default_index_dir};
+use geonews::index::{IndexOptions, default_index_dir};
 use geonews::output::{Format, Style};
 use geonews::results::Sort;
 use geonews::{
@@ -143,9 +143,10 @@ struct IndexArgs {
     #[arg(long, default_value_t = 100_000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     commit_every: u64,
     /// Memory for the index writer, shared by its threads (one per core, up to four, each
-    /// needing 15MB): 512MB, 1.5GB, 800MiB. KB, MB and GB are powers of 1000; K, M and G, like
-    /// KiB, MiB and GiB, powers of 1024. Dictionaries and articles in flight take about 150MB
-    /// more
+    /// taking 15MB to 4.29GB): 512MB, 1.5GB, 800MiB. KB, MB and GB are powers of 1000; K, M
+    /// and G, like KiB, MiB and GiB, powers of 1024. The process needs more: dictionaries,
+    /// articles in flight, and index files mapped while segments merge (1GiB in all at a
+    /// million articles with the default)
     #[arg(long, default_value = "512MB", value_name = "SIZE", value_parser = parse_byte_size)]
     memory: usize,
 }
@@ -331,12 +332,7 @@ impl Cli {
                         args.memory,
                         std::thread::available_parallelism().map_or(1, |n| n.get()),
                     )
-                    .ok_or_else(|| {
-                        format!(
-                            "--memory must be at least {MIN_MEMORY_PER_WRITER_THREAD} bytes \
-                             (15MB), the least the index writer works with"
-                        )
-                    })?,
+                    .map_err(|error| error.to_string())?,
                     memory_budget_bytes: args.memory,
                 },
             },
@@ -510,6 +506,7 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use geonews::index::MemoryBudgetError;
 
     #[test]
     fn sizes_take_decimal_and_binary_units() {
@@ -531,10 +528,18 @@ mod tests {
 
     #[test]
     fn writer_threads_fit_the_memory_budget() {
-        assert_eq!(IndexOptions::writer_threads(512_000_000, 2), Some(2));
-        assert_eq!(IndexOptions::writer_threads(512_000_000, 16), Some(4));
-        assert_eq!(IndexOptions::writer_threads(40_000_000, 8), Some(2));
-        assert_eq!(IndexOptions::writer_threads(15_000_000, 8), Some(1));
-        assert_eq!(IndexOptions::writer_threads(14_999_999, 8), None);
+        assert_eq!(IndexOptions::writer_threads(512_000_000, 2), Ok(2));
+        assert_eq!(IndexOptions::writer_threads(512_000_000, 16), Ok(4));
+        assert_eq!(IndexOptions::writer_threads(40_000_000, 8), Ok(2));
+        assert_eq!(IndexOptions::writer_threads(15_000_000, 8), Ok(1));
+        assert_eq!(
+            IndexOptions::writer_threads(14_999_999, 8),
+            Err(MemoryBudgetError::TooSmall)
+        );
+        assert_eq!(IndexOptions::writer_threads(8_000_000_000, 2), Ok(2));
+        assert!(matches!(
+            IndexOptions::writer_threads(9_000_000_000, 2),
+            Err(MemoryBudgetError::TooLarge { threads: 2, .. })
+        ));
     }
 }

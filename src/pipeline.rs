@@ -2,7 +2,8 @@
 //!
 //! A reader thread reads the files in order and sends records in batches over a bounded
 //! channel, so reading overlaps with the rest and memory stays bounded however large the corpus:
-//! at most [`BATCHES_AHEAD`] batches wait. Each batch goes to rayon to be mapped to articles,
+//! at most [`BATCHES_AHEAD`] batches wait in the channel, with one more being read and one
+//! being analysed. Each batch goes to rayon to be mapped to articles,
 //! have its entities extracted and be prepared for the caller; results come back in input
 //! order.
 

@@ -539,6 +539,7 @@ fn the_writer_memory_budget_is_a_size_with_a_floor() {
         ("10MB", "at least 15000000 bytes"),
         ("lots", "`lots` is not a size"),
         ("5TB", "unknown unit `tb`"),
+        ("9GB", "at most"),
     ] {
         geonews(&dir.path().join("other"))
             .args(["index", "--memory", size])

@@ -571,11 +571,11 @@ fn region_counts_are_a_tree_down_to_countries() {
 }
 
 /// The JSON lines `search --batch` printed for `queries` on standard input.
-fn batch(queries: &str, extra: &[&str]) -> (Vec<Value>, Option<i32>) {
+fn batch(queries: impl Into<Vec<u8>>, extra: &[&str]) -> (Vec<Value>, Option<i32>) {
     let output = geonews(index())
         .args(["search", "--batch", "-"])
         .args(extra)
-        .write_stdin(queries)
+        .write_stdin(queries.into())
         .output()
         .unwrap();
     let lines = String::from_utf8(output.stdout)
@@ -594,7 +594,7 @@ fn batch_answers_each_query_as_a_single_search_would() {
         "\"mine clearance\" country:Cambodia",
         "country:Russia date:2024",
     ];
-    let (answers, code) = batch(&format!("{}\n\n# a comment\n", queries.join("\n")), &[]);
+    let (answers, code) = batch(format!("{}\n\n# a comment\n", queries.join("\n")), &[]);
     assert_eq!(code, Some(0));
     assert_eq!(
         answers.len(),
@@ -620,7 +620,8 @@ fn batch_answers_each_query_as_a_single_search_would() {
 
 #[test]
 fn batch_reports_a_bad_query_with_its_column_and_goes_on() {
-    let (answers, code) = batch("country:Narnia\nlandmines\n", &["--facets", ""]);
+    let queries = b"country:Narnia\nlandmines\nmines \xff\n".to_vec();
+    let (answers, code) = batch(queries, &["--facets", ""]);
     assert_eq!(code, Some(2), "a bad line makes the exit code 2");
     assert_eq!(answers[0]["error"], "unknown country `Narnia`");
     assert_eq!(answers[0]["column"], 9);
@@ -629,6 +630,8 @@ fn batch_reports_a_bad_query_with_its_column_and_goes_on() {
         answers[1].get("facets").is_none(),
         "no facets asked, none printed"
     );
+    assert_eq!(answers[2]["error"], "not valid UTF-8");
+    assert_eq!(answers[2]["column"], 7);
 }
 
 #[test]

@@ -118,6 +118,8 @@ impl Extractor {
             .match_kind(MatchKind::LeftmostLongest)
             .dense_depth(3)
             .ascii_case_insensitive(true)
+            // Walked by hand, never searched: a prefilter would go unused.
+            .prefilter(false)
             .build(patterns.automaton_patterns())?;
         let start = automaton
             .start_state(Anchored::Yes)
@@ -371,10 +373,13 @@ impl Extractor {
                 break;
             }
             if automaton.is_match(state) {
-                let pattern = automaton.match_pattern(state, 0);
-                // A match state also carries patterns that start later (through failure
-                // transitions): only those starting here count.
-                if at + 1 - automaton.pattern_len(pattern) == span.start {
+                // A match state also carries the patterns of its failure chain, which start
+                // later: the one that starts here is as long as the walk.
+                let walked = at + 1 - span.start;
+                let starting_here = (0..automaton.match_len(state))
+                    .map(|index| automaton.match_pattern(state, index))
+                    .find(|&pattern| automaton.pattern_len(pattern) == walked);
+                if let Some(pattern) = starting_here {
                     longest = Some(Match::new(pattern, span.start..at + 1));
                 }
             }

@@ -240,7 +240,7 @@ fn titles_introduce_people_outside_the_dictionary() {
     );
 }
 
-mod never_panics {
+mod properties {
     use proptest::prelude::*;
 
     use super::*;
@@ -298,6 +298,35 @@ mod never_panics {
             let (entities, _) = extractor().extract(&article(&title, &body));
             prop_assert!(entities.people.iter().all(|p| !p.key.is_empty()));
         }
+
+        /// The hand-written walk finds what aho-corasick's own anchored search finds, from
+        /// every start and for every end of the span.
+        #[test]
+        fn the_walk_is_an_anchored_leftmost_longest_search(text in article_soup()) {
+            for start in (0..text.len()).filter(|&at| text.is_char_boundary(at)) {
+                for end in (start..=text.len()).filter(|&at| text.is_char_boundary(at)) {
+                    let input = aho_corasick::Input::new(&text)
+                        .span(start..end)
+                        .anchored(Anchored::Yes);
+                    let expected = reference_automaton().find(input);
+                    let found = extractor().longest_match(&text, start..end);
+                    prop_assert_eq!(found, expected, "{:?} in {:?}", &text[start..end], text);
+                }
+            }
+        }
+    }
+
+    /// The extractor's patterns in aho-corasick's own automaton, searched the documented way.
+    fn reference_automaton() -> &'static aho_corasick::AhoCorasick {
+        static AUTOMATON: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+        AUTOMATON.get_or_init(|| {
+            aho_corasick::AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .ascii_case_insensitive(true)
+                .start_kind(aho_corasick::StartKind::Anchored)
+                .build(extractor().patterns.automaton_patterns())
+                .unwrap()
+        })
     }
 }
 

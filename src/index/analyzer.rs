@@ -97,6 +97,8 @@ impl<S: TokenStream> TokenStream for NormalizeAndStemStream<'_, S> {
         self.token.position = ahead.position;
         self.token.position_length = ahead.position_length;
         std::mem::swap(&mut self.token.text, &mut ahead.text);
+        // The tail writes its next token into this buffer; do not count on it clearing first.
+        ahead.text.clear();
         self.next_hash = self
             .tail
             .advance()

@@ -16,9 +16,7 @@ use tantivy::{Index, IndexReader, ReloadPolicy};
 
 pub use layout::Layout;
 pub use search::LocalIndex;
-pub use writer::{
-    IndexEvent, IndexOptions, IndexReport, MIN_MEMORY_PER_WRITER_THREAD, index_paths,
-};
+pub use writer::{IndexEvent, IndexOptions, IndexReport, MemoryBudgetError, index_paths};
 
 use crate::schema::Schema;
 

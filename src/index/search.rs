@@ -32,16 +32,17 @@ use crate::schema::DictionaryName;
 
 const SNIPPET_CHARS: usize = 220;
 
+/// What one shared entity adds to a related article's score, next to its words' BM25.
+const SHARED_ENTITY_SCORE: f32 = 1.5;
+/// Words of an article searched for its related articles.
+const DISTINCTIVE_WORDS: usize = 30;
+
 /// One page of matches, before the hits are read.
 struct Page {
     total: u64,
     top: Vec<(Option<f32>, DocAddress)>,
     facets: Vec<FacetCounts>,
 }
-/// What one shared entity adds to a related article's score, next to its words' BM25.
-const SHARED_ENTITY_SCORE: f32 = 1.5;
-/// Words of an article searched for its related articles.
-const DISTINCTIVE_WORDS: usize = 30;
 
 /// The local index, opened for searching; the reader is reused across queries.
 pub struct LocalIndex {
@@ -186,13 +187,17 @@ impl LocalIndex {
                 .str("id")
                 .map_err(|source| self.error(source))?
                 .ok_or_else(|| IndexError::Corrupt("the id column is missing".to_owned()))?;
+            let no_id = |doc| IndexError::Corrupt(format!("article {doc} has no id"));
             let ords: Vec<(u32, u64)> = docs
                 .iter()
-                .filter_map(|&doc| column.term_ords(doc).next().map(|ord| (doc, ord)))
-                .collect();
+                .map(|&doc| {
+                    let ord = column.term_ords(doc).next().ok_or_else(|| no_id(doc))?;
+                    Ok((doc, ord))
+                })
+                .collect::<Result<_, IndexError>>()?;
             let values = ord_strings(&column, ords.iter().map(|(_, ord)| *ord));
             for (doc, ord) in ords {
-                let id = values.get(&ord).cloned().unwrap_or_default();
+                let id = values.get(&ord).cloned().ok_or_else(|| no_id(doc))?;
                 ids.insert(DocAddress::new(segment_ord, doc), id);
             }
         }

@@ -35,16 +35,43 @@ pub struct IndexOptions {
 /// The least memory tantivy's writer takes per indexing thread (its
 /// `MEMORY_BUDGET_NUM_BYTES_MIN`).
 pub const MIN_MEMORY_PER_WRITER_THREAD: usize = 15_000_000;
+/// The most it takes per thread (its `MEMORY_BUDGET_NUM_BYTES_MAX`, about 4.29 GB).
+pub const MAX_MEMORY_PER_WRITER_THREAD: usize = u32::MAX as usize - 1_000_000;
 /// More writer threads than this add merging work for no gain in throughput.
 const MAX_WRITER_THREADS: usize = 4;
 
+/// A `--memory` budget the index writer cannot work with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MemoryBudgetError {
+    #[error(
+        "--memory must be at least {MIN_MEMORY_PER_WRITER_THREAD} bytes (15MB), the least the \
+         index writer works with"
+    )]
+    TooSmall,
+    #[error(
+        "--memory can be at most {max} bytes here: the index writer takes up to \
+         {MAX_MEMORY_PER_WRITER_THREAD} bytes for each of its {threads} threads"
+    )]
+    TooLarge { max: usize, threads: usize },
+}
+
 impl IndexOptions {
     /// Writer threads for a memory budget on `cores` cores: one per core up to four, fewer when
-    /// each would get less than [`MIN_MEMORY_PER_WRITER_THREAD`]; `None` when the budget is
-    /// below one thread's minimum.
-    pub fn writer_threads(memory_budget_bytes: usize, cores: usize) -> Option<usize> {
+    /// each would get less than [`MIN_MEMORY_PER_WRITER_THREAD`].
+    pub fn writer_threads(
+        memory_budget_bytes: usize,
+        cores: usize,
+    ) -> Result<usize, MemoryBudgetError> {
         let affordable = memory_budget_bytes / MIN_MEMORY_PER_WRITER_THREAD;
-        (affordable >= 1).then(|| cores.clamp(1, MAX_WRITER_THREADS).min(affordable))
+        if affordable == 0 {
+            return Err(MemoryBudgetError::TooSmall);
+        }
+        let threads = cores.clamp(1, MAX_WRITER_THREADS).min(affordable);
+        let max = threads * MAX_MEMORY_PER_WRITER_THREAD;
+        if memory_budget_bytes > max {
+            return Err(MemoryBudgetError::TooLarge { max, threads });
+        }
+        Ok(threads)
     }
 }
 
