@@ -171,3 +171,105 @@ fn analyse(
     let analysed = Analysed { article, entities };
     Ok((analysed, warnings))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+    use std::path::Path;
+
+    use super::*;
+    use crate::schema::Schema;
+
+    /// Writes down everything the pipeline hands on; fails once `accepts_before_failing` is
+    /// spent.
+    #[derive(Default)]
+    struct Recorder {
+        events: Vec<String>,
+        accepts_before_failing: Option<usize>,
+    }
+
+    impl Sink<String> for Recorder {
+        type Error = &'static str;
+
+        fn problem(&mut self, problem: &Problem) -> Result<(), &'static str> {
+            self.events.push(format!("problem: {}", problem.message));
+            Ok(())
+        }
+
+        fn accept(&mut self, key: String) -> Result<(), &'static str> {
+            if let Some(left) = &mut self.accepts_before_failing {
+                if *left == 0 {
+                    return Err("the sink gave up");
+                }
+                *left -= 1;
+            }
+            self.events.push(key);
+            Ok(())
+        }
+
+        fn file_done(&mut self) {
+            self.events.push("file done".to_owned());
+        }
+    }
+
+    fn extractor() -> Extractor {
+        let schema = Schema::builtin().unwrap();
+        Extractor::new(&schema.dictionaries, &schema.places().unwrap()).unwrap()
+    }
+
+    /// A JSON Lines file of articles `{prefix}-0`..; the line numbers in `broken` hold no JSON.
+    fn write_articles(dir: &Path, name: &str, count: usize, broken: &[usize]) {
+        let mut lines = String::new();
+        for n in 0..count {
+            if broken.contains(&n) {
+                lines.push_str("{not json\n");
+            } else {
+                let _ = writeln!(lines, r#"{{"id": "{name}-{n}", "title": "Article {n}"}}"#);
+            }
+        }
+        std::fs::write(dir.join(format!("{name}.jsonl")), lines).unwrap();
+    }
+
+    #[test]
+    fn everything_arrives_in_input_order_across_batches_and_files() {
+        let dir = tempfile::tempdir().unwrap();
+        // More than two batches in the first file, with a problem in the second batch.
+        write_articles(dir.path(), "a", 3 * BATCH_SIZE + 7, &[BATCH_SIZE + 3]);
+        write_articles(dir.path(), "b", 3, &[]);
+        let discovery = ingest::discover(&[dir.path().to_path_buf()]);
+        let mut recorder = Recorder::default();
+        run(&discovery, &extractor(), |a| a.article.key, &mut recorder).unwrap();
+        let mut expected: Vec<String> = (0..3 * BATCH_SIZE + 7)
+            .map(|n| {
+                if n == BATCH_SIZE + 3 {
+                    "problem: invalid JSON".to_owned()
+                } else {
+                    format!("a-{n}")
+                }
+            })
+            .collect();
+        expected.push("file done".to_owned());
+        expected.extend(["b-0", "b-1", "b-2", "file done"].map(str::to_owned));
+        let events: Vec<String> = recorder
+            .events
+            .iter()
+            .map(|event| event.split(" (").next().unwrap().to_owned())
+            .collect();
+        assert_eq!(events, expected);
+    }
+
+    #[test]
+    fn a_failing_sink_stops_the_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        write_articles(dir.path(), "a", 20 * BATCH_SIZE, &[]);
+        let discovery = ingest::discover(&[dir.path().to_path_buf()]);
+        let mut recorder = Recorder {
+            accepts_before_failing: Some(BATCH_SIZE + 10),
+            ..Recorder::default()
+        };
+        let outcome = run(&discovery, &extractor(), |a| a.article.key, &mut recorder);
+        assert_eq!(outcome, Err("the sink gave up"));
+        assert_eq!(recorder.events.len(), BATCH_SIZE + 10);
+        assert!(!recorder.events.contains(&"file done".to_owned()));
+    }
+}
