@@ -11,17 +11,18 @@
 //!
 //! Run through `bench/run.sh`; by hand: `cargo bench --bench baselines -- plain-tantivy DIR PATH`.
 
+mod common;
+
 use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use common::for_each_article;
 use geonews::article::Article;
 use geonews::extract::Extractor;
 use geonews::index::IndexOptions;
-use geonews::ingest::{self, Item, RecordOutcome};
 use geonews::schema::Schema;
 use serde::Serialize;
 use tantivy::schema::{
@@ -69,20 +70,6 @@ fn usage(problem: &str) -> ! {
         "error: {problem}\nusage: baselines plain-tantivy INDEX_DIR PATH... | export OUT.jsonl PATH..."
     );
     std::process::exit(2)
-}
-
-/// Every article under `paths`, in reading order, handed to `each` as it is read.
-fn for_each_article(paths: &[PathBuf], mut each: impl FnMut(Article)) {
-    for file in ingest::discover(paths).files {
-        ingest::read(&file, &mut |item| {
-            if let Item::Record { record, .. } = item
-                && let RecordOutcome::Article { article, .. } = ingest::to_article(record)
-            {
-                each(*article);
-            }
-            ControlFlow::Continue(())
-        });
-    }
 }
 
 fn plain_tantivy(index_dir: &Path, paths: &[PathBuf]) {

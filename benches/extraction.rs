@@ -4,13 +4,13 @@
 //!
 //! `cargo bench --bench extraction` (set `GEONEWS_BENCH_RUNS` for more or fewer runs).
 
-use std::ops::ControlFlow;
+mod common;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
 use geonews::article::Article;
 use geonews::extract::Extractor;
-use geonews::ingest::{self, Item, RecordOutcome};
 use geonews::schema::Schema;
 
 fn main() {
@@ -64,17 +64,9 @@ fn main() {
 }
 
 fn read_articles(corpora: &PathBuf) -> Vec<Article> {
-    let discovery = ingest::discover(std::slice::from_ref(corpora));
     let mut articles = Vec::new();
-    for file in &discovery.files {
-        ingest::read(file, &mut |item| {
-            if let Item::Record { record, .. } = item
-                && let RecordOutcome::Article { article, .. } = ingest::to_article(record)
-            {
-                articles.push(*article);
-            }
-            ControlFlow::Continue(())
-        });
-    }
+    common::for_each_article(std::slice::from_ref(corpora), |article| {
+        articles.push(article);
+    });
     articles
 }

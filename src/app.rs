@@ -38,14 +38,35 @@ pub struct Config {
     pub command: Command,
 }
 
+/// What `search` returns for each query, whether one or a batch.
 #[derive(Debug, Clone)]
-pub struct SearchCommand {
-    pub query: String,
+pub struct SearchOptions {
     pub sort: Sort,
     pub limit: usize,
     pub offset: usize,
+    /// Field names as the user gave them (`org`, `lang`).
     pub facets: Vec<String>,
     pub facet_limit: usize,
+}
+
+impl SearchOptions {
+    /// The request for `query`, counting `facets` (resolved field names).
+    fn request(&self, query: Query, facets: Vec<String>) -> SearchRequest {
+        SearchRequest {
+            query,
+            sort: self.sort,
+            limit: self.limit,
+            offset: self.offset,
+            facets,
+            facet_limit: self.facet_limit,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchCommand {
+    pub query: String,
+    pub options: SearchOptions,
     pub format: Format,
 }
 
@@ -53,11 +74,7 @@ pub struct SearchCommand {
 pub struct BatchCommand {
     /// The file of queries, or `-` for standard input.
     pub input: PathBuf,
-    pub sort: Sort,
-    pub limit: usize,
-    pub offset: usize,
-    pub facets: Vec<String>,
-    pub facet_limit: usize,
+    pub options: SearchOptions,
 }
 
 #[derive(Debug, Clone)]
@@ -167,26 +184,22 @@ fn search(
     search: &SearchCommand,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    let Some(facets) = countable_fields(config, schema, &search.facets) else {
+    let Some(facets) = countable_fields(config, schema, &search.options.facets) else {
         return Ok(ExitCode::from(EXIT_USAGE));
     };
     let backend = open_backend(config, schema)?;
     let Some(query) = parse_query(config, schema, &search.query) else {
         return Ok(ExitCode::from(EXIT_USAGE));
     };
-    let request = SearchRequest {
-        query,
-        sort: search.sort,
-        limit: search.limit,
-        offset: search.offset,
-        facets,
-        facet_limit: search.facet_limit,
-    };
-    let results = backend.search(&request)?;
+    let results = backend.search(&search.options.request(query, facets))?;
     match search.format {
-        Format::Text => {
-            output::search_text(out, config.style, &search.query, search.offset, &results)?
-        }
+        Format::Text => output::search_text(
+            out,
+            config.style,
+            &search.query,
+            search.options.offset,
+            &results,
+        )?,
         Format::Json => output::write_json(out, &results)?,
         Format::Jsonl => {
             for hit in &results.hits {
@@ -207,7 +220,7 @@ fn search_batch(
     batch: &BatchCommand,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    let Some(facets) = countable_fields(config, schema, &batch.facets) else {
+    let Some(facets) = countable_fields(config, schema, &batch.options.facets) else {
         return Ok(ExitCode::from(EXIT_USAGE));
     };
     let backend = open_backend(config, schema)?;
@@ -221,18 +234,13 @@ fn search_batch(
             Ok(line) => line,
             Err(error) => {
                 failed = true;
-                let valid =
-                    String::from_utf8_lossy(&error.as_bytes()[..error.utf8_error().valid_up_to()]);
-                let query = String::from_utf8_lossy(error.as_bytes());
-                let column = valid.chars().count() + 1;
-                output::write_json_line(
-                    out,
-                    &output::BatchError {
-                        query: query.trim(),
-                        error: "not valid UTF-8",
-                        column,
-                    },
-                )?;
+                let (query, column) = invalid_utf8(&error);
+                let error = output::BatchError {
+                    query: query.trim(),
+                    error: "not valid UTF-8",
+                    column,
+                };
+                output::write_json_line(out, &error)?;
                 continue;
             }
         };
@@ -241,16 +249,9 @@ fn search_batch(
             continue;
         }
         let started = std::time::Instant::now();
-        let outcome = resolver.parse(query).map(|parsed| {
-            backend.search_ids(&SearchRequest {
-                query: parsed,
-                sort: batch.sort,
-                limit: batch.limit,
-                offset: batch.offset,
-                facets: facets.clone(),
-                facet_limit: batch.facet_limit,
-            })
-        });
+        let outcome = resolver
+            .parse(query)
+            .map(|parsed| backend.search_ids(&batch.options.request(parsed, facets.clone())));
         let latency_us = started.elapsed().as_micros();
         match outcome {
             Ok(results) => output::write_json_line(
@@ -270,6 +271,14 @@ fn search_batch(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A line that is not UTF-8, readably, and the column (in characters) where it stops being so.
+fn invalid_utf8(error: &std::string::FromUtf8Error) -> (String, usize) {
+    let bytes = error.as_bytes();
+    let valid = &bytes[..error.utf8_error().valid_up_to()];
+    let column = String::from_utf8_lossy(valid).chars().count() + 1;
+    (String::from_utf8_lossy(bytes).into_owned(), column)
 }
 
 fn open_batch_input(path: &std::path::Path) -> anyhow::Result<Box<dyn BufRead>> {

@@ -21,5 +21,6 @@ pub mod results;
 pub mod schema;
 
 pub use app::{
-    BatchCommand, Command, Config, CoocCommand, FacetsCommand, SearchCommand, TimelineCommand, run,
+    BatchCommand, Command, Config, CoocCommand, FacetsCommand, SearchCommand, SearchOptions,
+    TimelineCommand, run,
 };

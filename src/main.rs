@@ -11,7 +11,8 @@ use geonews::index::{IndexOptions, default_index_dir};
 use geonews::output::{Format, Style};
 use geonews::results::Sort;
 use geonews::{
-    BatchCommand, Command, Config, CoocCommand, FacetsCommand, SearchCommand, TimelineCommand, app,
+    BatchCommand, Command, Config, CoocCommand, FacetsCommand, SearchCommand, SearchOptions,
+    TimelineCommand, app,
 };
 
 // Indexing allocates small strings on four threads at once; glibc's allocator spends a tenth
@@ -345,27 +346,22 @@ impl Cli {
                 if args.limit == 0 && facets.is_empty() {
                     return Err("--limit 0 with no --facets asks for nothing".to_owned());
                 }
-                let sort = match args.sort {
-                    SortOrder::Relevance => Sort::Relevance,
-                    SortOrder::Date => Sort::OldestFirst,
-                    SortOrder::NewestFirst => Sort::NewestFirst,
+                let options = SearchOptions {
+                    sort: match args.sort {
+                        SortOrder::Relevance => Sort::Relevance,
+                        SortOrder::Date => Sort::OldestFirst,
+                        SortOrder::NewestFirst => Sort::NewestFirst,
+                    },
+                    limit: args.limit,
+                    offset: args.offset,
+                    facets,
+                    facet_limit: args.facet_limit,
                 };
                 match args.batch {
-                    Some(input) => Command::SearchBatch(BatchCommand {
-                        input,
-                        sort,
-                        limit: args.limit,
-                        offset: args.offset,
-                        facets,
-                        facet_limit: args.facet_limit,
-                    }),
+                    Some(input) => Command::SearchBatch(BatchCommand { input, options }),
                     None => Command::Search(SearchCommand {
                         query: args.query.join(" "),
-                        sort,
-                        limit: args.limit,
-                        offset: args.offset,
-                        facets,
-                        facet_limit: args.facet_limit,
+                        options,
                         format: args.format.into(),
                     }),
                 }

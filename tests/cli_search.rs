@@ -639,16 +639,26 @@ fn batch_reads_a_file_and_names_it_when_missing() {
     let dir = TempDir::new().unwrap();
     let queries = dir.path().join("queries.txt");
     std::fs::write(&queries, "landmines\n").unwrap();
-    let output = geonews(index())
-        .args(["search", "-n", "2", "--sort", "-date", "--batch"])
-        .arg(&queries)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let answer: Value = serde_json::from_slice(&output).unwrap();
-    assert_eq!(answer["ids"].as_array().unwrap().len(), 2);
+    let answer = json(
+        geonews(index())
+            .args(["search", "-n", "2", "--sort", "-date", "--batch"])
+            .arg(&queries),
+    );
+    let newest = json(geonews(index()).args([
+        "search",
+        "-f",
+        "json",
+        "-n",
+        "2",
+        "--sort",
+        "-date",
+        "landmines",
+    ]));
+    assert_eq!(
+        serde_json::from_value::<Vec<String>>(answer["ids"].clone()).unwrap(),
+        hit_ids(&newest),
+        "--sort and -n apply to each query of the batch"
+    );
     geonews(index())
         .args(["search", "--batch"])
         .arg(dir.path().join("absent.txt"))

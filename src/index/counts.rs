@@ -196,26 +196,29 @@ fn load_ords(column: Option<&StrColumn>, doc: DocId, ords: &mut Vec<u64>) {
 
 /// The values counted at least once in `counts` (indexed by ordinal), with their counts.
 fn counted_with_values(column: &StrColumn, counts: &[u64]) -> Vec<(String, u64)> {
-    let ords: Vec<u64> = (0..counts.len() as u64)
-        .filter(|&ord| counts[ord as usize] > 0)
-        .collect();
-    let mut counted = Vec::with_capacity(ords.len());
-    // As in `ord_strings`: an unreadable dictionary names nothing.
-    let _ = column.dictionary().sorted_ords_to_term_cb(&ords, |term| {
-        let count = counts[ords[counted.len()] as usize];
-        counted.push((String::from_utf8_lossy(term).into_owned(), count));
-    });
-    counted
+    let ords = counted_ords(counts);
+    let values = sorted_ord_strings(column, &ords);
+    values
+        .into_iter()
+        .zip(ords)
+        .map(|(value, ord)| (value, counts[ord as usize]))
+        .collect()
 }
 
 /// The values of the term ordinals counted at least once in `counts` (indexed by ordinal).
 fn counted_values(column: &StrColumn, counts: &[u64]) -> HashMap<u64, String> {
-    let counted = counts.iter().enumerate().filter(|(_, count)| **count > 0);
-    ord_strings(column, counted.map(|(ord, _)| ord as u64))
+    let ords = counted_ords(counts);
+    let values = sorted_ord_strings(column, &ords);
+    ords.into_iter().zip(values).collect()
+}
+
+fn counted_ords(counts: &[u64]) -> Vec<u64> {
+    (0..counts.len() as u64)
+        .filter(|&ord| counts[ord as usize] > 0)
+        .collect()
 }
 
 /// The values of term ordinals `ords` in `column`, for turning a segment's counts into values.
-/// One pass over the dictionary, reading each of its blocks once.
 pub fn ord_strings(
     column: &StrColumn,
     ords: impl IntoIterator<Item = u64>,
@@ -223,13 +226,19 @@ pub fn ord_strings(
     let mut ords: Vec<u64> = ords.into_iter().collect();
     ords.sort_unstable();
     ords.dedup();
+    let values = sorted_ord_strings(column, &ords);
+    ords.into_iter().zip(values).collect()
+}
+
+/// The values of sorted, distinct term ordinals, in their order: one pass over the dictionary,
+/// reading each of its blocks once. A lookup that stops early leaves the first ones paired
+/// right; an unreadable dictionary names nothing, as `ord_to_str` would.
+fn sorted_ord_strings(column: &StrColumn, ords: &[u64]) -> Vec<String> {
     let mut values = Vec::with_capacity(ords.len());
-    // Terms come in the order asked, so a lookup that stops early leaves the first ones paired
-    // right; an unreadable dictionary names nothing, as `ord_to_str` would.
-    let _ = column.dictionary().sorted_ords_to_term_cb(&ords, |term| {
+    let _ = column.dictionary().sorted_ords_to_term_cb(ords, |term| {
         values.push(String::from_utf8_lossy(term).into_owned());
     });
-    ords.into_iter().zip(values).collect()
+    values
 }
 
 fn add_counts<K: Hash + Eq>(total: &mut HashMap<K, u64>, counts: HashMap<K, u64>) {

@@ -201,10 +201,13 @@ impl LocalIndex {
                 ids.insert(DocAddress::new(segment_ord, doc), id);
             }
         }
-        Ok(addresses
+        addresses
             .iter()
-            .map(|address| ids.remove(address).unwrap_or_default())
-            .collect())
+            .map(|address| {
+                ids.remove(address)
+                    .ok_or_else(|| IndexError::Corrupt(format!("article {address:?} has no id")))
+            })
+            .collect()
     }
 
     fn hit(
