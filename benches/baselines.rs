@@ -22,7 +22,7 @@ use std::time::Instant;
 use common::for_each_article;
 use geonews::article::Article;
 use geonews::extract::Extractor;
-use geonews::index::IndexOptions;
+use geonews::index::WriterOptions;
 use geonews::schema::Schema;
 use serde::Serialize;
 use tantivy::schema::{
@@ -88,7 +88,7 @@ fn plain_tantivy(index_dir: &Path, paths: &[PathBuf]) {
         .build();
     index.tokenizers().register(ENGLISH, english);
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let threads = IndexOptions::writer_threads(MEMORY_BUDGET, cores).expect("a workable budget");
+    let threads = WriterOptions::threads_for(MEMORY_BUDGET, cores).expect("a workable budget");
     let mut writer = index
         .writer_with_num_threads::<TantivyDocument>(threads, MEMORY_BUDGET)
         .expect("baseline writer");

@@ -182,12 +182,12 @@ impl<'a> Evaluator<'a> {
                 .iter()
                 .find(|(other, _)| {
                     other.strip_suffix("_disputed").and_then(gold_field)
-                        == Some((dictionary, field))
+                        == Some((dictionary.clone(), field))
                 })
                 .map(|(_, labels)| labels);
-            let (expected, unknown) = self.labels(dictionary, labels);
-            let (ignored, _) = self.labels(dictionary, disputed.map_or(&[][..], Vec::as_slice));
-            let predicted = self.predicted(dictionary, found);
+            let (expected, unknown) = self.labels(&dictionary, labels);
+            let (ignored, _) = self.labels(&dictionary, disputed.map_or(&[][..], Vec::as_slice));
+            let predicted = self.predicted(&dictionary, found);
             let tally = self.fields.entry(field).or_default();
             tally.articles += 1;
             for label in unknown {
@@ -200,7 +200,7 @@ impl<'a> Evaluator<'a> {
     /// Gold labels as compared (countries by ISO code, others by key), and those naming nothing.
     fn labels(
         &self,
-        dictionary: DictionaryName,
+        dictionary: &DictionaryName,
         labels: &[String],
     ) -> (BTreeSet<String>, Vec<String>) {
         let catalog = self.catalogs.get(dictionary);
@@ -212,7 +212,7 @@ impl<'a> Evaluator<'a> {
                     known.insert(self.compared_label(dictionary, &entry.key));
                 }
                 // People outside the dictionary are keyed by name, as extraction keys them.
-                None if dictionary == DictionaryName::People && !person_key(label).is_empty() => {
+                None if *dictionary == DictionaryName::People && !person_key(label).is_empty() => {
                     known.insert(person_key(label));
                 }
                 None => unknown.push(label.clone()),
@@ -221,7 +221,7 @@ impl<'a> Evaluator<'a> {
         (known, unknown)
     }
 
-    fn compared_label(&self, dictionary: DictionaryName, key: &str) -> String {
+    fn compared_label(&self, dictionary: &DictionaryName, key: &str) -> String {
         match dictionary {
             DictionaryName::Countries => self.iso2_of_key.get(key).copied().unwrap_or(key),
             _ => key,
@@ -229,7 +229,7 @@ impl<'a> Evaluator<'a> {
         .to_owned()
     }
 
-    fn predicted(&self, dictionary: DictionaryName, found: &Entities) -> BTreeSet<String> {
+    fn predicted(&self, dictionary: &DictionaryName, found: &Entities) -> BTreeSet<String> {
         match dictionary {
             DictionaryName::Countries => found
                 .countries

@@ -6,13 +6,14 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use geonews::analytics::{CoocOptions, CoocOrder, Interval};
+use geonews::app::{self, Command, Config};
 use geonews::eval::EvalOptions;
-use geonews::index::{IndexOptions, default_index_dir};
+use geonews::index::{WriterOptions, default_index_dir};
 use geonews::output::{Format, Style};
 use geonews::results::Sort;
-use geonews::{
-    BatchCommand, Command, Config, CoocCommand, FacetsCommand, SearchCommand, SearchOptions,
-    TimelineCommand, app,
+use geonews::service::{
+    CoocRequest, EvalRequest, ExtractRequest, FacetsRequest, IndexRequest, SearchOptions,
+    SearchRequest, TimelineRequest,
 };
 
 // Indexing allocates small strings on four threads at once; glibc's allocator spends a tenth
@@ -47,19 +48,6 @@ enum ColorChoice {
     Auto,
     Always,
     Never,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum OutputFormat {
-    Text,
-    Json,
-    Jsonl,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum ExtractFormat {
-    Text,
-    Jsonl,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -182,8 +170,8 @@ struct SearchArgs {
     /// Values shown per facet field
     #[arg(long, default_value_t = 10)]
     facet_limit: usize,
-    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -197,8 +185,8 @@ struct FacetsArgs {
     /// Values to show (for regions: per level, up to N subregions and N countries)
     #[arg(long, short = 'n', default_value_t = 20)]
     limit: usize,
-    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -216,8 +204,8 @@ struct TimelineArgs {
     /// Values of the --split field shown
     #[arg(long, default_value_t = 5, requires = "split")]
     top: usize,
-    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -242,8 +230,8 @@ struct CoocArgs {
     /// Rows and columns of a pair table
     #[arg(long, default_value_t = 8)]
     size: usize,
-    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -251,16 +239,16 @@ struct StatsArgs {
     /// Values shown per facet field
     #[arg(long, default_value_t = 5)]
     facet_limit: usize,
-    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 #[derive(Debug, Args)]
 struct ShowArgs {
     /// The article's id (as `search` prints it)
     id: String,
-    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -270,8 +258,8 @@ struct RelatedArgs {
     /// Articles to show
     #[arg(long, short = 'n', default_value_t = 10)]
     limit: usize,
-    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -289,8 +277,8 @@ struct EvalArgs {
     /// Most frequent false positives and negatives listed per field
     #[arg(long, default_value_t = 10, value_name = "N")]
     top: usize,
-    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
-    format: OutputFormat,
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -301,17 +289,17 @@ struct ExtractArgs {
     /// or rejected it (an `explain` list in JSON Lines)
     #[arg(long)]
     explain: bool,
-    #[arg(long, short = 'f', value_enum, default_value_t = ExtractFormat::Jsonl)]
-    format: ExtractFormat,
+    /// Text, or JSON Lines (one article a line)
+    #[arg(long, short = 'f', default_value = "jsonl", value_parser = extract_format)]
+    format: Format,
 }
 
-impl From<OutputFormat> for Format {
-    fn from(format: OutputFormat) -> Format {
-        match format {
-            OutputFormat::Text => Format::Text,
-            OutputFormat::Json => Format::Json,
-            OutputFormat::Jsonl => Format::Jsonl,
-        }
+/// Extraction streams one article at a time: text or JSON Lines, not one JSON document.
+fn extract_format(text: &str) -> Result<Format, String> {
+    match text {
+        "text" => Ok(Format::Text),
+        "jsonl" => Ok(Format::Jsonl),
+        other => Err(format!("`{other}` is not text or jsonl")),
     }
 }
 
@@ -324,12 +312,14 @@ impl Cli {
         };
         let command = match self.command {
             CliCommand::Index(args) => Command::Index {
-                paths: args.paths,
-                options: IndexOptions {
-                    rebuild: args.rebuild,
+                request: IndexRequest {
+                    paths: args.paths,
                     strict: args.strict,
                     commit_every: usize::try_from(args.commit_every).map_err(|e| e.to_string())?,
-                    writer_threads: IndexOptions::writer_threads(
+                },
+                writer: WriterOptions {
+                    rebuild: args.rebuild,
+                    threads: WriterOptions::threads_for(
                         args.memory,
                         std::thread::available_parallelism().map_or(1, |n| n.get()),
                     )
@@ -358,75 +348,84 @@ impl Cli {
                     facet_limit: args.facet_limit,
                 };
                 match args.batch {
-                    Some(input) => Command::SearchBatch(BatchCommand { input, options }),
-                    None => Command::Search(SearchCommand {
-                        query: args.query.join(" "),
-                        options,
-                        format: args.format.into(),
-                    }),
+                    Some(input) => Command::SearchBatch { input, options },
+                    None => Command::Search {
+                        request: SearchRequest {
+                            query: args.query.join(" "),
+                            options,
+                        },
+                        format: args.format,
+                    },
                 }
             }
-            CliCommand::Facets(args) => Command::Facets(FacetsCommand {
-                field: args.field,
-                query: args.query.join(" "),
-                limit: args.limit,
-                format: args.format.into(),
-            }),
-            CliCommand::Timeline(args) => Command::Timeline(TimelineCommand {
-                query: args.query.join(" "),
-                by: match args.by {
-                    Bucket::Day => Interval::Day,
-                    Bucket::Week => Interval::Week,
-                    Bucket::Month => Interval::Month,
-                    Bucket::Year => Interval::Year,
-                },
-                split: args.split,
-                top: args.top,
-                format: args.format.into(),
-            }),
-            CliCommand::Cooc(args) => Command::Cooc(CoocCommand {
-                field: args.field,
-                words: args.words,
-                options: CoocOptions {
-                    min_count: args.min_count,
-                    order: match args.sort {
-                        CoocSort::Count => CoocOrder::Count,
-                        CoocSort::Lift => CoocOrder::Lift,
-                    },
+            CliCommand::Facets(args) => Command::Facets {
+                request: FacetsRequest {
+                    field: args.field,
+                    query: args.query.join(" "),
                     limit: args.limit,
                 },
-                size: args.size,
-                format: args.format.into(),
-            }),
+                format: args.format,
+            },
+            CliCommand::Timeline(args) => Command::Timeline {
+                request: TimelineRequest {
+                    query: args.query.join(" "),
+                    by: match args.by {
+                        Bucket::Day => Interval::Day,
+                        Bucket::Week => Interval::Week,
+                        Bucket::Month => Interval::Month,
+                        Bucket::Year => Interval::Year,
+                    },
+                    split: args.split,
+                    top: args.top,
+                },
+                format: args.format,
+            },
+            CliCommand::Cooc(args) => Command::Cooc {
+                request: CoocRequest {
+                    field: args.field,
+                    words: args.words,
+                    options: CoocOptions {
+                        min_count: args.min_count,
+                        order: match args.sort {
+                            CoocSort::Count => CoocOrder::Count,
+                            CoocSort::Lift => CoocOrder::Lift,
+                        },
+                        limit: args.limit,
+                    },
+                    size: args.size,
+                },
+                format: args.format,
+            },
             CliCommand::Stats(args) => Command::Stats {
                 facet_limit: args.facet_limit,
-                format: args.format.into(),
+                format: args.format,
             },
             CliCommand::Show(args) => Command::Show {
                 id: args.id,
-                format: args.format.into(),
+                format: args.format,
             },
             CliCommand::Related(args) => Command::Related {
                 id: args.id,
                 limit: args.limit,
-                format: args.format.into(),
+                format: args.format,
             },
             CliCommand::Eval(args) => Command::Eval {
-                gold: args.gold,
-                options: EvalOptions {
-                    salient_only: args.salient,
-                    per_label: args.per_label,
-                    top_errors: args.top,
+                request: EvalRequest {
+                    gold: args.gold,
+                    options: EvalOptions {
+                        salient_only: args.salient,
+                        per_label: args.per_label,
+                        top_errors: args.top,
+                    },
                 },
-                format: args.format.into(),
+                format: args.format,
             },
             CliCommand::Extract(args) => Command::Extract {
-                paths: args.paths,
-                explain: args.explain,
-                format: match args.format {
-                    ExtractFormat::Text => Format::Text,
-                    ExtractFormat::Jsonl => Format::Jsonl,
+                request: ExtractRequest {
+                    paths: args.paths,
+                    explain: args.explain,
                 },
+                format: args.format,
             },
         };
         Ok(Config {
@@ -524,17 +523,17 @@ mod tests {
 
     #[test]
     fn writer_threads_fit_the_memory_budget() {
-        assert_eq!(IndexOptions::writer_threads(512_000_000, 2), Ok(2));
-        assert_eq!(IndexOptions::writer_threads(512_000_000, 16), Ok(4));
-        assert_eq!(IndexOptions::writer_threads(40_000_000, 8), Ok(2));
-        assert_eq!(IndexOptions::writer_threads(15_000_000, 8), Ok(1));
+        assert_eq!(WriterOptions::threads_for(512_000_000, 2), Ok(2));
+        assert_eq!(WriterOptions::threads_for(512_000_000, 16), Ok(4));
+        assert_eq!(WriterOptions::threads_for(40_000_000, 8), Ok(2));
+        assert_eq!(WriterOptions::threads_for(15_000_000, 8), Ok(1));
         assert_eq!(
-            IndexOptions::writer_threads(14_999_999, 8),
+            WriterOptions::threads_for(14_999_999, 8),
             Err(MemoryBudgetError::TooSmall)
         );
-        assert_eq!(IndexOptions::writer_threads(8_000_000_000, 2), Ok(2));
+        assert_eq!(WriterOptions::threads_for(8_000_000_000, 2), Ok(2));
         assert!(matches!(
-            IndexOptions::writer_threads(9_000_000_000, 2),
+            WriterOptions::threads_for(9_000_000_000, 2),
             Err(MemoryBudgetError::TooLarge { threads: 2, .. })
         ));
     }

@@ -1,13 +1,12 @@
 //! What a search returns, independent of the backend that ran it.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::analytics::{Interval, PairCounts, TimelineCounts};
 use crate::extract::Entities;
-use crate::query::ast::Query;
 use crate::schema::{Dictionaries, DictionaryName, Region, normalize_alias};
 
 /// The order of hits; ties keep a fixed order, so paging is stable.
@@ -22,33 +21,6 @@ pub enum Sort {
     /// Newest first (`--sort -date`); undated articles last.
     #[serde(rename = "-date")]
     NewestFirst,
-}
-
-#[derive(Debug, Clone)]
-pub struct SearchRequest {
-    pub query: Query,
-    pub sort: Sort,
-    pub limit: usize,
-    pub offset: usize,
-    /// Facet fields to count over the whole result set.
-    pub facets: Vec<String>,
-    pub facet_limit: usize,
-}
-
-impl SearchRequest {
-    /// The facet fields counted under the query itself, and those the query filters on, each
-    /// with the query it is counted under instead (see [`Query::without_filters_on`]).
-    pub fn facet_queries(&self) -> (Vec<String>, Vec<(String, Query)>) {
-        let mut plain = Vec::new();
-        let mut multi_select = Vec::new();
-        for field in &self.facets {
-            match self.query.without_filters_on(field) {
-                Some(query) => multi_select.push((field.clone(), query)),
-                None => plain.push(field.clone()),
-            }
-        }
-        (plain, multi_select)
-    }
 }
 
 /// The hits of one page (whole [`Hit`]s, or only their ids) and the facet counts over all.
@@ -155,11 +127,38 @@ pub fn merge_spellings(tally: HashMap<String, u64>) -> Vec<FacetCount> {
         .collect()
 }
 
-/// Most frequent first, ties by key, at most `limit`.
-pub fn most_frequent_first(mut values: Vec<FacetCount>, limit: usize) -> Vec<FacetCount> {
-    values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
-    values.truncate(limit);
-    values
+/// Something counted, ranked by its count and then by its key.
+pub trait Ranked {
+    fn count(&self) -> u64;
+    fn cmp_keys(&self, other: &Self) -> Ordering;
+}
+
+impl Ranked for FacetCount {
+    fn count(&self) -> u64 {
+        self.count
+    }
+
+    fn cmp_keys(&self, other: &Self) -> Ordering {
+        self.key.cmp(&other.key)
+    }
+}
+
+impl<K: Ord> Ranked for (K, u64) {
+    fn count(&self) -> u64 {
+        self.1
+    }
+
+    fn cmp_keys(&self, other: &Self) -> Ordering {
+        self.0.cmp(&other.0)
+    }
+}
+
+/// At most `limit` items, the highest counts first (ties by key).
+pub fn most_frequent<T: Ranked>(items: impl IntoIterator<Item = T>, limit: usize) -> Vec<T> {
+    let mut items: Vec<T> = items.into_iter().collect();
+    items.sort_by(|a, b| b.count().cmp(&a.count()).then_with(|| a.cmp_keys(b)));
+    items.truncate(limit);
+    items
 }
 
 /// Region counts as a tree: top-level regions, their subregions and groupings, and under each
@@ -176,12 +175,12 @@ pub fn region_tree(
     };
     let (region_counts, country_counts) = (count_of(regions), count_of(countries));
     let roots = dictionaries.regions.iter().filter(|r| r.parent.is_none());
-    most_frequent_first(
+    most_frequent(
         roots
             .filter_map(|root| {
                 region_node(dictionaries, root, &region_counts, &country_counts, limit)
             })
-            .collect(),
+            .collect::<Vec<_>>(),
         limit,
     )
 }
@@ -207,8 +206,8 @@ fn region_node(
             let count = *country_counts.get(&country.key)?;
             Some(FacetCount::new(country.key.clone(), count))
         });
-    let mut children = most_frequent_first(subregions.collect(), limit);
-    children.extend(most_frequent_first(countries.collect(), limit));
+    let mut children = most_frequent(subregions, limit);
+    children.extend(most_frequent(countries, limit));
     Some(FacetCount {
         key: region.key.clone(),
         count,
@@ -251,9 +250,9 @@ pub fn shared_entities<'f>(
         .into_iter()
         .filter(|(_, dictionary)| *dictionary != DictionaryName::Regions)
         .filter_map(|(field, dictionary)| {
-            let theirs = b.keys(dictionary);
+            let theirs = b.keys(&dictionary);
             let keys: Vec<String> = a
-                .keys(dictionary)
+                .keys(&dictionary)
                 .into_iter()
                 .filter(|key| theirs.contains(key))
                 .map(str::to_owned)
@@ -287,48 +286,17 @@ pub struct IndexStats {
     pub earliest: Option<DateTime<Utc>>,
     pub latest: Option<DateTime<Utc>>,
     pub undated: u64,
-    pub size_bytes: u64,
-    pub segments: usize,
+    /// What the engine tells of its storage, where it can.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<EngineStats>,
     pub facets: Vec<FacetCounts>,
 }
 
-/// A search engine holding indexed articles: the local tantivy index, later a remote cluster.
-pub trait SearchBackend {
-    type Error: std::error::Error + Send + Sync + 'static;
-
-    fn search(&self, request: &SearchRequest) -> Result<SearchResults, Self::Error>;
-
-    /// As [`SearchBackend::search`], with only the ids of the hits: no stored article is read.
-    fn search_ids(&self, request: &SearchRequest) -> Result<SearchResults<String>, Self::Error>;
-
-    /// Counts of `fields` over the articles matching `query`, and the number of those articles.
-    fn facet_counts(
-        &self,
-        query: &Query,
-        fields: &[String],
-        limit: usize,
-    ) -> Result<(u64, Vec<FacetCounts>), Self::Error>;
-
-    fn article(&self, id: &str) -> Result<Option<StoredArticle>, Self::Error>;
-
-    /// Articles matching `query` per calendar bucket, optionally split by a countable field's
-    /// values.
-    fn timeline(
-        &self,
-        query: &Query,
-        interval: Interval,
-        split: Option<&str>,
-    ) -> Result<TimelineCounts, Self::Error>;
-
-    /// How often values of two countable fields (or two values of one) appear together in the
-    /// articles matching `query`.
-    fn pair_counts(&self, query: &Query, fields: [&str; 2]) -> Result<PairCounts, Self::Error>;
-
-    /// The `limit` articles most like article `id` in words and entities, or `None` when no
-    /// article has that id.
-    fn related(&self, id: &str, limit: usize) -> Result<Option<Related>, Self::Error>;
-
-    fn stats(&self, facets: &[String], limit: usize) -> Result<IndexStats, Self::Error>;
+/// What only some engines know about their storage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EngineStats {
+    pub size_bytes: u64,
+    pub segments: usize,
 }
 
 #[cfg(test)]
@@ -401,7 +369,7 @@ mod tests {
             ("region", DictionaryName::Regions),
         ];
         let shared = shared_entities(
-            fields,
+            fields.clone(),
             &entities(&["Russia", "NorthKorea", "Japan"]),
             &entities(&["NorthKorea", "Russia"]),
         );

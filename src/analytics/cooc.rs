@@ -2,17 +2,12 @@
 //! against the whole index), and which pairs of values appear together.
 
 use std::collections::HashMap;
-use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{most_frequent, plural, ratio, table, truncate};
-use crate::output::Style;
-use crate::results::{FacetCount, shown_spellings};
+use super::ratio;
+use crate::results::{FacetCount, most_frequent, shown_spellings};
 use crate::schema::normalize_alias;
-
-/// Characters of a column header in a pair matrix.
-const HEADER_CHARS: usize = 12;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -264,83 +259,8 @@ fn top_pairs(counts: &PairCounts, limit: usize, min_count: u64) -> Vec<Pair> {
         .collect()
 }
 
-/// `country in 123 of 29334 articles, by lift`, then a line per value.
-pub fn cooc_text(out: &mut dyn Write, style: Style, cooc: &Cooccurrence) -> io::Result<()> {
-    let order = match cooc.order {
-        CoocOrder::Count => "count",
-        CoocOrder::Lift => "lift",
-    };
-    writeln!(
-        out,
-        "{} in {} of {} article{}, by {order}",
-        style.title(&cooc.field),
-        cooc.results,
-        cooc.articles,
-        plural(cooc.articles)
-    )?;
-    let header = [&cooc.field, "count", "share", "index", "lift"].map(str::to_owned);
-    let rows: Vec<Vec<String>> = std::iter::once(Vec::from(header))
-        .chain(cooc.values.iter().map(|value| {
-            vec![
-                value.key.clone(),
-                value.count.to_string(),
-                format!("{:.1}%", value.share * 100.0),
-                value.index_count.to_string(),
-                format!("{:.2}", value.lift),
-            ]
-        }))
-        .collect();
-    write_lines(out, table(style, &rows))
-}
-
-/// A matrix of the most frequent values, then the pairs seen together most often.
-pub fn pair_table_text(out: &mut dyn Write, style: Style, pairs: &PairTable) -> io::Result<()> {
-    writeln!(
-        out,
-        "{} × {} in {} article{}",
-        style.title(&pairs.fields[0]),
-        style.title(&pairs.fields[1]),
-        pairs.results,
-        plural(pairs.results)
-    )?;
-    write_lines(out, table(style, &matrix_rows(pairs)))?;
-    writeln!(out)?;
-    write_lines(out, table(style, &pair_rows(pairs)))
-}
-
-fn matrix_rows(pairs: &PairTable) -> Vec<Vec<String>> {
-    let header = std::iter::once(String::new())
-        .chain(pairs.columns.iter().map(|key| truncate(key, HEADER_CHARS)))
-        .collect();
-    let rows = pairs.rows.iter().zip(&pairs.cells).map(|(key, cells)| {
-        std::iter::once(key.clone())
-            .chain(cells.iter().map(u64::to_string))
-            .collect()
-    });
-    std::iter::once(header).chain(rows).collect()
-}
-
-fn pair_rows(pairs: &PairTable) -> Vec<Vec<String>> {
-    let header = vec!["pair".to_owned(), "count".to_owned(), "lift".to_owned()];
-    let rows = pairs.pairs.iter().map(|pair| {
-        vec![
-            format!("{} + {}", pair.first, pair.second),
-            pair.count.to_string(),
-            format!("{:.2}", pair.lift),
-        ]
-    });
-    std::iter::once(header).chain(rows).collect()
-}
-
-fn write_lines(out: &mut dyn Write, lines: Vec<String>) -> io::Result<()> {
-    for line in lines {
-        writeln!(out, "  {}", line.trim_end())?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -375,7 +295,7 @@ mod tests {
 
     /// 100 of 1000 articles match; A is common in both, B rarer in the results than overall,
     /// C and D appear (almost) only in the results.
-    fn cooc(min_count: u64, order: CoocOrder, limit: usize) -> Cooccurrence {
+    pub(crate) fn cooc(min_count: u64, order: CoocOrder, limit: usize) -> Cooccurrence {
         let in_results = facet_counts(&[("A", 50), ("B", 10), ("C", 2), ("D", 10)]);
         let in_index = facet_counts(&[("A", 100), ("B", 500), ("C", 2), ("D", 10), ("E", 7)]);
         Cooccurrence::build(
@@ -493,7 +413,7 @@ mod tests {
         assert_eq!(pairs, [("A", "B", 4, 4.0 / 3.0), ("B", "C", 2, 2.0)]);
     }
 
-    fn two_field_table() -> PairTable {
+    pub(crate) fn two_field_table() -> PairTable {
         let counts = PairCounts {
             total: 4,
             first: [("NorthKorea", 3), ("Russia", 1)]
@@ -520,41 +440,5 @@ mod tests {
         assert_eq!(table.columns, ["nuclear-weapons-and-missiles", "sanctions"]);
         assert_eq!(table.cells, [[3, 1], [0, 1]]);
         assert_eq!(table.pairs[2].lift, 2.0);
-    }
-
-    fn text(render: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> String {
-        let mut out = Vec::new();
-        render(&mut out).unwrap();
-        String::from_utf8(out).unwrap()
-    }
-
-    #[test]
-    fn cooc_table_text() {
-        let cooc = cooc(5, CoocOrder::Lift, 10);
-        assert_eq!(
-            text(|out| cooc_text(out, Style { color: false }, &cooc)),
-            "country in 100 of 1000 articles, by lift\n  \
-             country  count  share  index   lift\n  \
-             D           10  10.0%     10  10.00\n  \
-             A           50  50.0%    100   5.00\n  \
-             B           10  10.0%    500   0.20\n"
-        );
-    }
-
-    #[test]
-    fn pair_matrix_text() {
-        let table = two_field_table();
-        assert_eq!(
-            text(|out| pair_table_text(out, Style { color: false }, &table)),
-            "country × topic in 4 articles\n  \
-             \x20           nuclear-wea…  sanctions\n  \
-             NorthKorea             3          1\n  \
-             Russia                 0          1\n\
-             \n  \
-             pair                                       count  lift\n  \
-             NorthKorea + nuclear-weapons-and-missiles      3  1.33\n  \
-             NorthKorea + sanctions                         1  0.67\n  \
-             Russia + sanctions                             1  2.00\n"
-        );
     }
 }

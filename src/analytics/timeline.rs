@@ -3,21 +3,13 @@
 //! years); article dates span 1678–2261.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{self, Write};
 
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
-use super::{most_frequent, plural, table};
-use crate::output::Style;
-use crate::results::shown_spellings;
+use crate::results::{most_frequent, shown_spellings};
 
 const SECONDS_PER_DAY: i64 = 86_400;
-/// Cells of the longest bar in a chart.
-const CHART_CELLS: u64 = 50;
-/// Cells of the longest bar beside a split table.
-const TABLE_CELLS: u64 = 20;
-const EIGHTHS: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -69,7 +61,7 @@ impl Interval {
         }
     }
 
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Interval::Day => "day",
             Interval::Week => "week",
@@ -221,113 +213,11 @@ fn split_rows(split: &HashMap<(i64, String), u64>, series: &[String]) -> HashMap
     rows
 }
 
-/// A bar chart of articles per bucket, or with a split a table of the series per bucket.
-pub fn timeline_text(out: &mut dyn Write, style: Style, timeline: &Timeline) -> io::Result<()> {
-    writeln!(out, "{}", heading(style, timeline))?;
-    match timeline.split_field {
-        None => chart_text(out, style, timeline),
-        Some(_) => split_text(out, style, timeline),
-    }
-}
-
-/// `1234 articles by month, 2017-01 to 2017-12 (5 undated)`.
-fn heading(style: Style, timeline: &Timeline) -> String {
-    let split = timeline
-        .split_field
-        .as_ref()
-        .map(|field| format!(" and {field}"))
-        .unwrap_or_default();
-    let span = match (timeline.buckets.first(), timeline.buckets.last()) {
-        (Some(first), Some(last)) => format!(", {} to {}", first.label, last.label),
-        _ => String::new(),
-    };
-    let undated = if timeline.undated > 0 {
-        format!(" ({} undated)", timeline.undated)
-    } else {
-        String::new()
-    };
-    format!(
-        "{} article{} by {}{span}{undated}",
-        timeline.total,
-        plural(timeline.total),
-        style.title(&format!("{}{split}", timeline.by.name()))
-    )
-}
-
-fn chart_text(out: &mut dyn Write, style: Style, timeline: &Timeline) -> io::Result<()> {
-    let longest = longest_bucket(timeline);
-    let width = timeline
-        .buckets
-        .iter()
-        .map(|bucket| bucket.label.chars().count())
-        .max()
-        .unwrap_or(0);
-    for bucket in &timeline.buckets {
-        writeln!(
-            out,
-            "  {}  {} {}",
-            style.label(&format!("{:<width$}", bucket.label)),
-            bar(bucket.count, longest, CHART_CELLS),
-            style.dim(&bucket.count.to_string())
-        )?;
-    }
-    Ok(())
-}
-
-fn split_text(out: &mut dyn Write, style: Style, timeline: &Timeline) -> io::Result<()> {
-    let header = [timeline.by.name(), "total"]
-        .into_iter()
-        .map(str::to_owned)
-        .chain(timeline.series.iter().cloned())
-        .collect();
-    let rows: Vec<Vec<String>> = std::iter::once(header)
-        .chain(timeline.buckets.iter().map(|bucket| {
-            [bucket.label.clone(), bucket.count.to_string()]
-                .into_iter()
-                .chain(bucket.split.iter().map(u64::to_string))
-                .collect()
-        }))
-        .collect();
-    let lines = table(style, &rows);
-    let longest = longest_bucket(timeline);
-    let bars = std::iter::once(String::new()).chain(
-        timeline
-            .buckets
-            .iter()
-            .map(|bucket| bar(bucket.count, longest, TABLE_CELLS)),
-    );
-    for (line, bar) in lines.into_iter().zip(bars) {
-        let line = format!("  {line}  {bar}");
-        writeln!(out, "{}", line.trim_end())?;
-    }
-    Ok(())
-}
-
-fn longest_bucket(timeline: &Timeline) -> u64 {
-    timeline
-        .buckets
-        .iter()
-        .map(|bucket| bucket.count)
-        .max()
-        .unwrap_or(0)
-}
-
-/// `count` as block characters in eighths of a cell, `longest` filling `cells`; a count above
-/// zero always shows.
-fn bar(count: u64, longest: u64, cells: u64) -> String {
-    if count == 0 {
-        return String::new();
-    }
-    let eighths = (count as f64 / longest as f64 * (cells * 8) as f64).round() as usize;
-    let eighths = eighths.max(1);
-    "█".repeat(eighths / 8) + EIGHTHS[eighths % 8]
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn day(year: i32, month: u32, day: u32) -> i64 {
+    pub(crate) fn day(year: i32, month: u32, day: u32) -> i64 {
         NaiveDate::from_ymd_opt(year, month, day)
             .unwrap()
             .to_epoch_days()
@@ -404,7 +294,11 @@ mod tests {
         assert_eq!(Interval::Year.next(bucket), day(1679, 1, 1));
     }
 
-    fn counts(buckets: &[(i64, u64)], split: &[(i64, &str, u64)], undated: u64) -> TimelineCounts {
+    pub(crate) fn counts(
+        buckets: &[(i64, u64)],
+        split: &[(i64, &str, u64)],
+        undated: u64,
+    ) -> TimelineCounts {
         let buckets: BTreeMap<i64, u64> = buckets.iter().copied().collect();
         TimelineCounts {
             total: buckets.values().sum::<u64>() + undated,
@@ -465,7 +359,7 @@ mod tests {
         assert_eq!(timeline.total, 2);
     }
 
-    fn split_timeline() -> Timeline {
+    pub(crate) fn split_timeline() -> Timeline {
         let (jan, mar) = (day(2017, 1, 1), day(2017, 3, 1));
         let counts = counts(
             &[(jan, 5), (mar, 2)],
@@ -492,49 +386,5 @@ mod tests {
             .map(|b| b.split.as_slice())
             .collect();
         assert_eq!(split, [&[2, 1][..], &[0, 0], &[1, 2]]);
-    }
-
-    fn text(timeline: &Timeline) -> String {
-        let mut out = Vec::new();
-        timeline_text(&mut out, Style { color: false }, timeline).unwrap();
-        String::from_utf8(out).unwrap()
-    }
-
-    #[test]
-    fn chart() {
-        let counts = counts(
-            &[
-                (day(2017, 1, 1), 8),
-                (day(2017, 3, 1), 3),
-                (day(2017, 4, 1), 1),
-            ],
-            &[],
-            2,
-        );
-        let timeline = Timeline::build(counts, Interval::Month, None, 5);
-        let full = "█".repeat(50);
-        let three_eighths = format!("{}▊", "█".repeat(18));
-        assert_eq!(
-            text(&timeline),
-            format!(
-                "14 articles by month, 2017-01 to 2017-04 (2 undated)\n  \
-                 2017-01  {full} 8\n  \
-                 2017-02   0\n  \
-                 2017-03  {three_eighths} 3\n  \
-                 2017-04  ██████▎ 1\n"
-            )
-        );
-    }
-
-    #[test]
-    fn split_table() {
-        assert_eq!(
-            text(&split_timeline()),
-            "8 articles by month and country, 2017-01 to 2017-03 (1 undated)\n  \
-             month    total  China  Mali\n  \
-             2017-01      5      2     1  ████████████████████\n  \
-             2017-02      0      0     0\n  \
-             2017-03      2      1     2  ████████\n"
-        );
     }
 }

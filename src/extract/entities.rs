@@ -18,6 +18,9 @@ pub struct Entities {
     pub topics: Vec<TopicMention>,
     pub people: Vec<EntityMention>,
     pub organizations: Vec<EntityMention>,
+    /// Entities of the dictionaries a schema adds, by dictionary name (`weapons`).
+    #[serde(flatten)]
+    pub added: BTreeMap<String, Vec<EntityMention>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,7 +99,7 @@ pub struct EntityMention {
 impl Entities {
     /// Keys of one facet field that the article is about: salient countries; for other
     /// fields, every key.
-    pub fn salient_keys(&self, dictionary: DictionaryName) -> Vec<&str> {
+    pub fn salient_keys(&self, dictionary: &DictionaryName) -> Vec<&str> {
         match dictionary {
             DictionaryName::Countries => self
                 .countries
@@ -109,15 +112,27 @@ impl Entities {
     }
 
     /// Keys of one facet field, most prominent first.
-    pub fn keys(&self, dictionary: DictionaryName) -> Vec<&str> {
+    pub fn keys(&self, dictionary: &DictionaryName) -> Vec<&str> {
         match dictionary {
             DictionaryName::Countries => self.countries.iter().map(|c| c.key.as_str()).collect(),
             DictionaryName::Regions => self.regions.iter().map(|r| r.key.as_str()).collect(),
             DictionaryName::Topics => self.topics.iter().map(|t| t.key.as_str()).collect(),
-            DictionaryName::People => self.people.iter().map(|p| p.key.as_str()).collect(),
-            DictionaryName::Organizations => {
-                self.organizations.iter().map(|o| o.key.as_str()).collect()
-            }
+            other => self
+                .mentions(other)
+                .iter()
+                .map(|m| m.key.as_str())
+                .collect(),
+        }
+    }
+
+    /// The people, organizations or added entities the article names; nothing for the
+    /// dictionaries with mentions of their own kind (countries, regions, topics).
+    pub fn mentions(&self, dictionary: &DictionaryName) -> &[EntityMention] {
+        match dictionary {
+            DictionaryName::People => &self.people,
+            DictionaryName::Organizations => &self.organizations,
+            DictionaryName::Added(name) => self.added.get(name).map_or(&[], Vec::as_slice),
+            DictionaryName::Countries | DictionaryName::Regions | DictionaryName::Topics => &[],
         }
     }
 }
@@ -191,6 +206,8 @@ pub struct Collector<'a> {
     titled: BTreeMap<String, (String, String, Tally)>,
     organizations: BTreeMap<usize, Tally>,
     topics: BTreeMap<usize, Tally>,
+    /// Entities of added dictionaries, by dictionary and entity index.
+    added: BTreeMap<(usize, usize), Tally>,
 }
 
 impl<'a> Collector<'a> {
@@ -211,6 +228,7 @@ impl<'a> Collector<'a> {
             titled: BTreeMap::new(),
             organizations: BTreeMap::new(),
             topics: BTreeMap::new(),
+            added: BTreeMap::new(),
         }
     }
 
@@ -242,6 +260,11 @@ impl<'a> Collector<'a> {
                     .or_default()
                     .add(&surface.to_lowercase(), at, score);
             }
+            Target::Added { dictionary, entity } => self
+                .added
+                .entry((dictionary, entity))
+                .or_default()
+                .add(surface, at, 0.0),
             // The name after a title is added by `add_titled`.
             Target::Title(_) | Target::Nothing => {}
         }
@@ -257,7 +280,7 @@ impl<'a> Collector<'a> {
     }
 
     /// A tag from the input record: kept whatever the text says.
-    pub fn add_tag(&mut self, dictionary: DictionaryName, key: &str) {
+    pub fn add_tag(&mut self, dictionary: &DictionaryName, key: &str) {
         let dictionaries = self.dictionaries;
         let (tallies, position) = match dictionary {
             DictionaryName::Countries => (
@@ -280,6 +303,8 @@ impl<'a> Collector<'a> {
                 &mut self.topics,
                 dictionaries.topics.topics.iter().position(|t| t.key == key),
             ),
+            // Records carry tags of the built-in dictionaries only.
+            DictionaryName::Added(_) => return,
         };
         if let Some(index) = position {
             // A tagged topic always reaches the threshold.
@@ -368,12 +393,29 @@ impl<'a> Collector<'a> {
             let org = &dictionaries.organizations[i];
             (&org.key, &org.name, &None, &org.country)
         });
+        let mut added: BTreeMap<String, Vec<EntityMention>> = BTreeMap::new();
+        let mut by_dictionary: BTreeMap<usize, BTreeMap<usize, Tally>> = BTreeMap::new();
+        for ((dictionary, entity), tally) in self.added {
+            by_dictionary
+                .entry(dictionary)
+                .or_default()
+                .insert(entity, tally);
+        }
+        for (dictionary, tallies) in by_dictionary {
+            let dictionary = &dictionaries.added[dictionary];
+            let found = mentions(tallies, |i| {
+                let entity = &dictionary.entities[i];
+                (&entity.key, &entity.name, &None, &entity.country)
+            });
+            added.insert(dictionary.name.as_str().to_owned(), found);
+        }
         Entities {
             countries,
             regions,
             topics,
             people,
             organizations,
+            added,
         }
     }
 }

@@ -56,8 +56,9 @@ impl std::fmt::Display for UnknownTag {
 /// Why a surface form counted for an entity, or did not (`geonews extract --explain`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decision {
-    /// `country`, `region`, `topic`, `person`, `org` or `stoplist`.
-    pub field: &'static str,
+    /// `country`, `region`, `topic`, `person`, `org`, `stoplist`, or the name of a dictionary
+    /// the schema adds.
+    pub field: String,
     pub key: String,
     pub surface: String,
     /// Byte offset in title + summary + body.
@@ -338,7 +339,10 @@ impl Extractor {
         if normalized.len() <= 3 {
             return None;
         }
-        let entry = self.catalogs.get(DictionaryName::Countries).resolve(name)?;
+        let entry = self
+            .catalogs
+            .get(&DictionaryName::Countries)
+            .resolve(name)?;
         self.country_index.get(&entry.key).copied()
     }
 
@@ -462,7 +466,7 @@ impl Extractor {
         let Some((name_start, name)) = name_after(text, end) else {
             return;
         };
-        let people = self.catalogs.get(DictionaryName::People);
+        let people = self.catalogs.get(&DictionaryName::People);
         if people.resolve(name).is_some()
             || person_key(name).is_empty()
             || self.dictionary_person_at(text, name_start)
@@ -472,7 +476,7 @@ impl Extractor {
         found.add_titled(name, title, name_start);
         if let Some(decisions) = trace {
             decisions.push(Decision {
-                field: "person",
+                field: "person".to_owned(),
                 key: person_key(name),
                 surface: format!("{title} {name}"),
                 offset: start,
@@ -525,6 +529,10 @@ impl Extractor {
             Target::Organization(index) => ("org", &dictionaries.organizations[index].key),
             Target::Topic { topic, .. } => ("topic", &dictionaries.topics.topics[topic].key),
             Target::Title(index) => ("title", &dictionaries.person_titles[index]),
+            Target::Added { dictionary, entity } => {
+                let added = &dictionaries.added[dictionary];
+                (added.name.as_str(), &added.entities[entity].key)
+            }
             Target::Nothing => ("stoplist", &surface.to_owned()),
         };
         let rule = match (verdict, target) {
@@ -534,7 +542,7 @@ impl Extractor {
             (Ok(rule) | Err(rule), _) => rule.to_owned(),
         };
         decisions.push(Decision {
-            field,
+            field: field.to_owned(),
             key: key.clone(),
             surface: surface.to_owned(),
             offset,
@@ -561,8 +569,8 @@ impl Extractor {
         ];
         for (field, dictionary, values) in tags {
             for value in values {
-                match self.catalogs.get(dictionary).resolve(value) {
-                    Some(entry) => found.add_tag(dictionary, &entry.key),
+                match self.catalogs.get(&dictionary).resolve(value) {
+                    Some(entry) => found.add_tag(&dictionary, &entry.key),
                     None => unknown.push(UnknownTag {
                         field,
                         value: value.clone(),

@@ -17,6 +17,11 @@ pub enum Target {
     },
     /// A title that introduces a person's name ("Foreign Minister").
     Title(usize),
+    /// An entity of a dictionary the schema adds: indexes into `Dictionaries::added`.
+    Added {
+        dictionary: usize,
+        entity: usize,
+    },
     /// A stoplist phrase: it wins the span and counts for nothing.
     Nothing,
 }
@@ -99,13 +104,7 @@ impl PatternTable {
     ) -> PatternTable {
         let mut table = PatternTable::default();
         for (index, country) in dictionaries.countries.iter().enumerate() {
-            let surfaces = country
-                .names
-                .iter()
-                .chain(&country.demonyms)
-                .chain(&country.capitals)
-                .chain(&country.metonyms);
-            for surface in surfaces {
+            for surface in country.surface_forms() {
                 let ambiguous = country.ambiguous.contains(surface);
                 table.add(surface, Target::Country(index), ambiguous.then_some(index));
             }
@@ -144,6 +143,13 @@ impl PatternTable {
                         .any(|name| contains_word(surface, name))
                 {
                     table.add(surface, Target::Country(country), None);
+                }
+            }
+        }
+        for (dictionary, added) in dictionaries.added.iter().enumerate() {
+            for (entity, named) in added.entities.iter().enumerate() {
+                for surface in named.surface_forms() {
+                    table.add(surface, Target::Added { dictionary, entity }, None);
                 }
             }
         }

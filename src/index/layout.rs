@@ -18,6 +18,15 @@ pub const ENGLISH_ANALYZER: &str = "geonews_en";
 const KEYWORD_ANALYZER: &str = "geonews_keyword";
 const ENTITIES_FIELD: &str = "_entities";
 const CONTENT_HASH_FIELD: &str = "_content_hash";
+/// The article model's fields, as fields.toml must name them.
+pub const ID_FIELD: &str = "id";
+pub const TITLE_FIELD: &str = "title";
+pub const SUMMARY_FIELD: &str = "summary";
+pub const BODY_FIELD: &str = "body";
+pub const URL_FIELD: &str = "url";
+pub const SOURCE_FIELD: &str = "source";
+pub const AUTHOR_FIELD: &str = "author";
+pub const LANGUAGE_FIELD: &str = "language";
 
 /// A facet field: the hierarchical facet, and the raw keys for counting.
 #[derive(Debug, Clone)]
@@ -36,7 +45,11 @@ pub struct Layout {
     pub schema: TantivySchema,
     pub id: Field,
     pub body: Field,
-    pub published: Field,
+    /// The publication date: the one datetime field of fields.toml.
+    pub timestamp: Field,
+    pub timestamp_name: String,
+    /// Fields an article fills with a value of its own, by name (text, keyword and stored).
+    pub values: Vec<(Field, String)>,
     pub entities: Field,
     pub content_hash: Field,
     pub facets: Vec<FacetField>,
@@ -63,7 +76,7 @@ impl Layout {
                 }
                 FieldKind::Keyword => {
                     // Ids match exactly; other keywords match however they are spelled.
-                    let analyzer = if spec.name == "id" {
+                    let analyzer = if spec.name == ID_FIELD {
                         "raw"
                     } else {
                         KEYWORD_ANALYZER
@@ -75,7 +88,7 @@ impl Layout {
                     if spec.stored {
                         options = options.set_stored();
                     }
-                    if spec.fast || spec.name == "id" {
+                    if spec.fast || spec.name == ID_FIELD {
                         options = options.set_fast("raw");
                     }
                     builder.add_text_field(&spec.name, options);
@@ -120,6 +133,7 @@ impl Layout {
                 name: spec.name.clone(),
                 dictionary: spec
                     .dictionary
+                    .clone()
                     .expect("validated: facets have dictionaries"),
                 salient_only: spec.salient_only,
                 facet: field(&spec.name),
@@ -140,10 +154,23 @@ impl Layout {
             .searched()
             .map(|(name, boost)| (field(name), boost))
             .collect();
+        let timestamp_name = fields.timestamp().name.clone();
+        let values = fields
+            .iter()
+            .filter(|spec| {
+                matches!(
+                    spec.kind,
+                    FieldKind::Text | FieldKind::Keyword | FieldKind::Stored
+                )
+            })
+            .map(|spec| (field(&spec.name), spec.name.clone()))
+            .collect();
         Layout {
-            id: field("id"),
-            body: field("body"),
-            published: field("published"),
+            id: field(ID_FIELD),
+            body: field(BODY_FIELD),
+            timestamp: field(&timestamp_name),
+            timestamp_name,
+            values,
             entities: field(ENTITIES_FIELD),
             content_hash: field(CONTENT_HASH_FIELD),
             facets,

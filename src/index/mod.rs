@@ -1,8 +1,11 @@
 //! The local tantivy index: its layout on disk, writing articles into it, and searching it.
+//! This is the only module that names tantivy: the rest of geonews sees it through the
+//! [`crate::backend`] traits.
 
 mod analyzer;
 mod counts;
 mod layout;
+mod mapper;
 mod search;
 mod writer;
 
@@ -15,8 +18,9 @@ use tantivy::directory::MmapDirectory;
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
 pub use layout::Layout;
+pub use mapper::{DocMapper, PreparedDocument};
 pub use search::LocalIndex;
-pub use writer::{IndexEvent, IndexOptions, IndexReport, MemoryBudgetError, index_paths};
+pub use writer::{LocalWriter, MemoryBudgetError, WriterOptions};
 
 use crate::schema::Schema;
 
@@ -41,8 +45,6 @@ pub enum IndexError {
         path: PathBuf,
         source: tantivy::TantivyError,
     },
-    #[error("stopped at the first problem (--strict), nothing committed from this run: {0}")]
-    Strict(crate::ingest::Problem),
     #[error("this index cannot count `{0}`: it is not one of its facet or fast keyword fields")]
     NotCountable(String),
     #[error("stored article is corrupt: {0}")]
@@ -80,7 +82,7 @@ pub struct OpenIndex {
 
 impl OpenIndex {
     /// Opens an existing index, checking it was built with this schema's layout.
-    pub fn open(path: &Path, schema: &Schema) -> Result<OpenIndex, IndexError> {
+    pub(crate) fn open(path: &Path, schema: &Schema) -> Result<OpenIndex, IndexError> {
         let meta_path = path.join(META_FILE);
         if !meta_path.exists() {
             if path.join("meta.json").exists() {

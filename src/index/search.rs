@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tantivy::collector::{Collector, Count, TopDocs};
@@ -19,16 +20,17 @@ use tantivy::{
 use super::counts::{
     DateSpan, FacetCounter, FacetTallies, PairCollector, TimelineCollector, ord_strings,
 };
-use super::layout::Layout;
+use super::layout::{ID_FIELD, Layout};
+use super::mapper::DocMapper;
+use super::writer::{LocalWriter, WriterOptions};
 use super::{IndexError, OpenIndex, size_on_disk, tantivy_error};
 use crate::analytics::{Interval, PairCounts, TimelineCounts};
-use crate::extract::Entities;
+use crate::backend::{Overview, Page, PageRequest, SearchBackend, Tally};
 use crate::query::ast::{DateRange, Query, TextMatch};
 use crate::results::{
-    FacetCounts, Hit, IndexStats, Related, RelatedHit, SearchBackend, SearchRequest, SearchResults,
-    Snippet, Sort, StoredArticle, merge_spellings, most_frequent_first, shared_entities,
+    EngineStats, Hit, Related, RelatedHit, Snippet, Sort, StoredArticle, shared_entities,
 };
-use crate::schema::DictionaryName;
+use crate::schema::{DictionaryName, Schema};
 
 const SNIPPET_CHARS: usize = 220;
 
@@ -38,27 +40,38 @@ const SHARED_ENTITY_SCORE: f32 = 1.5;
 const DISTINCTIVE_WORDS: usize = 30;
 
 /// One page of matches, before the hits are read.
-struct Page {
+struct Matches {
     total: u64,
     top: Vec<(Option<f32>, DocAddress)>,
-    facets: Vec<FacetCounts>,
+    tallies: FacetTallies,
 }
 
 /// The local index, opened for searching; the reader is reused across queries.
 pub struct LocalIndex {
     open: OpenIndex,
     reader: IndexReader,
+    mapper: DocMapper,
 }
 
 impl LocalIndex {
-    pub fn open(path: &Path, schema: &crate::schema::Schema) -> Result<LocalIndex, IndexError> {
+    pub fn open(path: &Path, schema: &Arc<Schema>) -> Result<LocalIndex, IndexError> {
         let open = OpenIndex::open(path, schema)?;
         let reader = open.reader()?;
-        Ok(LocalIndex { open, reader })
+        let mapper = DocMapper::new(Arc::clone(&open.layout), Arc::clone(schema));
+        Ok(LocalIndex {
+            open,
+            reader,
+            mapper,
+        })
     }
 
-    pub fn dictionaries_current(&self) -> bool {
-        self.open.dictionaries_current
+    /// The write side: the index at `path`, created when absent (see [`LocalWriter`]).
+    pub fn writer(
+        path: &Path,
+        schema: &Arc<Schema>,
+        options: &WriterOptions,
+    ) -> Result<LocalWriter, IndexError> {
+        LocalWriter::open(path, schema, options)
     }
 
     fn layout(&self) -> &Layout {
@@ -113,17 +126,16 @@ impl LocalIndex {
     }
 
     /// The hits of the requested page (score when ranked by relevance), the total and the
-    /// facet counts, all from one pass over the matches plus one per multi-select field.
-    fn page(
+    /// tallies, all from one pass over the matches.
+    fn matches(
         &self,
         searcher: &Searcher,
         query: &dyn TantivyQuery,
-        request: &SearchRequest,
-    ) -> Result<Page, IndexError> {
-        let (plain_facets, multi_select_facets) = request.facet_queries();
-        let counter = self.counter(&plain_facets)?;
+        request: &PageRequest,
+    ) -> Result<Matches, IndexError> {
+        let counter = self.counter(request.tally)?;
         let order = match request.sort {
-            Sort::Relevance if self.translator().ranks(&request.query)? => None,
+            Sort::Relevance if self.translator().ranks(request.query)? => None,
             Sort::Relevance | Sort::NewestFirst => Some(Order::Desc),
             Sort::OldestFirst => Some(Order::Asc),
         };
@@ -135,7 +147,8 @@ impl LocalIndex {
         let (total, tallies, mut top): (usize, FacetTallies, Vec<(Option<f32>, DocAddress)>) =
             match order {
                 Some(order) => {
-                    let top = window.order_by_fast_field::<TantivyDate>("published", order);
+                    let timestamp = &self.layout().timestamp_name;
+                    let top = window.order_by_fast_field::<TantivyDate>(timestamp, order);
                     let (total, tallies, top) = self.search_with(searcher, query, top, counter)?;
                     let top = top.into_iter().map(|(_, address)| (None, address));
                     (total, tallies, top.collect())
@@ -150,19 +163,10 @@ impl LocalIndex {
                 }
             };
         top.truncate(limit);
-        let mut facets = facet_counts(&plain_facets, tallies, request.facet_limit);
-        for (field, query) in multi_select_facets {
-            let (_, counts) = self.facet_counts(&query, &[field], request.facet_limit)?;
-            facets.extend(counts.into_iter().map(|counts| FacetCounts {
-                multi_select: true,
-                ..counts
-            }));
-        }
-        facets.sort_by_key(|counts| request.facets.iter().position(|f| *f == counts.field));
-        Ok(Page {
+        Ok(Matches {
             total: total as u64,
             top,
-            facets,
+            tallies,
         })
     }
 
@@ -184,7 +188,7 @@ impl LocalIndex {
             let column = searcher
                 .segment_reader(segment_ord)
                 .fast_fields()
-                .str("id")
+                .str(ID_FIELD)
                 .map_err(|source| self.error(source))?
                 .ok_or_else(|| IndexError::Corrupt("the id column is missing".to_owned()))?;
             let no_id = |doc| IndexError::Corrupt(format!("article {doc} has no id"));
@@ -219,7 +223,7 @@ impl LocalIndex {
     ) -> Result<Hit, IndexError> {
         let document: TantivyDocument =
             searcher.doc(address).map_err(|source| self.error(source))?;
-        let stored = self.stored_article(&document)?;
+        let stored = self.mapper.to_stored_article(&document)?;
         let snippet = Some(snippets.snippet(&stored.body))
             .filter(|snippet| !snippet.highlighted().is_empty())
             .map(|snippet| Snippet {
@@ -242,39 +246,6 @@ impl LocalIndex {
             language: stored.language,
             snippet,
             entities: stored.entities,
-        })
-    }
-
-    fn stored_article(&self, document: &TantivyDocument) -> Result<StoredArticle, IndexError> {
-        let schema = &self.layout().schema;
-        let text = |name: &str| {
-            schema
-                .get_field(name)
-                .ok()
-                .and_then(|field| document.get_first(field))
-                .and_then(|value| value.as_str())
-                .map(str::to_owned)
-        };
-        let entities: Entities = match text("_entities") {
-            Some(json) => serde_json::from_str(&json)
-                .map_err(|error| IndexError::Corrupt(error.to_string()))?,
-            None => Entities::default(),
-        };
-        let published = document
-            .get_first(self.layout().published)
-            .and_then(|value| value.as_datetime())
-            .and_then(|date| DateTime::<Utc>::from_timestamp(date.into_timestamp_secs(), 0));
-        Ok(StoredArticle {
-            id: text("id").unwrap_or_default(),
-            title: text("title").unwrap_or_default(),
-            summary: text("summary"),
-            body: text("body").unwrap_or_default(),
-            published,
-            source: text("source"),
-            url: text("url"),
-            author: text("author"),
-            language: text("language"),
-            entities,
         })
     }
 }
@@ -310,7 +281,7 @@ impl LocalIndex {
             if facet.dictionary == DictionaryName::Regions || facet.salient_only {
                 continue;
             }
-            for key in article.entities.keys(facet.dictionary) {
+            for key in article.entities.keys(&facet.dictionary) {
                 let term = TermQuery::new(
                     Term::from_field_text(facet.keys, key),
                     IndexRecordOption::Basic,
@@ -388,75 +359,52 @@ fn lead_snippet(text: &str) -> Snippet {
     }
 }
 
-fn facet_counts(fields: &[String], tallies: FacetTallies, limit: usize) -> Vec<FacetCounts> {
-    fields
-        .iter()
-        .zip(tallies)
-        .map(|(field, tally)| {
-            let values = merge_spellings(tally);
-            let distinct = values.len();
-            let values = most_frequent_first(values, limit);
-            FacetCounts {
-                field: field.clone(),
-                multi_select: false,
-                distinct,
-                values,
-            }
-        })
-        .collect()
-}
-
 impl SearchBackend for LocalIndex {
     type Error = IndexError;
 
-    fn search(&self, request: &SearchRequest) -> Result<SearchResults, IndexError> {
+    fn search(&self, request: &PageRequest) -> Result<Page<Hit>, IndexError> {
         let searcher = self.reader.searcher();
-        let query = self.translate(&request.query)?;
-        let page = self.page(&searcher, &*query, request)?;
+        let query = self.translate(request.query)?;
+        let matches = self.matches(&searcher, &*query, request)?;
         let snippets = SnippetGenerator::create(&searcher, &*query, self.layout().body)
             .map(|mut generator| {
                 generator.set_max_num_chars(SNIPPET_CHARS);
                 generator
             })
             .map_err(|source| self.error(source))?;
-        let hits = page
+        let hits = matches
             .top
             .into_iter()
             .map(|(score, address)| self.hit(&searcher, address, score, &snippets))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(SearchResults {
-            total: page.total,
+        Ok(Page {
+            total: matches.total,
             hits,
-            facets: page.facets,
+            tallies: matches.tallies,
         })
     }
 
-    fn search_ids(&self, request: &SearchRequest) -> Result<SearchResults<String>, IndexError> {
+    fn search_ids(&self, request: &PageRequest) -> Result<Page<String>, IndexError> {
         let searcher = self.reader.searcher();
-        let query = self.translate(&request.query)?;
-        let page = self.page(&searcher, &*query, request)?;
-        let addresses: Vec<DocAddress> = page.top.iter().map(|(_, address)| *address).collect();
+        let query = self.translate(request.query)?;
+        let matches = self.matches(&searcher, &*query, request)?;
+        let addresses: Vec<DocAddress> = matches.top.iter().map(|(_, address)| *address).collect();
         let hits = self.ids_of(&searcher, &addresses)?;
-        Ok(SearchResults {
-            total: page.total,
+        Ok(Page {
+            total: matches.total,
             hits,
-            facets: page.facets,
+            tallies: matches.tallies,
         })
     }
 
-    fn facet_counts(
-        &self,
-        query: &Query,
-        fields: &[String],
-        limit: usize,
-    ) -> Result<(u64, Vec<FacetCounts>), IndexError> {
+    fn count(&self, query: &Query, fields: &[String]) -> Result<(u64, Vec<Tally>), IndexError> {
         let searcher = self.reader.searcher();
         let query = self.translate(query)?;
         let counter = self.counter(fields)?;
         let (total, tallies) = searcher
             .search(&*query, &(Count, counter))
             .map_err(|source| self.error(source))?;
-        Ok((total as u64, facet_counts(fields, tallies, limit)))
+        Ok((total as u64, tallies))
     }
 
     fn article(&self, id: &str) -> Result<Option<StoredArticle>, IndexError> {
@@ -466,7 +414,7 @@ impl SearchBackend for LocalIndex {
         };
         let document: TantivyDocument =
             searcher.doc(address).map_err(|source| self.error(source))?;
-        self.stored_article(&document).map(Some)
+        self.mapper.to_stored_article(&document).map(Some)
     }
 
     fn timeline(
@@ -476,7 +424,8 @@ impl SearchBackend for LocalIndex {
         split: Option<&str>,
     ) -> Result<TimelineCounts, IndexError> {
         let split_column = split.map(|field| self.column(field)).transpose()?;
-        let collector = TimelineCollector::new("published", interval, split_column);
+        let collector =
+            TimelineCollector::new(&self.layout().timestamp_name, interval, split_column);
         self.reader
             .searcher()
             .search(&*self.translate(query)?, &collector)
@@ -499,7 +448,7 @@ impl SearchBackend for LocalIndex {
         };
         let document: TantivyDocument =
             searcher.doc(address).map_err(|source| self.error(source))?;
-        let article = self.stored_article(&document)?;
+        let article = self.mapper.to_stored_article(&document)?;
         let words = self.distinctive_words(&searcher, &document)?;
         let query = self.like(&words, &article);
         let limit = limit.min(searcher.num_docs() as usize);
@@ -513,7 +462,7 @@ impl SearchBackend for LocalIndex {
             .facets
             .iter()
             .filter(|facet| !facet.salient_only)
-            .map(|facet| (facet.name.as_str(), facet.dictionary));
+            .map(|facet| (facet.name.as_str(), facet.dictionary.clone()));
         let hits = top
             .into_iter()
             .take(limit)
@@ -535,23 +484,41 @@ impl SearchBackend for LocalIndex {
         }))
     }
 
-    fn stats(&self, facets: &[String], limit: usize) -> Result<IndexStats, IndexError> {
+    fn overview(&self, fields: &[String]) -> Result<(Overview, Vec<Tally>), IndexError> {
         let searcher = self.reader.searcher();
-        let counter = self.counter(facets)?;
+        let counter = self.counter(fields)?;
+        let span = DateSpan::new(&self.layout().timestamp_name);
         let (tallies, span) = searcher
-            .search(&AllQuery, &(counter, DateSpan::new("published")))
+            .search(&AllQuery, &(counter, span))
             .map_err(|source| self.error(source))?;
         let to_date =
             |seconds: Option<i64>| seconds.and_then(|s| DateTime::<Utc>::from_timestamp(s, 0));
-        Ok(IndexStats {
+        let overview = Overview {
             articles: searcher.num_docs(),
             earliest: to_date(span.earliest),
             latest: to_date(span.latest),
             undated: span.undated,
-            size_bytes: size_on_disk(&self.open.path),
-            segments: searcher.segment_readers().len(),
-            facets: facet_counts(facets, tallies, limit),
-        })
+            engine: Some(EngineStats {
+                size_bytes: size_on_disk(&self.open.path),
+                segments: searcher.segment_readers().len(),
+            }),
+        };
+        Ok((overview, tallies))
+    }
+
+    fn location(&self) -> String {
+        self.open.path.display().to_string()
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        if self.open.dictionaries_current {
+            return Vec::new();
+        }
+        vec![
+            "the dictionaries changed since this index was built; its facets may be stale \
+             (re-run `geonews index` on the same paths to refresh them)"
+                .to_owned(),
+        ]
     }
 }
 
@@ -717,7 +684,7 @@ impl Translator<'_> {
             None => Bound::Unbounded,
             Some(date) => {
                 let term = Term::from_field_date_for_search(
-                    self.layout.published,
+                    self.layout.timestamp,
                     TantivyDate::from_timestamp_secs(date.timestamp()),
                 );
                 if inclusive {

@@ -157,7 +157,7 @@ impl<'a> Resolver<'a> {
                 ),
             ));
         }
-        match (spec.kind, spec.dictionary) {
+        match (spec.kind, &spec.dictionary) {
             (FieldKind::Facet, Some(dictionary)) => {
                 let catalog = self.catalogs.get(dictionary);
                 match catalog.resolve(&value.text) {
@@ -168,7 +168,7 @@ impl<'a> Resolver<'a> {
                     }),
                     // People outside the dictionary are found by the name a title introduced.
                     // unless the name is close to a listed one (a typo: suggest it).
-                    None if dictionary == DictionaryName::People
+                    None if *dictionary == DictionaryName::People
                         && !person_key(&value.text).is_empty()
                         && catalog.suggest(&value.text, 1).is_empty() =>
                     {

@@ -2,7 +2,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::{SchemaError, invalid, parse_toml};
+use super::{DictionaryName, SchemaError, invalid, parse_toml};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -41,6 +41,18 @@ pub struct Country {
     /// Words whose presence in an article means the ambiguous forms refer to something else.
     #[serde(default)]
     pub reject_near: Vec<String>,
+}
+
+impl Country {
+    /// Every name running text may use for the country: its names, demonyms, capitals and
+    /// metonyms (`the Kremlin`).
+    pub fn surface_forms(&self) -> impl Iterator<Item = &String> {
+        self.names
+            .iter()
+            .chain(&self.demonyms)
+            .chain(&self.capitals)
+            .chain(&self.metonyms)
+    }
 }
 
 /// Before `until`, mentions of `countries` meant the state `meant` (the Soviet Union).
@@ -151,6 +163,45 @@ pub struct Organization {
     pub kind: Option<String>,
 }
 
+/// An entity of a dictionary a schema adds (`weapons.toml`), found by its names alone.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedEntity {
+    pub key: String,
+    pub name: String,
+    /// Other names running text uses; the name itself is always one.
+    #[serde(default)]
+    pub names: Vec<String>,
+    pub country: Option<String>,
+}
+
+impl NamedEntity {
+    pub fn surface_forms(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.name).chain(&self.names)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NamedEntitiesFile {
+    entity: Vec<NamedEntity>,
+}
+
+/// A dictionary a schema adds by naming it in a facet field of fields.toml: `weapons` is
+/// read from `weapons.toml`, a list of `[[entity]]` tables.
+#[derive(Debug, Clone, Serialize)]
+pub struct AddedDictionary {
+    pub name: DictionaryName,
+    pub entities: Vec<NamedEntity>,
+}
+
+impl AddedDictionary {
+    pub(super) fn parse(name: DictionaryName, text: &str) -> Result<AddedDictionary, SchemaError> {
+        let entities = parse_toml::<NamedEntitiesFile>(&name.file_name(), text)?.entity;
+        Ok(AddedDictionary { name, entities })
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Phrase {
@@ -232,12 +283,15 @@ pub struct Dictionaries {
     pub topics: TopicSet,
     /// Phrases that contain an entity's name but do not refer to it.
     pub stoplist: Vec<String>,
+    /// Dictionaries the schema adds, in the order fields.toml names them.
+    pub added: Vec<AddedDictionary>,
 }
 
 impl Dictionaries {
     /// The dictionaries from the texts of their files, by file name.
     pub(super) fn parse<'t>(
         text_of: impl Fn(&str) -> &'t str,
+        added: Vec<AddedDictionary>,
     ) -> Result<Dictionaries, SchemaError> {
         let people = parse_toml::<PeopleFile>("people.toml", text_of("people.toml"))?;
         let dictionaries = Dictionaries {
@@ -255,6 +309,7 @@ impl Dictionaries {
             topics: parse_toml("topics.toml", text_of("topics.toml"))?,
             stoplist: parse_toml::<StoplistFile>("stoplist.toml", text_of("stoplist.toml"))?
                 .phrases,
+            added,
         };
         dictionaries.validate()?;
         Ok(dictionaries)
@@ -325,21 +380,35 @@ impl Dictionaries {
                 ));
             }
         }
+        for added in &self.added {
+            unique_keys(
+                &added.name.file_name(),
+                added.entities.iter().map(|e| &e.key),
+            )?;
+        }
         let people_countries = self.people.iter().map(|p| (&p.key, p.country.as_ref()));
         let org_countries = self
             .organizations
             .iter()
             .map(|o| (&o.key, o.country.as_ref()));
-        for (file, references) in [
-            ("people.toml", people_countries.collect::<Vec<_>>()),
-            ("organizations.toml", org_countries.collect()),
-        ] {
+        let added_countries = self.added.iter().map(|added| {
+            let references = added.entities.iter().map(|e| (&e.key, e.country.as_ref()));
+            (added.name.file_name(), references.collect::<Vec<_>>())
+        });
+        let built_in = [
+            (
+                "people.toml".to_owned(),
+                people_countries.collect::<Vec<_>>(),
+            ),
+            ("organizations.toml".to_owned(), org_countries.collect()),
+        ];
+        for (file, references) in built_in.into_iter().chain(added_countries) {
             for (key, country) in references {
                 if let Some(country) = country
                     && !country_keys.contains(country.as_str())
                 {
                     return Err(invalid(
-                        file,
+                        &file,
                         format!("`{key}` names unknown country `{country}`"),
                     ));
                 }
@@ -350,6 +419,10 @@ impl Dictionaries {
 
     /// Every surface form must hold a letter or digit: an empty one would match everywhere.
     fn validate_surface_forms(&self) -> Result<(), SchemaError> {
+        let added = self.added.iter().map(|added| {
+            let forms = added.entities.iter().flat_map(NamedEntity::surface_forms);
+            (added.name.file_name(), forms.collect::<Vec<_>>())
+        });
         let forms = [
             (
                 "regions.toml",
@@ -362,13 +435,7 @@ impl Dictionaries {
                 "countries.toml",
                 self.countries
                     .iter()
-                    .flat_map(|c| {
-                        c.names
-                            .iter()
-                            .chain(&c.demonyms)
-                            .chain(&c.capitals)
-                            .chain(&c.metonyms)
-                    })
+                    .flat_map(Country::surface_forms)
                     .collect(),
             ),
             (
@@ -388,15 +455,16 @@ impl Dictionaries {
                     .collect(),
             ),
             ("stoplist.toml", self.stoplist.iter().collect()),
-        ];
-        for (file, forms) in forms {
+        ]
+        .map(|(file, forms)| (file.to_owned(), forms));
+        for (file, forms) in forms.into_iter().chain(added) {
             if let Some(form) = forms.into_iter().find(|form| {
                 !deunicode::deunicode(form)
                     .chars()
                     .any(char::is_alphanumeric)
             }) {
                 return Err(invalid(
-                    file,
+                    &file,
                     format!("surface form {form:?} has no letter or digit"),
                 ));
             }

@@ -16,24 +16,65 @@ pub enum FieldKind {
     Stored,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
+/// A dictionary of entities, by the name of its file in `schema/` without `.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(from = "String", into = "String")]
 pub enum DictionaryName {
     Countries,
     Regions,
     Topics,
     People,
     Organizations,
+    /// A dictionary a schema adds, of entities known by their names alone: `weapons` is read
+    /// from `weapons.toml` (see [`super::Dictionaries`]).
+    Added(String),
 }
 
 impl DictionaryName {
-    pub const ALL: [DictionaryName; 5] = [
+    /// The dictionaries every schema has, with rules of their own.
+    pub const BUILT_IN: [DictionaryName; 5] = [
         DictionaryName::Countries,
         DictionaryName::Regions,
         DictionaryName::Topics,
         DictionaryName::People,
         DictionaryName::Organizations,
     ];
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            DictionaryName::Countries => "countries",
+            DictionaryName::Regions => "regions",
+            DictionaryName::Topics => "topics",
+            DictionaryName::People => "people",
+            DictionaryName::Organizations => "organizations",
+            DictionaryName::Added(name) => name,
+        }
+    }
+
+    pub fn file_name(&self) -> String {
+        format!("{}.toml", self.as_str())
+    }
+}
+
+impl From<String> for DictionaryName {
+    fn from(name: String) -> DictionaryName {
+        DictionaryName::BUILT_IN
+            .into_iter()
+            .find(|built_in| built_in.as_str() == name)
+            .unwrap_or(DictionaryName::Added(name))
+    }
+}
+
+impl From<DictionaryName> for String {
+    fn from(name: DictionaryName) -> String {
+        name.as_str().to_owned()
+    }
+}
+
+impl std::fmt::Display for DictionaryName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -78,12 +119,14 @@ pub struct Fields {
 }
 
 /// Fields the code relies on, with the type each must have.
-const REQUIRED: [(&str, FieldKind); 4] = [
+const REQUIRED: [(&str, FieldKind); 3] = [
     ("id", FieldKind::Keyword),
     ("title", FieldKind::Text),
     ("body", FieldKind::Text),
-    ("published", FieldKind::Datetime),
 ];
+
+/// Schema files that hold no dictionary: an added dictionary cannot take their names.
+const RESERVED_FILES: [&str; 4] = ["fields", "places", "history", "stoplist"];
 
 impl Fields {
     pub(super) fn parse(text: &str) -> Result<Fields, SchemaError> {
@@ -106,6 +149,25 @@ impl Fields {
         self.specs
             .iter()
             .filter_map(|spec| spec.search_boost.map(|boost| (spec.name.as_str(), boost)))
+    }
+
+    /// The publication date: the one datetime field (validated).
+    pub fn timestamp(&self) -> &FieldSpec {
+        self.specs
+            .iter()
+            .find(|spec| spec.kind == FieldKind::Datetime)
+            .expect("validated: one datetime field")
+    }
+
+    /// The dictionaries a schema adds to the built-in ones, in field order.
+    pub fn added_dictionaries(&self) -> Vec<&DictionaryName> {
+        let mut added: Vec<&DictionaryName> = Vec::new();
+        for dictionary in self.facets().filter_map(|spec| spec.dictionary.as_ref()) {
+            if matches!(dictionary, DictionaryName::Added(_)) && !added.contains(&dictionary) {
+                added.push(dictionary);
+            }
+        }
+        added
     }
 
     pub fn facets(&self) -> impl Iterator<Item = &FieldSpec> {
@@ -183,6 +245,25 @@ impl Fields {
                 None => return Err(invalid(FILE, format!("required field `{name}` is missing"))),
             }
         }
+        let dates: Vec<&str> = self
+            .specs
+            .iter()
+            .filter(|spec| spec.kind == FieldKind::Datetime)
+            .map(|spec| spec.name.as_str())
+            .collect();
+        if dates.len() != 1 {
+            return Err(invalid(
+                FILE,
+                format!(
+                    "declare exactly one datetime field, the publication date (found {})",
+                    if dates.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        dates.join(", ")
+                    }
+                ),
+            ));
+        }
         Ok(())
     }
 }
@@ -219,7 +300,23 @@ fn validate_spec(spec: &FieldSpec) -> Result<(), SchemaError> {
             format!("field `{name}`: only a countries facet takes `salient_only`"),
         ));
     }
-    match (spec.kind, spec.dictionary) {
+    if let Some(DictionaryName::Added(dictionary)) = &spec.dictionary {
+        let valid = !dictionary.is_empty()
+            && dictionary
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        if !valid || RESERVED_FILES.contains(&dictionary.as_str()) {
+            return Err(invalid(
+                FILE,
+                format!(
+                    "field `{name}`: `{dictionary}` cannot name a dictionary file: use lowercase \
+                     letters, digits, `-` or `_`, and none of {}",
+                    RESERVED_FILES.join(", ")
+                ),
+            ));
+        }
+    }
+    match (spec.kind, &spec.dictionary) {
         (FieldKind::Facet, None) => Err(invalid(
             FILE,
             format!("facet field `{name}` needs a `dictionary`"),

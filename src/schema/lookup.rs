@@ -45,7 +45,7 @@ pub fn person_key(name: &str) -> String {
 }
 
 impl FacetCatalog {
-    pub fn build(dictionaries: &Dictionaries, name: DictionaryName) -> FacetCatalog {
+    pub fn build(dictionaries: &Dictionaries, name: &DictionaryName) -> FacetCatalog {
         let mut catalog = FacetCatalog::default();
         match name {
             DictionaryName::Countries => {
@@ -54,10 +54,7 @@ impl FacetCatalog {
                     path.push(country.key.clone());
                     let aliases = [&country.iso2, &country.iso3]
                         .into_iter()
-                        .chain(&country.names)
-                        .chain(&country.demonyms)
-                        .chain(&country.capitals)
-                        .chain(&country.metonyms);
+                        .chain(country.surface_forms());
                     catalog.add(&country.key, &country.name, path, aliases);
                 }
             }
@@ -81,6 +78,13 @@ impl FacetCatalog {
             DictionaryName::Organizations => {
                 for org in &dictionaries.organizations {
                     catalog.add(&org.key, &org.name, vec![org.key.clone()], &org.names);
+                }
+            }
+            DictionaryName::Added(_) => {
+                let added = dictionaries.added.iter().find(|added| added.name == *name);
+                for entity in added.into_iter().flat_map(|added| &added.entities) {
+                    let path = vec![entity.key.clone()];
+                    catalog.add(&entity.key, &entity.name, path, &entity.names);
                 }
             }
         }
@@ -162,15 +166,21 @@ pub struct Catalogs {
 
 impl Catalogs {
     pub fn build(dictionaries: &Dictionaries) -> Catalogs {
-        let by_dictionary = DictionaryName::ALL
+        let added = dictionaries.added.iter().map(|added| added.name.clone());
+        let by_dictionary = DictionaryName::BUILT_IN
             .into_iter()
-            .map(|name| (name, FacetCatalog::build(dictionaries, name)))
+            .chain(added)
+            .map(|name| {
+                let catalog = FacetCatalog::build(dictionaries, &name);
+                (name, catalog)
+            })
             .collect();
         Catalogs { by_dictionary }
     }
 
-    pub fn get(&self, name: DictionaryName) -> &FacetCatalog {
-        &self.by_dictionary[&name]
+    /// The catalog of a dictionary of the schema these catalogs were built from.
+    pub fn get(&self, name: &DictionaryName) -> &FacetCatalog {
+        &self.by_dictionary[name]
     }
 }
 
@@ -200,7 +210,7 @@ mod tests {
 
     fn countries() -> FacetCatalog {
         let schema = Schema::builtin().unwrap();
-        FacetCatalog::build(&schema.dictionaries, DictionaryName::Countries)
+        FacetCatalog::build(&schema.dictionaries, &DictionaryName::Countries)
     }
 
     #[test]

@@ -9,9 +9,11 @@ mod fields;
 mod lookup;
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 pub use dictionaries::{
-    Country, Dictionaries, Organization, Person, Phrase, Place, PlaceKind, Region, Topic, TopicSet,
+    AddedDictionary, Country, Dictionaries, NamedEntity, Organization, Person, Phrase, Place,
+    PlaceKind, Region, Topic, TopicSet,
 };
 pub use fields::{DictionaryName, FieldKind, FieldSpec, Fields};
 pub(crate) use lookup::edit_distance;
@@ -89,6 +91,8 @@ pub struct Schema {
     /// places.toml, parsed only by [`Schema::places`]: it is large, and only extraction needs it.
     places_text: String,
     dir: Option<PathBuf>,
+    /// Built on first use: query resolution and indexing need them, extraction alone does not.
+    catalogs: OnceLock<Catalogs>,
 }
 
 impl Schema {
@@ -121,7 +125,12 @@ impl Schema {
                 .expect("every schema file is listed in FILES")
         };
         let fields = Fields::parse(text_of("fields.toml"))?;
-        let dictionaries = Dictionaries::parse(text_of)?;
+        let added = fields
+            .added_dictionaries()
+            .into_iter()
+            .map(|name| read_added_dictionary(dir, name))
+            .collect::<Result<Vec<_>, _>>()?;
+        let dictionaries = Dictionaries::parse(text_of, added)?;
         let places_text = text_of("places.toml").to_owned();
         let mut dictionary_fingerprint = Fnv64::new();
         dictionary_fingerprint
@@ -139,7 +148,14 @@ impl Schema {
             dictionaries,
             places_text,
             dir: dir.map(Path::to_owned),
+            catalogs: OnceLock::new(),
         })
+    }
+
+    /// Every dictionary's entries with the names a query may use for them.
+    pub fn catalogs(&self) -> &Catalogs {
+        self.catalogs
+            .get_or_init(|| Catalogs::build(&self.dictionaries))
     }
 
     /// The cities, provinces and US states of places.toml, validated against the countries.
@@ -183,6 +199,26 @@ fn read_schema_file(dir: Option<&Path>, file: &SchemaFile) -> Result<String, Sch
         return Ok(file.builtin.to_owned());
     };
     std::fs::read_to_string(&path).map_err(|source| SchemaError::Read { path, source })
+}
+
+/// A dictionary fields.toml adds: its file must be in the schema folder.
+fn read_added_dictionary(
+    dir: Option<&Path>,
+    name: &DictionaryName,
+) -> Result<AddedDictionary, SchemaError> {
+    let file = name.file_name();
+    let Some(path) = dir.map(|dir| dir.join(&file)).filter(|path| path.exists()) else {
+        return Err(invalid(
+            "fields.toml",
+            format!(
+                "dictionary `{name}` has no file: put {file} in the --schema folder, beside \
+                 fields.toml"
+            ),
+        ));
+    };
+    let text =
+        std::fs::read_to_string(&path).map_err(|source| SchemaError::Read { path, source })?;
+    AddedDictionary::parse(name.clone(), &text)
 }
 
 pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(

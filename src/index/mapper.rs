@@ -1,0 +1,203 @@
+//! Both directions between an article and a tantivy document, in one place: what indexing
+//! writes, and what reading a hit gets back.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tantivy::schema::{Facet, Value};
+use tantivy::{DateTime as TantivyDate, TantivyDocument};
+
+use super::IndexError;
+use super::layout::{
+    AUTHOR_FIELD, BODY_FIELD, ID_FIELD, LANGUAGE_FIELD, Layout, SOURCE_FIELD, SUMMARY_FIELD,
+    TITLE_FIELD, URL_FIELD,
+};
+use crate::article::Article;
+use crate::backend::DocumentMapper;
+use crate::extract::Entities;
+use crate::pipeline::Analysed;
+use crate::results::StoredArticle;
+use crate::schema::{DictionaryName, Schema};
+
+/// An article ready for the index, with what deciding whether it changed takes.
+pub struct PreparedDocument {
+    pub key: String,
+    pub content_hash: u64,
+    pub document: TantivyDocument,
+}
+
+/// Articles to documents and documents back to stored articles, for one index layout.
+#[derive(Clone)]
+pub struct DocMapper {
+    layout: Arc<Layout>,
+    schema: Arc<Schema>,
+}
+
+impl DocMapper {
+    pub fn new(layout: Arc<Layout>, schema: Arc<Schema>) -> DocMapper {
+        DocMapper { layout, schema }
+    }
+
+    /// The document for `article`: its own fields by name, the timestamp, a facet and a
+    /// countable key per entity, and the entities themselves, stored for display.
+    pub fn to_document(&self, article: &Article, entities: &Entities) -> PreparedDocument {
+        let layout = &self.layout;
+        let content_hash = article.content_hash() ^ self.schema.dictionary_fingerprint;
+        let mut document = TantivyDocument::new();
+        for (field, name) in &layout.values {
+            if let Some(value) = field_value(article, name).filter(|value| !value.is_empty()) {
+                document.add_text(*field, value);
+            }
+        }
+        if let Some(published) = article.published {
+            document.add_date(
+                layout.timestamp,
+                TantivyDate::from_timestamp_secs(published.timestamp()),
+            );
+        }
+        let catalogs = self.schema.catalogs();
+        for facet in &layout.facets {
+            let catalog = catalogs.get(&facet.dictionary);
+            let keys = if facet.salient_only {
+                entities.salient_keys(&facet.dictionary)
+            } else {
+                entities.keys(&facet.dictionary)
+            };
+            for key in keys {
+                // People named after a title are no dictionary entries: their key is their path.
+                let path = match catalog.get(key) {
+                    Some(entry) => entry.path.clone(),
+                    None if facet.dictionary == DictionaryName::People => vec![key.to_owned()],
+                    None => continue,
+                };
+                document.add_facet(facet.facet, Facet::from_path(&path));
+                document.add_text(facet.keys, key);
+            }
+        }
+        let entities_json = serde_json::to_string(entities).expect("entities serialize");
+        document.add_text(layout.entities, entities_json);
+        document.add_u64(layout.content_hash, content_hash);
+        PreparedDocument {
+            key: article.key.clone(),
+            content_hash,
+            document,
+        }
+    }
+
+    /// The article a document stores, with its entities.
+    pub fn to_stored_article(
+        &self,
+        document: &TantivyDocument,
+    ) -> Result<StoredArticle, IndexError> {
+        let schema = &self.layout.schema;
+        let text = |name: &str| {
+            schema
+                .get_field(name)
+                .ok()
+                .and_then(|field| document.get_first(field))
+                .and_then(|value| value.as_str())
+                .map(str::to_owned)
+        };
+        let entities: Entities = match document
+            .get_first(self.layout.entities)
+            .and_then(|value| value.as_str())
+        {
+            Some(json) => serde_json::from_str(json)
+                .map_err(|error| IndexError::Corrupt(error.to_string()))?,
+            None => Entities::default(),
+        };
+        let published = document
+            .get_first(self.layout.timestamp)
+            .and_then(|value| value.as_datetime())
+            .and_then(|date| DateTime::<Utc>::from_timestamp(date.into_timestamp_secs(), 0));
+        Ok(StoredArticle {
+            id: text(ID_FIELD)
+                .ok_or_else(|| IndexError::Corrupt("an article has no id".to_owned()))?,
+            title: text(TITLE_FIELD).unwrap_or_default(),
+            summary: text(SUMMARY_FIELD),
+            body: text(BODY_FIELD).unwrap_or_default(),
+            published,
+            source: text(SOURCE_FIELD),
+            url: text(URL_FIELD),
+            author: text(AUTHOR_FIELD),
+            language: text(LANGUAGE_FIELD),
+            entities,
+        })
+    }
+}
+
+impl DocumentMapper for DocMapper {
+    type Document = PreparedDocument;
+
+    fn document(&self, analysed: Analysed) -> PreparedDocument {
+        self.to_document(&analysed.article, &analysed.entities)
+    }
+}
+
+/// The article's value for an index field: its own fields by name, else the record's extras.
+fn field_value<'a>(article: &'a Article, name: &str) -> Option<&'a str> {
+    match name {
+        ID_FIELD => Some(&article.key),
+        TITLE_FIELD => Some(&article.title),
+        SUMMARY_FIELD => article.summary.as_deref(),
+        BODY_FIELD => Some(&article.body),
+        URL_FIELD => article.url.as_deref(),
+        SOURCE_FIELD => article.source.as_deref(),
+        AUTHOR_FIELD => article.author.as_deref(),
+        LANGUAGE_FIELD => article.language.as_deref(),
+        other => article
+            .extra
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(other))
+            .map(|(_, value)| value.as_str()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::Extractor;
+
+    #[test]
+    fn an_article_comes_back_as_it_went_in() {
+        let schema = Arc::new(Schema::builtin().unwrap());
+        let layout = Arc::new(Layout::build(&schema.fields));
+        let mapper = DocMapper::new(layout, Arc::clone(&schema));
+        let article = Article {
+            key: "a-1".into(),
+            title: "Sanctions on North Korea".into(),
+            title_is_derived: false,
+            summary: Some("New measures".into()),
+            body: "Pyongyang answered the sanctions with a missile test.".into(),
+            published: DateTime::from_timestamp(1_700_000_000, 0),
+            url: Some("https://example.org/a-1".into()),
+            source: Some("Sample Times".into()),
+            author: Some("A. Writer".into()),
+            language: Some("en".into()),
+            tagged: Default::default(),
+            extra: Default::default(),
+            gold: None,
+        };
+        let extractor = Extractor::new(&schema.dictionaries, &schema.places().unwrap()).unwrap();
+        let (entities, _) = extractor.extract(&article);
+        assert!(!entities.countries.is_empty());
+        let prepared = mapper.to_document(&article, &entities);
+        assert_eq!(prepared.key, "a-1");
+        let stored = mapper.to_stored_article(&prepared.document).unwrap();
+        assert_eq!(
+            stored,
+            StoredArticle {
+                id: article.key,
+                title: article.title,
+                summary: article.summary,
+                body: article.body,
+                published: article.published,
+                source: article.source,
+                url: article.url,
+                author: article.author,
+                language: article.language,
+                entities,
+            }
+        );
+    }
+}

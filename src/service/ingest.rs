@@ -1,0 +1,346 @@
+//! Reading articles: indexing them into any [`ArticleSink`], printing their entities, scoring
+//! extraction against gold labels.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::ServiceError;
+use crate::backend::{ArticleSink, DocumentMapper, Written};
+use crate::eval::{EvalOptions, Evaluation, Evaluator};
+use crate::extract::{Decision, Entities, Extractor};
+use crate::ingest::{self, Problem, Severity};
+use crate::pipeline::{self, Analysed, Sink};
+use crate::schema::Schema;
+
+#[derive(Debug, Clone)]
+pub struct IndexRequest {
+    /// Files and folders; `-` is JSON Lines on standard input.
+    pub paths: Vec<PathBuf>,
+    /// Stop at the first problem, committing nothing from this run.
+    pub strict: bool,
+    /// Commit after this many new or changed articles.
+    pub commit_every: usize,
+}
+
+/// Progress, for a progress bar and for warnings as they happen.
+#[derive(Debug)]
+pub enum IndexEvent<'a> {
+    FilesFound(usize),
+    FileDone,
+    Problem(&'a Problem),
+    Committed,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+pub struct IndexReport {
+    #[serde(skip)]
+    pub location: String,
+    pub files_read: usize,
+    /// Files passed over as not articles, by reason.
+    pub files_ignored: Vec<(String, &'static str)>,
+    pub added: u64,
+    pub updated: u64,
+    /// Articles already in the index with the same content (including repeats within the run).
+    pub unchanged: u64,
+    pub skipped: u64,
+    pub warnings: u64,
+    /// Problems by message kind (the first words of the message) with counts.
+    pub problem_kinds: Vec<(String, u64)>,
+    pub articles_in_index: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExtractRequest {
+    pub paths: Vec<PathBuf>,
+    /// With every surface form found and the rule that kept or rejected it.
+    pub explain: bool,
+}
+
+/// One article's entities, as `geonews extract` prints them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExtractedArticle {
+    pub id: String,
+    pub title: String,
+    #[serde(flatten)]
+    pub entities: Entities,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Vec<Decision>>,
+}
+
+/// What reading articles without indexing them came to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadSummary {
+    /// Records and files passed over.
+    pub skipped: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct EvalRequest {
+    pub gold: Vec<PathBuf>,
+    pub options: EvalOptions,
+}
+
+/// Something that happened while reading articles, as it happens.
+#[derive(Debug)]
+pub enum ReadEvent<'a, T> {
+    Problem(&'a Problem),
+    Item(T),
+}
+
+/// Reading, extracting and indexing articles. It prints nothing: progress, problems and
+/// extracted articles go to the callbacks the front end passes.
+pub struct IngestService {
+    schema: Arc<Schema>,
+    extractor: Extractor,
+}
+
+impl IngestService {
+    pub fn new(schema: Arc<Schema>) -> Result<IngestService, ServiceError> {
+        let places = schema.places()?;
+        let extractor = Extractor::new(&schema.dictionaries, &places)?;
+        Ok(IngestService { schema, extractor })
+    }
+
+    pub fn extractor(&self) -> &Extractor {
+        &self.extractor
+    }
+
+    pub fn schema(&self) -> &Arc<Schema> {
+        &self.schema
+    }
+
+    /// Reads `request.paths` into `sink`, committing every `commit_every` changed articles and
+    /// at the end. On an error nothing after the last commit is kept.
+    pub fn index<S: ArticleSink>(
+        &self,
+        request: &IndexRequest,
+        sink: S,
+        on_event: &mut dyn FnMut(IndexEvent),
+    ) -> Result<IndexReport, ServiceError> {
+        let discovery = ingest::discover(&request.paths);
+        let mapper = sink.mapper();
+        let location = sink.location();
+        let mut run = IndexRun {
+            sink,
+            request,
+            pending: 0,
+            report: IndexReport {
+                location,
+                files_ignored: discovery
+                    .ignored
+                    .iter()
+                    .map(|(path, why)| (path.display().to_string(), *why))
+                    .collect(),
+                ..IndexReport::default()
+            },
+            problem_kinds: HashMap::new(),
+            on_event,
+        };
+        (run.on_event)(IndexEvent::FilesFound(discovery.files.len()));
+        pipeline::run(
+            &discovery,
+            &self.extractor,
+            |analysed| mapper.document(analysed),
+            &mut run,
+        )?;
+        run.finish()
+    }
+
+    /// The entities of every article under `request.paths`, without indexing.
+    pub fn extract(
+        &self,
+        request: &ExtractRequest,
+        on_event: &mut dyn FnMut(ReadEvent<ExtractedArticle>) -> std::io::Result<()>,
+    ) -> Result<ReadSummary, ServiceError> {
+        let discovery = ingest::discover(&request.paths);
+        // Explaining runs extraction again with a trace: a tool for reading, not for speed.
+        let extracted = |analysed: Analysed| {
+            let explain = request
+                .explain
+                .then(|| self.extractor.explain(&analysed.article).1);
+            ExtractedArticle {
+                id: analysed.article.key,
+                title: analysed.article.title,
+                entities: analysed.entities,
+                explain,
+            }
+        };
+        let mut reader = ReadSink::new(on_event);
+        pipeline::run(&discovery, &self.extractor, extracted, &mut reader)
+            .map_err(ServiceError::Output)?;
+        Ok(reader.summary)
+    }
+
+    /// Extraction scored against the gold labels the articles under `request.gold` carry.
+    pub fn eval(
+        &self,
+        request: &EvalRequest,
+        on_problem: &mut dyn FnMut(&Problem) -> std::io::Result<()>,
+    ) -> Result<(Evaluation, ReadSummary), ServiceError> {
+        let discovery = ingest::discover(&request.gold);
+        let mut evaluator = Evaluator::new(
+            &self.schema.dictionaries,
+            self.extractor.catalogs(),
+            request.options,
+        );
+        let mut score = |event: ReadEvent<Analysed>| match event {
+            ReadEvent::Problem(problem) => on_problem(problem),
+            ReadEvent::Item(Analysed { article, entities }) => {
+                evaluator.add(&article.key, article.gold.as_ref(), &entities);
+                Ok(())
+            }
+        };
+        let mut reader = ReadSink::new(&mut score);
+        pipeline::run(
+            &discovery,
+            &self.extractor,
+            |analysed| analysed,
+            &mut reader,
+        )
+        .map_err(ServiceError::Output)?;
+        let summary = reader.summary;
+        let evaluation = evaluator.finish();
+        if evaluation.articles == 0 {
+            return Err(ServiceError::NoGold);
+        }
+        Ok((evaluation, summary))
+    }
+}
+
+/// Hands every read article and problem to one callback, counting what was skipped.
+struct ReadSink<'c, T> {
+    summary: ReadSummary,
+    on_event: &'c mut dyn FnMut(ReadEvent<T>) -> std::io::Result<()>,
+}
+
+impl<'c, T> ReadSink<'c, T> {
+    fn new(on_event: &'c mut dyn FnMut(ReadEvent<T>) -> std::io::Result<()>) -> Self {
+        ReadSink {
+            summary: ReadSummary::default(),
+            on_event,
+        }
+    }
+}
+
+impl<T> Sink<T> for ReadSink<'_, T> {
+    type Error = std::io::Error;
+
+    fn problem(&mut self, problem: &Problem) -> std::io::Result<()> {
+        self.summary.skipped += usize::from(problem.severity == Severity::Skipped);
+        (self.on_event)(ReadEvent::Problem(problem))
+    }
+
+    fn accept(&mut self, item: T) -> std::io::Result<()> {
+        (self.on_event)(ReadEvent::Item(item))
+    }
+}
+
+/// Counts what indexing does, commits as it goes, and stops at a problem under `--strict`.
+struct IndexRun<'r, S> {
+    sink: S,
+    request: &'r IndexRequest,
+    /// Articles written since the last commit.
+    pending: usize,
+    report: IndexReport,
+    problem_kinds: HashMap<String, u64>,
+    on_event: &'r mut dyn FnMut(IndexEvent),
+}
+
+impl<S: ArticleSink> Sink<<S::Mapper as DocumentMapper>::Document> for IndexRun<'_, S> {
+    type Error = ServiceError;
+
+    fn problem(&mut self, problem: &Problem) -> Result<(), ServiceError> {
+        if self.request.strict {
+            return Err(ServiceError::Strict(problem.clone()));
+        }
+        match problem.severity {
+            Severity::Skipped => self.report.skipped += 1,
+            Severity::Warning => self.report.warnings += 1,
+        }
+        *self
+            .problem_kinds
+            .entry(problem_kind(&problem.message))
+            .or_default() += 1;
+        (self.on_event)(IndexEvent::Problem(problem));
+        Ok(())
+    }
+
+    fn accept(
+        &mut self,
+        document: <S::Mapper as DocumentMapper>::Document,
+    ) -> Result<(), ServiceError> {
+        match self.sink.write(document).map_err(ServiceError::backend)? {
+            Written::Unchanged => {
+                self.report.unchanged += 1;
+                return Ok(());
+            }
+            Written::Updated => self.report.updated += 1,
+            Written::Added => self.report.added += 1,
+        }
+        self.pending += 1;
+        // Under --strict a run commits all or nothing.
+        if !self.request.strict && self.pending >= self.request.commit_every {
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    fn file_done(&mut self) {
+        self.report.files_read += 1;
+        (self.on_event)(IndexEvent::FileDone);
+    }
+}
+
+impl<S: ArticleSink> IndexRun<'_, S> {
+    fn commit(&mut self) -> Result<(), ServiceError> {
+        if self.pending == 0 {
+            return Ok(());
+        }
+        self.sink.commit().map_err(ServiceError::backend)?;
+        self.pending = 0;
+        (self.on_event)(IndexEvent::Committed);
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<IndexReport, ServiceError> {
+        self.commit()?;
+        self.report.articles_in_index = self.sink.finish().map_err(ServiceError::backend)?;
+        let mut kinds: Vec<(String, u64)> = self.problem_kinds.into_iter().collect();
+        kinds.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        self.report.problem_kinds = kinds;
+        Ok(self.report)
+    }
+}
+
+/// The general part of a problem message, before its specifics (a colon, quote or bracket).
+fn problem_kind(message: &str) -> String {
+    let general = message
+        .split([':', ';', '"', '`', '('])
+        .next()
+        .unwrap_or(message);
+    general
+        .split_whitespace()
+        .take(6)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_kinds_drop_specifics() {
+        assert_eq!(
+            problem_kind("wrong column count: 5 where the header has 4"),
+            "wrong column count"
+        );
+        assert_eq!(
+            problem_kind("unreadable date \"x\"; indexed"),
+            "unreadable date"
+        );
+    }
+}

@@ -1,0 +1,67 @@
+//! The service layer: one typed request and one typed response per use case, for every front
+//! end. The CLI ([`crate::app`]) and the HTTP server build requests, call a service and render
+//! its response with [`crate::output`]; a service prints nothing, and reports problems as it
+//! reads through the callbacks it is given.
+//!
+//! [`SearchService`] answers searches and analytics over any [`crate::backend::SearchBackend`];
+//! [`IngestService`] reads articles, extracts their entities and writes them to any
+//! [`crate::backend::ArticleSink`].
+
+mod ingest;
+mod search;
+#[cfg(test)]
+mod tests;
+
+pub use ingest::{
+    EvalRequest, ExtractRequest, ExtractedArticle, IndexEvent, IndexReport, IndexRequest,
+    IngestService, ReadEvent, ReadSummary,
+};
+pub use search::{
+    BatchAnswer, CoocRequest, CoocResponse, FacetsRequest, FacetsResponse, SearchOptions,
+    SearchRequest, SearchResponse, SearchService, StatsResponse, TimelineRequest,
+};
+
+use crate::extract::ExtractError;
+use crate::ingest::Problem;
+use crate::query::QueryError;
+use crate::schema::SchemaError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The query does not parse or names unknown fields or values: the user's to fix.
+    #[error("{0}")]
+    Query(QueryError),
+    /// A field named for counting is not countable: the user's to fix.
+    #[error("`{name}` cannot be counted: choose from {}", known.join(", "))]
+    NotCountable { name: String, known: Vec<String> },
+    #[error("no article with id {id:?} in {location}")]
+    NotFound { id: String, location: String },
+    #[error("no article carries a `gold` object of labels")]
+    NoGold,
+    #[error("stopped at the first problem (--strict), nothing committed from this run: {0}")]
+    Strict(Problem),
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
+    /// The engine failed (an unreadable index, a cluster that does not answer).
+    #[error(transparent)]
+    Backend(Box<dyn std::error::Error + Send + Sync>),
+    /// A front end's callback could not write what it was given.
+    #[error(transparent)]
+    Output(std::io::Error),
+}
+
+impl ServiceError {
+    pub fn backend(error: impl std::error::Error + Send + Sync + 'static) -> ServiceError {
+        ServiceError::Backend(Box::new(error))
+    }
+
+    /// Whether the request itself is wrong (a bad query or field name), not the data or engine.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            ServiceError::Query(_) | ServiceError::NotCountable { .. }
+        )
+    }
+}

@@ -1,0 +1,480 @@
+//! The service over a backend double: a handful of articles held in memory, queried by
+//! evaluating the resolved query on each. No tantivy index is opened.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use super::*;
+use crate::analytics::{CoocOptions, CoocOrder, Interval, PairCounts, TimelineCounts};
+use crate::backend::{Overview, Page, PageRequest, SearchBackend, Tally};
+use crate::query::ast::Query;
+use crate::results::{Hit, Related, Snippet, Sort, StoredArticle};
+use crate::schema::Schema;
+
+/// One article of the double: its facet values by field.
+#[derive(Debug, Clone)]
+struct Doc {
+    id: &'static str,
+    published: Option<DateTime<Utc>>,
+    words: &'static str,
+    facets: BTreeMap<&'static str, Vec<&'static str>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the double cannot {0}")]
+struct Unsupported(&'static str);
+
+/// Answers from a list of articles, recording every query it is asked to count under.
+struct Double {
+    docs: Vec<Doc>,
+    counted_under: Mutex<Vec<(Vec<String>, Query)>>,
+}
+
+impl Double {
+    fn matches(&self, query: &Query, doc: &Doc) -> bool {
+        match query {
+            Query::All => true,
+            Query::Text { text, .. } => doc.words.contains(&text.to_lowercase()),
+            Query::Facet { field, key, .. } => doc
+                .facets
+                .get(field.as_str())
+                .is_some_and(|keys| keys.contains(&key.as_str())),
+            Query::Keyword { .. } => false,
+            Query::Published(range) => doc.published.is_some_and(|date| {
+                range.start.is_none_or(|start| date >= start)
+                    && range.end.is_none_or(|end| date < end)
+            }),
+            Query::Not { query } => !self.matches(query, doc),
+            Query::And { queries } => queries.iter().all(|q| self.matches(q, doc)),
+            Query::Or { queries } => queries.iter().any(|q| self.matches(q, doc)),
+        }
+    }
+
+    fn matching(&self, query: &Query) -> Vec<&Doc> {
+        self.docs
+            .iter()
+            .filter(|doc| self.matches(query, doc))
+            .collect()
+    }
+
+    fn tally(&self, docs: &[&Doc], field: &str) -> Tally {
+        let mut tally = Tally::new();
+        for doc in docs {
+            for key in doc.facets.get(field).into_iter().flatten() {
+                *tally.entry((*key).to_owned()).or_default() += 1;
+            }
+        }
+        tally
+    }
+
+    fn hit(doc: &Doc) -> Hit {
+        Hit {
+            id: doc.id.to_owned(),
+            score: None,
+            title: doc.words.to_owned(),
+            published: doc.published,
+            source: None,
+            url: None,
+            author: None,
+            language: None,
+            snippet: Snippet::default(),
+            entities: Default::default(),
+        }
+    }
+}
+
+impl SearchBackend for Double {
+    type Error = Unsupported;
+
+    fn search(&self, request: &PageRequest) -> Result<Page<Hit>, Unsupported> {
+        let ids = self.search_ids(request)?;
+        let hits = ids
+            .hits
+            .iter()
+            .map(|id| Double::hit(self.docs.iter().find(|d| d.id == id).unwrap()))
+            .collect();
+        Ok(Page {
+            total: ids.total,
+            hits,
+            tallies: ids.tallies,
+        })
+    }
+
+    fn search_ids(&self, request: &PageRequest) -> Result<Page<String>, Unsupported> {
+        let mut docs = self.matching(request.query);
+        if request.sort == Sort::NewestFirst {
+            docs.sort_by_key(|doc| std::cmp::Reverse(doc.published));
+        }
+        let tallies = request.tally.iter().map(|f| self.tally(&docs, f)).collect();
+        self.counted_under
+            .lock()
+            .unwrap()
+            .push((request.tally.to_vec(), request.query.clone()));
+        Ok(Page {
+            total: docs.len() as u64,
+            hits: docs
+                .iter()
+                .skip(request.offset)
+                .take(request.limit)
+                .map(|doc| doc.id.to_owned())
+                .collect(),
+            tallies,
+        })
+    }
+
+    fn count(&self, query: &Query, fields: &[String]) -> Result<(u64, Vec<Tally>), Unsupported> {
+        self.counted_under
+            .lock()
+            .unwrap()
+            .push((fields.to_vec(), query.clone()));
+        let docs = self.matching(query);
+        let tallies = fields.iter().map(|f| self.tally(&docs, f)).collect();
+        Ok((docs.len() as u64, tallies))
+    }
+
+    fn article(&self, id: &str) -> Result<Option<StoredArticle>, Unsupported> {
+        Ok(self
+            .docs
+            .iter()
+            .find(|d| d.id == id)
+            .map(|doc| StoredArticle {
+                id: doc.id.to_owned(),
+                title: doc.words.to_owned(),
+                summary: None,
+                body: doc.words.to_owned(),
+                published: doc.published,
+                source: None,
+                url: None,
+                author: None,
+                language: None,
+                entities: Default::default(),
+            }))
+    }
+
+    fn timeline(
+        &self,
+        query: &Query,
+        interval: Interval,
+        split: Option<&str>,
+    ) -> Result<TimelineCounts, Unsupported> {
+        let docs = self.matching(query);
+        let mut counts = TimelineCounts {
+            total: docs.len() as u64,
+            ..TimelineCounts::default()
+        };
+        for doc in docs {
+            let Some(published) = doc.published else {
+                counts.undated += 1;
+                continue;
+            };
+            let bucket = interval.bucket(published.timestamp());
+            *counts.buckets.entry(bucket).or_default() += 1;
+            for key in split.and_then(|f| doc.facets.get(f)).into_iter().flatten() {
+                *counts.split.entry((bucket, (*key).to_owned())).or_default() += 1;
+            }
+        }
+        Ok(counts)
+    }
+
+    fn pair_counts(&self, query: &Query, fields: [&str; 2]) -> Result<PairCounts, Unsupported> {
+        let docs = self.matching(query);
+        let mut counts = PairCounts {
+            total: docs.len() as u64,
+            first: self.tally(&docs, fields[0]),
+            second: self.tally(&docs, fields[1]),
+            pairs: Default::default(),
+        };
+        for doc in &docs {
+            for a in doc.facets.get(fields[0]).into_iter().flatten() {
+                for b in doc.facets.get(fields[1]).into_iter().flatten() {
+                    *counts
+                        .pairs
+                        .entry(((*a).to_owned(), (*b).to_owned()))
+                        .or_default() += 1;
+                }
+            }
+        }
+        Ok(counts)
+    }
+
+    fn related(&self, _: &str, _: usize) -> Result<Option<Related>, Unsupported> {
+        Err(Unsupported("rank related articles"))
+    }
+
+    fn overview(&self, fields: &[String]) -> Result<(Overview, Vec<Tally>), Unsupported> {
+        let docs: Vec<&Doc> = self.docs.iter().collect();
+        let overview = Overview {
+            articles: docs.len() as u64,
+            earliest: docs.iter().filter_map(|d| d.published).min(),
+            latest: docs.iter().filter_map(|d| d.published).max(),
+            undated: docs.iter().filter(|d| d.published.is_none()).count() as u64,
+            engine: None,
+        };
+        Ok((
+            overview,
+            fields.iter().map(|f| self.tally(&docs, f)).collect(),
+        ))
+    }
+
+    fn location(&self) -> String {
+        "the double".to_owned()
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+fn date(year: i32, month: u32, day: u32) -> Option<DateTime<Utc>> {
+    Utc.with_ymd_and_hms(year, month, day, 12, 0, 0).single()
+}
+
+fn doc(
+    id: &'static str,
+    published: Option<DateTime<Utc>>,
+    words: &'static str,
+    facets: &[(&'static str, &[&'static str])],
+) -> Doc {
+    Doc {
+        id,
+        published,
+        words,
+        facets: facets.iter().map(|(f, keys)| (*f, keys.to_vec())).collect(),
+    }
+}
+
+fn service() -> SearchService<Double> {
+    let docs = vec![
+        doc(
+            "a",
+            date(2024, 1, 5),
+            "sanctions on pyongyang",
+            &[
+                ("country", &["NorthKorea", "SouthKorea"]),
+                ("topic", &["sanctions"]),
+                ("source", &["Sample Times", "sample times"]),
+            ],
+        ),
+        doc(
+            "b",
+            date(2024, 3, 9),
+            "sanctions on moscow",
+            &[("country", &["Russia"]), ("topic", &["sanctions"])],
+        ),
+        doc(
+            "c",
+            date(2024, 3, 20),
+            "ceasefire talks",
+            &[
+                ("country", &["Russia", "Ukraine"]),
+                ("topic", &["diplomacy"]),
+            ],
+        ),
+        doc(
+            "d",
+            None,
+            "sanctions and talks",
+            &[
+                ("country", &["Russia", "NorthKorea"]),
+                ("topic", &["sanctions", "diplomacy"]),
+            ],
+        ),
+    ];
+    let schema = Arc::new(Schema::builtin().unwrap());
+    SearchService::new(
+        schema,
+        Double {
+            docs,
+            counted_under: Mutex::new(Vec::new()),
+        },
+    )
+}
+
+fn options(facets: &[&str]) -> SearchOptions {
+    SearchOptions {
+        sort: Sort::Relevance,
+        limit: 10,
+        offset: 0,
+        facets: facets.iter().map(|f| (*f).to_owned()).collect(),
+        facet_limit: 10,
+    }
+}
+
+fn counts(facet: &crate::results::FacetCounts) -> Vec<(&str, u64)> {
+    facet
+        .values
+        .iter()
+        .map(|v| (v.key.as_str(), v.count))
+        .collect()
+}
+
+#[test]
+fn search_counts_a_filtered_field_as_if_its_filter_were_absent() {
+    let service = service();
+    let response = service
+        .search(&SearchRequest {
+            query: "country:Russia topic:sanctions".to_owned(),
+            options: options(&["country", "topic", "source"]),
+        })
+        .unwrap();
+    assert_eq!(response.results.total, 2);
+    let [country, topic, source] = &response.results.facets[..] else {
+        panic!("three facets: {:?}", response.results.facets);
+    };
+    // Countries under `topic:sanctions` alone: a, b, d.
+    assert!(country.multi_select);
+    assert_eq!(
+        counts(country),
+        [("NorthKorea", 2), ("Russia", 2), ("SouthKorea", 1)]
+    );
+    // Topics under `country:Russia` alone: b, c, d.
+    assert!(topic.multi_select);
+    assert_eq!(counts(topic), [("diplomacy", 2), ("sanctions", 2)]);
+    // Source is not filtered: counted under the whole query, spellings merged (none here).
+    assert!(!source.multi_select);
+    assert!(source.values.is_empty());
+    let asked = service.backend().counted_under.lock().unwrap();
+    assert_eq!(
+        asked.len(),
+        3,
+        "one page and one count per multi-select field"
+    );
+}
+
+#[test]
+fn spellings_a_query_cannot_tell_apart_count_once() {
+    let response = service()
+        .search(&SearchRequest {
+            query: "pyongyang".to_owned(),
+            options: options(&["source"]),
+        })
+        .unwrap();
+    let source = &response.results.facets[0];
+    assert_eq!(source.distinct, 1);
+    assert_eq!(source.values[0].count, 2);
+}
+
+#[test]
+fn a_bad_query_is_a_usage_error_with_its_column() {
+    let error = service()
+        .search(&SearchRequest {
+            query: "sanctions country:Nort-Korea".to_owned(),
+            options: options(&[]),
+        })
+        .unwrap_err();
+    assert!(error.is_usage());
+    let ServiceError::Query(error) = error else {
+        panic!("not a query error: {error}");
+    };
+    assert_eq!(error.column, 19);
+    assert!(error.suggestions.contains(&"NorthKorea".to_owned()));
+    let unknown = service()
+        .search(&SearchRequest {
+            query: "sanctions".to_owned(),
+            options: options(&["colour"]),
+        })
+        .unwrap_err();
+    assert!(matches!(unknown, ServiceError::NotCountable { ref name, .. } if name == "colour"));
+}
+
+#[test]
+fn timeline_buckets_the_matches_and_splits_by_a_field() {
+    let timeline = service()
+        .timeline(&TimelineRequest {
+            query: "topic:sanctions".to_owned(),
+            by: Interval::Month,
+            split: Some("country".to_owned()),
+            top: 2,
+        })
+        .unwrap();
+    assert_eq!((timeline.total, timeline.undated), (3, 1));
+    let buckets: Vec<(&str, u64)> = timeline
+        .buckets
+        .iter()
+        .map(|b| (b.label.as_str(), b.count))
+        .collect();
+    assert_eq!(buckets, [("2024-01", 1), ("2024-02", 0), ("2024-03", 1)]);
+    assert_eq!(timeline.series, ["NorthKorea", "Russia"]);
+}
+
+#[test]
+fn cooc_ranks_values_by_lift_and_builds_pair_tables() {
+    let service = service();
+    let options = CoocOptions {
+        min_count: 1,
+        order: CoocOrder::Lift,
+        limit: 10,
+    };
+    let CoocResponse::Values(values) = service
+        .cooc(&CoocRequest {
+            field: "country".to_owned(),
+            words: vec!["topic:diplomacy".to_owned()],
+            options,
+            size: 4,
+        })
+        .unwrap()
+    else {
+        panic!("one field gives values");
+    };
+    assert_eq!((values.results, values.articles), (2, 4));
+    // Ukraine is in 1 of 2 results and 1 of 4 articles: lift 2; Russia 2/2 over 3/4.
+    assert_eq!(values.values[0].key, "Ukraine");
+    assert_eq!(values.values[0].lift, 2.0);
+    let CoocResponse::Pairs(pairs) = service
+        .cooc(&CoocRequest {
+            field: "country".to_owned(),
+            words: vec!["topic".to_owned(), "sanctions".to_owned()],
+            options,
+            size: 4,
+        })
+        .unwrap()
+    else {
+        panic!("two fields give pairs");
+    };
+    assert_eq!(pairs.results, 3);
+    let russia = pairs.rows.iter().position(|r| r == "Russia").unwrap();
+    let sanctions = pairs.columns.iter().position(|c| c == "sanctions").unwrap();
+    assert_eq!(pairs.cells[russia][sanctions], 2);
+}
+
+#[test]
+fn related_passes_on_the_backends_failure_and_show_names_a_missing_id() {
+    let service = service();
+    assert!(matches!(
+        service.related("a", 3),
+        Err(ServiceError::Backend(_))
+    ));
+    let missing = service.article("zz").unwrap_err();
+    assert_eq!(
+        missing.to_string(),
+        "no article with id \"zz\" in the double"
+    );
+    assert_eq!(service.article("b").unwrap().id, "b");
+}
+
+#[test]
+fn stats_count_every_countable_field_without_engine_details() {
+    let stats = service().stats(2).unwrap().stats;
+    assert_eq!((stats.articles, stats.undated), (4, 1));
+    assert_eq!(stats.engine, None);
+    let country = stats.facets.iter().find(|f| f.field == "country").unwrap();
+    assert_eq!(counts(country), [("Russia", 3), ("NorthKorea", 2)]);
+}
+
+#[test]
+fn a_batch_answers_bad_queries_in_line() {
+    let service = service();
+    let answer = service
+        .batch_answer("country:Nowhere", &options(&[]))
+        .unwrap();
+    assert!(answer.is_failure());
+    let BatchAnswer::Answered { total, ids, .. } =
+        service.batch_answer("sanctions", &options(&[])).unwrap()
+    else {
+        panic!("a good query is answered");
+    };
+    assert_eq!(total, 3);
+    assert_eq!(ids, ["a", "b", "d"]);
+}
