@@ -675,3 +675,59 @@ fn batch_takes_no_query_of_its_own() {
         .code(2)
         .stderr(predicate::str::contains("cannot be used with"));
 }
+
+#[test]
+fn json_lines_is_one_object_a_line_for_every_command() {
+    let index = sample_index();
+    let lines = |args: &[&str]| -> Vec<serde_json::Value> {
+        let output = geonews(index.path()).args(args).assert().success();
+        let stdout = String::from_utf8(output.get_output().stdout.clone()).unwrap();
+        stdout
+            .lines()
+            .map(|line| {
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("{args:?}: {e}: {line}"))
+            })
+            .collect()
+    };
+    let gold = repo_path("tests/fixtures/modern-gold.jsonl");
+    let gold = gold.to_str().unwrap();
+    // Commands that answer with one object print it on one line.
+    for args in [
+        &["stats", "-f", "jsonl"][..],
+        &["show", "gn-2024-0002", "-f", "jsonl"],
+        &["eval", "--gold", gold, "-f", "jsonl"],
+    ] {
+        let objects = lines(args);
+        assert_eq!(objects.len(), 1, "{args:?}");
+        assert!(objects[0].is_object(), "{args:?}");
+    }
+    assert_eq!(
+        lines(&["show", "gn-2024-0002", "-f", "jsonl"])[0]["id"],
+        "gn-2024-0002"
+    );
+    // Commands that answer with a list print an item a line.
+    assert_eq!(
+        lines(&["search", "topic:landmines", "-n", "3", "-f", "jsonl"]).len(),
+        3
+    );
+    let facets = lines(&[
+        "facets",
+        "country",
+        "topic:sanctions",
+        "-n",
+        "4",
+        "-f",
+        "jsonl",
+    ]);
+    assert_eq!(facets.len(), 4);
+    assert!(facets[0]["key"].is_string() && facets[0]["count"].is_u64());
+    let timeline = lines(&["timeline", "country:Russia", "--by", "year", "-f", "jsonl"]);
+    assert!(timeline.iter().all(|bucket| bucket["label"].is_string()));
+}
+
+#[test]
+fn stats_json_keeps_its_shape() {
+    let index = sample_index();
+    let stats = json(geonews(index.path()).args(["stats", "-f", "json", "--facet-limit", "2"]));
+    insta::assert_json_snapshot!(stats, { ".size_bytes" => "[size]", ".segments" => "[segments]" });
+}

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::record::{RawRecord, is_known_field};
 use super::text::parse_text_article;
-use super::{Format, InputFile, Item, Problem};
+use super::{InputFile, InputFormat, Item, Problem};
 use crate::article::Origin;
 
 const SNIFF_BYTES: usize = 8 * 1024;
@@ -46,10 +46,10 @@ pub(super) fn read(file: &InputFile, emit: Emit<'_>) {
     }
     let reader = BufReader::with_capacity(64 * 1024, io::Cursor::new(head).chain(rest));
     let result = match file.format {
-        Format::Json => read_json(reader, &origin, emit),
-        Format::JsonLines => read_json_lines(reader, &origin, emit),
-        Format::Csv => read_csv(reader, &origin, emit),
-        Format::Text => read_text(reader, &origin, emit),
+        InputFormat::Json => read_json(reader, &origin, emit),
+        InputFormat::JsonLines => read_json_lines(reader, &origin, emit),
+        InputFormat::Csv => read_csv(reader, &origin, emit),
+        InputFormat::Text => read_text(reader, &origin, emit),
     };
     if let Err(error) = result {
         let _ = emit(Item::Problem(Problem::skipped(
@@ -159,19 +159,31 @@ fn json_error_message(error: &serde_json::Error) -> String {
     format!("invalid JSON (column {}): {reason}", error.column())
 }
 
+/// Decodes text with [`decode`], warning once per file (`latin1_warned`) when it was not
+/// UTF-8; `None` when the consumer stopped at the warning.
+fn decode_warning_once<'b>(
+    bytes: &'b [u8],
+    at: &Origin,
+    latin1_warned: &mut bool,
+    emit: Emit<'_>,
+) -> Option<Cow<'b, str>> {
+    let (text, latin1) = decode(bytes);
+    if latin1 && !*latin1_warned {
+        *latin1_warned = true;
+        let warning = Problem::warning(at.clone(), LATIN1_WARNING);
+        if emit(Item::Problem(warning)).is_break() {
+            return None;
+        }
+    }
+    Some(text)
+}
+
 fn read_json(mut reader: impl Read, origin: &Origin, emit: Emit<'_>) -> io::Result<()> {
     let mut bytes = Vec::new();
     reader.read_to_end(&mut bytes)?;
-    let (text, latin1) = decode(&bytes);
-    if latin1
-        && emit(Item::Problem(Problem::warning(
-            origin.clone(),
-            LATIN1_WARNING,
-        )))
-        .is_break()
-    {
+    let Some(text) = decode_warning_once(&bytes, origin, &mut false, emit) else {
         return Ok(());
-    }
+    };
     let value: Value = match serde_json::from_str(&text) {
         Ok(value) => value,
         Err(error) => {
@@ -209,13 +221,9 @@ fn read_json_lines(mut reader: impl BufRead, origin: &Origin, emit: Emit<'_>) ->
         }
         line_number += 1;
         let at = origin.at_line(line_number);
-        let (text, latin1) = decode(&line);
-        if latin1 && !warned_latin1 {
-            warned_latin1 = true;
-            if emit(Item::Problem(Problem::warning(at.clone(), LATIN1_WARNING))).is_break() {
-                return Ok(());
-            }
-        }
+        let Some(text) = decode_warning_once(&line, &at, &mut warned_latin1, emit) else {
+            return Ok(());
+        };
         if text.trim().is_empty() {
             continue;
         }
@@ -255,21 +263,12 @@ fn read_csv(reader: impl Read, origin: &Origin, emit: Emit<'_>) -> io::Result<()
             }
         };
         let at = origin.at_line(row.position().map_or(0, |p| lines.line_at(p.byte())));
-        let mut latin1_row = false;
-        let fields: Vec<String> = row
-            .iter()
-            .map(|field| {
-                let (text, latin1) = decode(field);
-                latin1_row |= latin1;
-                text.into_owned()
-            })
-            .collect();
-        if latin1_row && !warned_latin1 {
-            warned_latin1 = true;
-            let warning = Problem::warning(at.clone(), LATIN1_WARNING);
-            if emit(Item::Problem(warning)).is_break() {
+        let mut fields: Vec<String> = Vec::with_capacity(row.len());
+        for field in row.iter() {
+            let Some(text) = decode_warning_once(field, &at, &mut warned_latin1, emit) else {
                 return Ok(());
-            }
+            };
+            fields.push(text.into_owned());
         }
         let flow = match &columns {
             None => match CsvColumns::from_header(&fields) {
@@ -427,16 +426,9 @@ impl CsvColumns {
 fn read_text(mut reader: impl Read, origin: &Origin, emit: Emit<'_>) -> io::Result<()> {
     let mut bytes = Vec::new();
     reader.read_to_end(&mut bytes)?;
-    let (text, latin1) = decode(&bytes);
-    if latin1
-        && emit(Item::Problem(Problem::warning(
-            origin.clone(),
-            LATIN1_WARNING,
-        )))
-        .is_break()
-    {
+    let Some(text) = decode_warning_once(&bytes, origin, &mut false, emit) else {
         return Ok(());
-    }
+    };
     let _ = match parse_text_article(&text) {
         Ok(record) => emit(Item::Record {
             origin: origin.clone(),
@@ -456,7 +448,7 @@ mod tests {
 
     use super::*;
 
-    fn read_all(name: &str, bytes: &[u8], format: Format) -> Vec<Item> {
+    fn read_all(name: &str, bytes: &[u8], format: InputFormat) -> Vec<Item> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(name);
         std::fs::write(&path, bytes).unwrap();
@@ -503,7 +495,7 @@ mod tests {
         let items = read_all(
             "a.jsonl",
             b"{\"title\":\"a\"}\n{\"title\":\n\n[1]\n{\"title\":\"b\"}\n",
-            Format::JsonLines,
+            InputFormat::JsonLines,
         );
         assert_eq!(record_count(&items), 2);
         let problems = problems(&items);
@@ -520,7 +512,7 @@ mod tests {
         let items = read_all(
             "a.csv",
             b"id,title,body\n1,a,b\n2,a,b,extra\n3,\"c, d\",e\n",
-            Format::Csv,
+            InputFormat::Csv,
         );
         assert_eq!(record_count(&items), 2);
         assert_eq!(
@@ -532,7 +524,7 @@ mod tests {
     #[test]
     fn csv_lines_count_crlf_blank_lines_and_quoted_newlines() {
         let text = b"\r\nid,title,body\r\n1,a,\"two\r\nlines\"\r\n2,a,b,extra\r\n";
-        let items = read_all("a.csv", text, Format::Csv);
+        let items = read_all("a.csv", text, InputFormat::Csv);
         assert_eq!(record_count(&items), 1);
         assert_eq!(
             problems(&items),
@@ -545,7 +537,7 @@ mod tests {
         let items = read_all(
             "a.csv",
             b"\"3\",\"Short title\",\"A much longer description of the event.\"\n",
-            Format::Csv,
+            InputFormat::Csv,
         );
         assert_eq!(record_count(&items), 1);
         assert!(problems(&items)[0].contains("1=column1, 2=title, 3=body"));
@@ -554,17 +546,17 @@ mod tests {
     #[test]
     fn empty_binary_and_latin1_files() {
         assert_eq!(
-            problems(&read_all("e.json", b"", Format::Json)),
+            problems(&read_all("e.json", b"", InputFormat::Json)),
             [" empty file"]
         );
         assert_eq!(
-            problems(&read_all("b.txt", &[0, 1, 2, 255, 0], Format::Text)),
+            problems(&read_all("b.txt", &[0, 1, 2, 255, 0], InputFormat::Text)),
             [" binary file, not text"]
         );
         let items = read_all(
             "l.txt",
             b"Caf\xe9 talks\n\nBody \x93\xa3\x94 text",
-            Format::Text,
+            InputFormat::Text,
         );
         assert_eq!(record_count(&items), 1);
         assert_eq!(problems(&items), [format!(" {LATIN1_WARNING}")]);
@@ -577,12 +569,16 @@ mod tests {
 
     #[test]
     fn byte_order_marks_are_dropped() {
-        let items = read_all("a.json", b"\xef\xbb\xbf{\"title\": \"a\"}", Format::Json);
+        let items = read_all(
+            "a.json",
+            b"\xef\xbb\xbf{\"title\": \"a\"}",
+            InputFormat::Json,
+        );
         assert_eq!((record_count(&items), problems(&items).len()), (1, 0));
         let items = read_all(
             "a.jsonl",
             b"\xef\xbb\xbf{\"title\": \"a\"}\n",
-            Format::JsonLines,
+            InputFormat::JsonLines,
         );
         assert_eq!((record_count(&items), problems(&items).len()), (1, 0));
     }
@@ -592,7 +588,7 @@ mod tests {
         let items = read_all(
             "a.json",
             b"[{\"title\":\"a\"},{\"title\":\"b\"},3]",
-            Format::Json,
+            InputFormat::Json,
         );
         assert_eq!(record_count(&items), 2);
         let Item::Problem(problem) = &items[2] else {
@@ -605,7 +601,7 @@ mod tests {
             ),
             "{message}"
         );
-        let items = read_all("b.json", b"{\n\"title\": \"a\",\n}\n", Format::Json);
+        let items = read_all("b.json", b"{\n\"title\": \"a\",\n}\n", InputFormat::Json);
         assert!(
             problems(&items)[0].starts_with(":3 invalid JSON"),
             "{:?}",

@@ -7,6 +7,7 @@ mod dates;
 mod formats;
 mod record;
 mod text;
+mod title;
 
 use std::ffi::OsStr;
 use std::fmt;
@@ -22,7 +23,7 @@ pub use record::{RawRecord, RecordOutcome, to_article};
 use crate::article::Origin;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub enum InputFormat {
     Json,
     JsonLines,
     Csv,
@@ -33,7 +34,7 @@ pub enum Format {
 #[derive(Debug, Clone)]
 pub struct InputFile {
     pub path: Arc<Path>,
-    pub format: Format,
+    pub format: InputFormat,
     pub gzip: bool,
     pub stdin: bool,
 }
@@ -116,7 +117,7 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
         if path.as_os_str() == "-" {
             discovery.files.push(InputFile {
                 path: Arc::from(Path::new("<stdin>")),
-                format: Format::JsonLines,
+                format: InputFormat::JsonLines,
                 gzip: false,
                 stdin: true,
             });
@@ -168,17 +169,17 @@ impl Discovery {
         };
         let (stem, extension) = name.rsplit_once('.').unwrap_or((&name, ""));
         let format = match extension {
-            "json" => Format::Json,
-            "jsonl" | "ndjson" => Format::JsonLines,
-            "csv" => Format::Csv,
-            "txt" | "md" | "markdown" | "text" | "" => Format::Text,
+            "json" => InputFormat::Json,
+            "jsonl" | "ndjson" => InputFormat::JsonLines,
+            "csv" => InputFormat::Csv,
+            "txt" | "md" | "markdown" | "text" | "" => InputFormat::Text,
             _ => {
                 self.ignored
                     .push((path.to_path_buf(), "not an article format"));
                 return;
             }
         };
-        if format == Format::Text && DOCUMENTATION_STEMS.contains(&stem) {
+        if format == InputFormat::Text && DOCUMENTATION_STEMS.contains(&stem) {
             self.ignored.push((path.to_path_buf(), "documentation"));
             return;
         }
@@ -217,7 +218,7 @@ mod tests {
         std::fs::create_dir(dir.path().join(".git")).unwrap();
         std::fs::write(dir.path().join(".git/f.json"), "x").unwrap();
         let discovery = discover(&[dir.path().to_path_buf()]);
-        let formats: Vec<(Format, bool)> = discovery
+        let formats: Vec<(InputFormat, bool)> = discovery
             .files
             .iter()
             .map(|file| (file.format, file.gzip))
@@ -225,10 +226,10 @@ mod tests {
         assert_eq!(
             formats,
             [
-                (Format::Json, false),
-                (Format::JsonLines, true),
-                (Format::Csv, false),
-                (Format::Text, false)
+                (InputFormat::Json, false),
+                (InputFormat::JsonLines, true),
+                (InputFormat::Csv, false),
+                (InputFormat::Text, false)
             ]
         );
         let ignored: Vec<&str> = discovery.ignored.iter().map(|(_, why)| *why).collect();

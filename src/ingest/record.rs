@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::dates::{from_unix_number, parse_date};
-use super::text::derive_title;
+use super::title::derive_title;
 use chrono::Datelike;
 
 use crate::article::{Article, SUPPORTED_YEARS, TaggedFacets};

@@ -166,7 +166,7 @@ impl<'a> Resolver<'a> {
                         key: entry.key.clone(),
                         path: entry.path.clone(),
                     }),
-                    // People outside the dictionary are found by the name a title introduced.
+                    // People outside the dictionary are found by the name a title introduced,
                     // unless the name is close to a listed one (a typo: suggest it).
                     None if *dictionary == DictionaryName::People
                         && !person_key(&value.text).is_empty()

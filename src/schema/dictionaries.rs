@@ -283,7 +283,9 @@ pub struct Dictionaries {
     pub topics: TopicSet,
     /// Phrases that contain an entity's name but do not refer to it.
     pub stoplist: Vec<String>,
-    /// Dictionaries the schema adds, in the order fields.toml names them.
+    /// Dictionaries the schema adds, in the order fields.toml names them. Left out of the
+    /// fingerprint when there are none, as before there could be any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub added: Vec<AddedDictionary>,
 }
 

@@ -2,6 +2,7 @@
 //! evaluating the resolved query on each. No tantivy index is opened.
 
 use std::collections::BTreeMap;
+use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -10,7 +11,7 @@ use super::*;
 use crate::analytics::{CoocOptions, CoocOrder, Interval, PairCounts, TimelineCounts};
 use crate::backend::{Overview, Page, PageRequest, SearchBackend, Tally};
 use crate::query::ast::Query;
-use crate::results::{Hit, Related, Snippet, Sort, StoredArticle};
+use crate::results::{Hit, Related, RelatedHit, Snippet, Sort, StoredArticle};
 use crate::schema::Schema;
 
 /// One article of the double: its facet values by field.
@@ -21,10 +22,6 @@ struct Doc {
     words: &'static str,
     facets: BTreeMap<&'static str, Vec<&'static str>>,
 }
-
-#[derive(Debug, thiserror::Error)]
-#[error("the double cannot {0}")]
-struct Unsupported(&'static str);
 
 /// Answers from a list of articles, recording every query it is asked to count under.
 struct Double {
@@ -86,9 +83,9 @@ impl Double {
 }
 
 impl SearchBackend for Double {
-    type Error = Unsupported;
+    type Error = Infallible;
 
-    fn search(&self, request: &PageRequest) -> Result<Page<Hit>, Unsupported> {
+    fn search(&self, request: &PageRequest) -> Result<Page<Hit>, Infallible> {
         let ids = self.search_ids(request)?;
         let hits = ids
             .hits
@@ -102,7 +99,7 @@ impl SearchBackend for Double {
         })
     }
 
-    fn search_ids(&self, request: &PageRequest) -> Result<Page<String>, Unsupported> {
+    fn search_ids(&self, request: &PageRequest) -> Result<Page<String>, Infallible> {
         let mut docs = self.matching(request.query);
         if request.sort == Sort::NewestFirst {
             docs.sort_by_key(|doc| std::cmp::Reverse(doc.published));
@@ -124,7 +121,7 @@ impl SearchBackend for Double {
         })
     }
 
-    fn count(&self, query: &Query, fields: &[String]) -> Result<(u64, Vec<Tally>), Unsupported> {
+    fn count(&self, query: &Query, fields: &[String]) -> Result<(u64, Vec<Tally>), Infallible> {
         self.counted_under
             .lock()
             .unwrap()
@@ -134,7 +131,7 @@ impl SearchBackend for Double {
         Ok((docs.len() as u64, tallies))
     }
 
-    fn article(&self, id: &str) -> Result<Option<StoredArticle>, Unsupported> {
+    fn article(&self, id: &str) -> Result<Option<StoredArticle>, Infallible> {
         Ok(self
             .docs
             .iter()
@@ -158,7 +155,7 @@ impl SearchBackend for Double {
         query: &Query,
         interval: Interval,
         split: Option<&str>,
-    ) -> Result<TimelineCounts, Unsupported> {
+    ) -> Result<TimelineCounts, Infallible> {
         let docs = self.matching(query);
         let mut counts = TimelineCounts {
             total: docs.len() as u64,
@@ -178,7 +175,7 @@ impl SearchBackend for Double {
         Ok(counts)
     }
 
-    fn pair_counts(&self, query: &Query, fields: [&str; 2]) -> Result<PairCounts, Unsupported> {
+    fn pair_counts(&self, query: &Query, fields: [&str; 2]) -> Result<PairCounts, Infallible> {
         let docs = self.matching(query);
         let mut counts = PairCounts {
             total: docs.len() as u64,
@@ -199,11 +196,36 @@ impl SearchBackend for Double {
         Ok(counts)
     }
 
-    fn related(&self, _: &str, _: usize) -> Result<Option<Related>, Unsupported> {
-        Err(Unsupported("rank related articles"))
+    /// Articles sharing a country with article `id`, in index order.
+    fn related(&self, id: &str, limit: usize) -> Result<Option<Related>, Infallible> {
+        let Some(article) = self.docs.iter().find(|d| d.id == id) else {
+            return Ok(None);
+        };
+        let countries = |doc: &Doc| doc.facets.get("country").cloned().unwrap_or_default();
+        let hits = self
+            .docs
+            .iter()
+            .filter(|doc| doc.id != id)
+            .filter(|doc| {
+                countries(doc)
+                    .iter()
+                    .any(|c| countries(article).contains(c))
+            })
+            .take(limit)
+            .map(|doc| RelatedHit {
+                hit: Double::hit(doc),
+                shared: Vec::new(),
+            })
+            .collect();
+        Ok(Some(Related {
+            id: id.to_owned(),
+            title: article.words.to_owned(),
+            words: Vec::new(),
+            hits,
+        }))
     }
 
-    fn overview(&self, fields: &[String]) -> Result<(Overview, Vec<Tally>), Unsupported> {
+    fn overview(&self, fields: &[String]) -> Result<(Overview, Vec<Tally>), Infallible> {
         let docs: Vec<&Doc> = self.docs.iter().collect();
         let overview = Overview {
             articles: docs.len() as u64,
@@ -440,11 +462,15 @@ fn cooc_ranks_values_by_lift_and_builds_pair_tables() {
 }
 
 #[test]
-fn related_passes_on_the_backends_failure_and_show_names_a_missing_id() {
+fn related_and_show_name_a_missing_id() {
     let service = service();
+    let related = service.related("b", 5).unwrap();
+    let ids: Vec<&str> = related.hits.iter().map(|h| h.hit.id.as_str()).collect();
+    assert_eq!(ids, ["c", "d"]);
+    assert_eq!(service.related("b", 1).unwrap().hits.len(), 1);
     assert!(matches!(
-        service.related("a", 3),
-        Err(ServiceError::Backend(_))
+        service.related("zz", 3),
+        Err(ServiceError::NotFound { .. })
     ));
     let missing = service.article("zz").unwrap_err();
     assert_eq!(

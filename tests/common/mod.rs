@@ -19,18 +19,17 @@ pub fn malformed() -> PathBuf {
     repo_path("sample-corpus/malformed")
 }
 
-/// `../shared` beside the repository, when this machine has it.
-pub fn shared(relative: &str) -> Option<PathBuf> {
+/// A path in `../shared` beside the repository. Tests that call it are ignored where
+/// `../shared` is absent (`#[cfg_attr(not(shared_data), ignore = ...)]`, set by build.rs), so
+/// a missing part of it is an error.
+pub fn shared(relative: &str) -> PathBuf {
     let path = repo_path("../shared").join(relative);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!(
-            "skipped: {} is absent (shared test data is not on this machine)",
-            path.display()
-        );
-        None
-    }
+    assert!(
+        path.exists(),
+        "{} is missing from ../shared",
+        path.display()
+    );
+    path
 }
 
 pub fn binary() -> &'static Path {
