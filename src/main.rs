@@ -289,6 +289,10 @@ struct ExtractArgs {
     /// or rejected it (an `explain` list in JSON Lines)
     #[arg(long)]
     explain: bool,
+    /// Also print each article as geonews would index it: date, URL, source, language,
+    /// summary and body (to check reading and extraction from outside)
+    #[arg(long)]
+    text: bool,
     /// Text, or JSON Lines (one article a line)
     #[arg(long, short = 'f', default_value = "jsonl", value_parser = extract_format)]
     format: Format,
@@ -424,6 +428,7 @@ impl Cli {
                 request: ExtractRequest {
                     paths: args.paths,
                     explain: args.explain,
+                    text: args.text,
                 },
                 format: args.format,
             },

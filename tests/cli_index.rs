@@ -357,6 +357,34 @@ fn extract_prints_entities_per_article_without_indexing() {
 }
 
 #[test]
+fn extract_text_prints_each_article_as_indexed() {
+    let index = TempDir::new().unwrap();
+    let output = geonews(index.path())
+        .args(["extract", "--text"])
+        .arg(articles().join("jsonl/wire-sanctions-landmines.jsonl"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let first: serde_json::Value =
+        serde_json::from_str(String::from_utf8(output).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(first["id"], "gn-2024-0001");
+    for field in ["published", "url", "source", "language", "summary"] {
+        assert!(first.get(field).is_some(), "{field} missing: {first}");
+    }
+    assert!(first["body"].as_str().unwrap().len() > 200, "{first}");
+    assert!(first["countries"].is_array());
+    geonews(index.path())
+        .args(["extract", "--text", "-f", "text"])
+        .arg(articles().join("jsonl/wire-sanctions-landmines.jsonl"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("gn-2024-0001  "))
+        .stdout(predicate::str::contains("country  "));
+}
+
+#[test]
 fn a_schema_folder_replaces_built_in_dictionaries() {
     let schema = TempDir::new().unwrap();
     fs::write(

@@ -7,7 +7,20 @@ use super::{Printer, Render, Style};
 use crate::eval::{Evaluation, FieldScore};
 use crate::extract::Decision;
 use crate::ingest::Problem;
-use crate::service::{ExtractedArticle, IndexReport};
+use crate::service::{ArticleText, ExtractedArticle, IndexReport};
+
+/// Date, source, URL and language on a line, then the summary and body.
+fn article_text_lines(out: &mut dyn Write, style: Style, text: &ArticleText) -> io::Result<()> {
+    let mut meta = vec![super::date(text.published)];
+    meta.extend(text.source.clone());
+    meta.extend(text.language.clone());
+    meta.extend(text.url.clone());
+    writeln!(out, "{}", style.dim(&meta.join(" · ")))?;
+    if let Some(summary) = &text.summary {
+        writeln!(out, "{summary}")?;
+    }
+    writeln!(out, "{}", text.body)
+}
 
 /// A problem with the input, as a warning line.
 pub fn problem_text(out: &mut dyn Write, style: Style, problem: &Problem) -> io::Result<()> {
@@ -58,6 +71,9 @@ impl Render for ExtractedArticle {
     fn text(&self, out: &mut dyn Write, printer: &Printer) -> io::Result<()> {
         let style = printer.style;
         writeln!(out, "{}  {}", style.dim(&self.id), style.title(&self.title))?;
+        if let Some(text) = &self.text {
+            article_text_lines(out, style, text)?;
+        }
         entities_text(out, printer, &self.entities)?;
         if let Some(decisions) = &self.explain {
             decisions_text(out, style, decisions)?;

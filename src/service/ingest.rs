@@ -5,9 +5,11 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::ServiceError;
+use crate::article::Article;
 use crate::backend::{ArticleSink, DocumentMapper, Written};
 use crate::eval::{EvalOptions, Evaluation, Evaluator};
 use crate::extract::{Decision, Entities, Extractor};
@@ -57,6 +59,8 @@ pub struct ExtractRequest {
     pub paths: Vec<PathBuf>,
     /// With every surface form found and the rule that kept or rejected it.
     pub explain: bool,
+    /// With the article's text and metadata as geonews indexes them.
+    pub text: bool,
 }
 
 /// One article's entities, as `geonews extract` prints them.
@@ -64,10 +68,36 @@ pub struct ExtractRequest {
 pub struct ExtractedArticle {
     pub id: String,
     pub title: String,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub text: Option<ArticleText>,
     #[serde(flatten)]
     pub entities: Entities,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explain: Option<Vec<Decision>>,
+}
+
+/// An article's text and metadata as the index receives them (`extract --text`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArticleText {
+    pub published: Option<DateTime<Utc>>,
+    pub url: Option<String>,
+    pub source: Option<String>,
+    pub language: Option<String>,
+    pub summary: Option<String>,
+    pub body: String,
+}
+
+impl ArticleText {
+    fn of(article: &Article) -> ArticleText {
+        ArticleText {
+            published: article.published,
+            url: article.url.clone(),
+            source: article.source.clone(),
+            language: article.language.clone(),
+            summary: article.summary.clone(),
+            body: article.body.clone(),
+        }
+    }
 }
 
 /// What reading articles without indexing them came to.
@@ -161,9 +191,11 @@ impl IngestService {
             let explain = request
                 .explain
                 .then(|| self.extractor.explain(&analysed.article).1);
+            let text = request.text.then(|| ArticleText::of(&analysed.article));
             ExtractedArticle {
                 id: analysed.article.key,
                 title: analysed.article.title,
+                text,
                 entities: analysed.entities,
                 explain,
             }

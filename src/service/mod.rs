@@ -13,8 +13,8 @@ mod search;
 mod tests;
 
 pub use ingest::{
-    EvalRequest, ExtractRequest, ExtractedArticle, IndexEvent, IndexReport, IndexRequest,
-    IngestService, ReadEvent, ReadSummary,
+    ArticleText, EvalRequest, ExtractRequest, ExtractedArticle, IndexEvent, IndexReport,
+    IndexRequest, IngestService, ReadEvent, ReadSummary,
 };
 pub use search::{
     BatchAnswer, CoocRequest, CoocResponse, FacetsRequest, FacetsResponse, SearchOptions,
