@@ -9,9 +9,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::analytics::CoocOptions;
 use crate::index::{LocalIndex, WriterOptions};
 use crate::output::{self, Format, Printer, Render, Style};
 use crate::schema::Schema;
+use crate::server::{self, AppState, ServeOptions};
 use crate::service::{
     BatchAnswer, CoocRequest, EvalRequest, ExtractRequest, FacetsRequest, IndexEvent, IndexRequest,
     IngestService, ReadEvent, SearchOptions, SearchRequest, SearchService, ServiceError,
@@ -56,8 +58,12 @@ pub enum Command {
         request: TimelineRequest,
         format: Format,
     },
+    /// `cooc FIELD [FIELD2] QUERY`: the words after the field are split by the schema.
     Cooc {
-        request: CoocRequest,
+        field: String,
+        words: Vec<String>,
+        options: CoocOptions,
+        size: usize,
         format: Format,
     },
     Stats {
@@ -81,6 +87,7 @@ pub enum Command {
         request: EvalRequest,
         format: Format,
     },
+    Serve(ServeOptions),
 }
 
 /// What one command printed on standard output, and how it ended.
@@ -100,6 +107,7 @@ pub fn run(config: Config) -> anyhow::Result<ExitCode> {
         Command::SearchBatch { input, options } => {
             search_batch(&config, schema, input, options, &mut stdout)
         }
+        Command::Serve(options) => serve(&config, schema, options),
         query => answer(&config, schema, query, &printer, &mut stdout),
     };
     stdout.flush()?;
@@ -133,7 +141,23 @@ fn answer(
         Command::Timeline { request, format } => {
             show(out, *format, printer, &service.timeline(request)?)
         }
-        Command::Cooc { request, format } => show(out, *format, printer, &service.cooc(request)?),
+        Command::Cooc {
+            field,
+            words,
+            options,
+            size,
+            format,
+        } => {
+            let (second, query) = service.cooc_words(words);
+            let request = CoocRequest {
+                field: field.clone(),
+                second,
+                query,
+                options: *options,
+                size: *size,
+            };
+            show(out, *format, printer, &service.cooc(&request)?)
+        }
         Command::Stats {
             facet_limit,
             format,
@@ -145,7 +169,8 @@ fn answer(
         Command::Index { .. }
         | Command::SearchBatch { .. }
         | Command::Extract { .. }
-        | Command::Eval { .. } => unreachable!("not a single-answer command"),
+        | Command::Eval { .. }
+        | Command::Serve(_) => unreachable!("not a single-answer command"),
     }
 }
 
@@ -259,6 +284,54 @@ fn index(
     output::emit(&mut io::stderr().lock(), Format::Text, printer, &report)
         .map_err(ServiceError::Output)?;
     Ok(exit_code(report.skipped as usize))
+}
+
+/// `geonews serve`: the services behind the HTTP API and the web page, until Ctrl-C.
+fn serve(config: &Config, schema: Arc<Schema>, options: &ServeOptions) -> Outcome {
+    let backend =
+        LocalIndex::open_live(&config.index_dir, &schema).map_err(ServiceError::backend)?;
+    for warning in crate::backend::SearchBackend::warnings(&backend) {
+        eprintln!("{} {warning}", config.style.warning("warning:"));
+    }
+    let state = Arc::new(AppState {
+        search: SearchService::new(Arc::clone(&schema), backend),
+        ingest: IngestService::new(schema)?,
+        limits: options.limits,
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(ServiceError::Output)?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(options.listen)
+            .await
+            .map_err(|error| {
+                ServiceError::Output(io::Error::new(
+                    error.kind(),
+                    format!("cannot listen on {}: {error}", options.listen),
+                ))
+            })?;
+        let address = listener.local_addr().map_err(ServiceError::Output)?;
+        if options.public {
+            eprintln!(
+                "{} --public: anyone who reaches {address} can read this index",
+                config.style.warning("warning:")
+            );
+        }
+        let articles = crate::backend::SearchBackend::overview(state.search.backend(), &[])
+            .map_err(ServiceError::backend)?
+            .0
+            .articles;
+        eprintln!(
+            "serving {} ({articles} articles) at http://{address}/",
+            config.index_dir.display()
+        );
+        let router = server::router(state, options.token.clone());
+        server::serve(listener, router, options.limits.header_timeout)
+            .await
+            .map_err(ServiceError::Output)
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn progress_bar(interactive: bool) -> ProgressBar {

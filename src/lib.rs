@@ -11,7 +11,7 @@
 //!   JSON Lines.
 //!
 //! [`results`] is the backend-independent result model; [`app`] is the command line's front end
-//! over the services. docs/architecture.md draws the modules.
+//! over the services, and [`server`] the HTTP one (`geonews serve`). docs/architecture.md draws the modules.
 
 pub mod analytics;
 pub mod app;
@@ -27,6 +27,7 @@ pub mod pipeline;
 pub mod query;
 pub mod results;
 pub mod schema;
+pub mod server;
 pub mod service;
 
 pub use app::{Command, Config, run};

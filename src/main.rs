@@ -1,8 +1,10 @@
 //! The `geonews` command line: flags to a validated [`Config`], then [`geonews::run`].
 
 use std::io;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use geonews::analytics::{CoocOptions, CoocOrder, Interval};
@@ -11,9 +13,10 @@ use geonews::eval::EvalOptions;
 use geonews::index::{WriterOptions, default_index_dir};
 use geonews::output::{Format, Style};
 use geonews::results::Sort;
+use geonews::server::{self, Limits, ServeOptions};
 use geonews::service::{
-    CoocRequest, EvalRequest, ExtractRequest, FacetsRequest, IndexRequest, SearchOptions,
-    SearchRequest, TimelineRequest,
+    EvalRequest, ExtractRequest, FacetsRequest, IndexRequest, SearchOptions, SearchRequest,
+    TimelineRequest,
 };
 
 // Indexing allocates small strings on four threads at once; glibc's allocator spends a tenth
@@ -115,6 +118,47 @@ enum CliCommand {
     /// Articles like one article: its distinctive words (more-like-this) and a bonus for each
     /// entity they share, which is listed under each hit
     Related(RelatedArgs),
+    /// Serve the index over HTTP: a JSON API that answers as `--format json` does, and a web
+    /// page to search it by facets, time and evidence. New commits are picked up as they land
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address and port to listen on; port 0 picks a free one. Anything but loopback needs
+    /// --token or --public
+    #[arg(long, default_value_t = SocketAddr::from(([127, 0, 0, 1], server::DEFAULT_PORT)), value_name = "ADDR")]
+    listen: SocketAddr,
+    /// A bearer token every API request must carry (`Authorization: Bearer TOKEN`)
+    #[arg(
+        long,
+        env = "GEONEWS_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    token: Option<String>,
+    /// Serve a non-loopback address without a token: anyone who reaches the port can read
+    /// the index
+    #[arg(long, conflicts_with = "token")]
+    public: bool,
+    /// Seconds a request may take before it is answered 408
+    #[arg(long, default_value_t = 10, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    request_timeout: u64,
+    /// Seconds a client has to send a request's headers before it is disconnected
+    #[arg(long, default_value_t = 10, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout: u64,
+    /// Characters of a query
+    #[arg(long, default_value_t = 4096, value_name = "N")]
+    max_query_chars: usize,
+    /// Hits or values one request may ask for (`limit`, `facet_limit`)
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    max_limit: usize,
+    /// Requests answered at once; more are turned away with 503 rather than queued
+    #[arg(long, default_value_t = 64, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_concurrent: u64,
+    /// Bytes of a request body (POST /api/extract): 1MiB, 200KB
+    #[arg(long, default_value = "1MiB", value_name = "SIZE", value_parser = parse_byte_size)]
+    max_body: usize,
 }
 
 #[derive(Debug, Args)]
@@ -298,6 +342,32 @@ struct ExtractArgs {
     format: Format,
 }
 
+impl ServeArgs {
+    fn into_options(self) -> Result<ServeOptions, String> {
+        if !self.listen.ip().is_loopback() && self.token.is_none() && !self.public {
+            return Err(format!(
+                "--listen {} reaches beyond this machine: give --token TOKEN (or GEONEWS_TOKEN) \
+                 so that only those who have it can read the index, or --public to serve it \
+                 to anyone",
+                self.listen
+            ));
+        }
+        Ok(ServeOptions {
+            listen: self.listen,
+            token: self.token.filter(|token| !token.is_empty()),
+            public: self.public,
+            limits: Limits {
+                request_timeout: Duration::from_secs(self.request_timeout),
+                header_timeout: Duration::from_secs(self.header_timeout),
+                max_query_chars: self.max_query_chars,
+                max_limit: self.max_limit,
+                max_concurrent: usize::try_from(self.max_concurrent).map_err(|e| e.to_string())?,
+                max_body_bytes: self.max_body,
+            },
+        })
+    }
+}
+
 /// Extraction streams one article at a time: text or JSON Lines, not one JSON document.
 fn extract_format(text: &str) -> Result<Format, String> {
     match text {
@@ -385,19 +455,17 @@ impl Cli {
                 format: args.format,
             },
             CliCommand::Cooc(args) => Command::Cooc {
-                request: CoocRequest {
-                    field: args.field,
-                    words: args.words,
-                    options: CoocOptions {
-                        min_count: args.min_count,
-                        order: match args.sort {
-                            CoocSort::Count => CoocOrder::Count,
-                            CoocSort::Lift => CoocOrder::Lift,
-                        },
-                        limit: args.limit,
+                field: args.field,
+                words: args.words,
+                options: CoocOptions {
+                    min_count: args.min_count,
+                    order: match args.sort {
+                        CoocSort::Count => CoocOrder::Count,
+                        CoocSort::Lift => CoocOrder::Lift,
                     },
-                    size: args.size,
+                    limit: args.limit,
                 },
+                size: args.size,
                 format: args.format,
             },
             CliCommand::Stats(args) => Command::Stats {
@@ -424,6 +492,7 @@ impl Cli {
                 },
                 format: args.format,
             },
+            CliCommand::Serve(args) => Command::Serve(args.into_options()?),
             CliCommand::Extract(args) => Command::Extract {
                 request: ExtractRequest {
                     paths: args.paths,

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::article::Article;
 use crate::extract::Entities;
 use crate::schema::{Dictionaries, DictionaryName, Region, normalize_alias};
 
@@ -278,6 +279,28 @@ pub struct StoredArticle {
     pub author: Option<String>,
     pub language: Option<String>,
     pub entities: Entities,
+}
+
+impl StoredArticle {
+    /// The article as extraction reads it (what the record carried beyond the stored fields
+    /// is gone).
+    pub fn to_article(&self) -> Article {
+        Article {
+            key: self.id.clone(),
+            title: self.title.clone(),
+            title_is_derived: false,
+            summary: self.summary.clone(),
+            body: self.body.clone(),
+            published: self.published,
+            url: self.url.clone(),
+            source: self.source.clone(),
+            author: self.author.clone(),
+            language: self.language.clone(),
+            tagged: Default::default(),
+            extra: Default::default(),
+            gold: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -148,9 +148,13 @@ impl OpenIndex {
     }
 
     pub fn reader(&self) -> Result<IndexReader, IndexError> {
+        self.reader_with(ReloadPolicy::Manual)
+    }
+
+    pub(crate) fn reader_with(&self, policy: ReloadPolicy) -> Result<IndexReader, IndexError> {
         self.index
             .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
+            .reload_policy(policy)
             .try_into()
             .map_err(|source| tantivy_error(&self.path, source))
     }

@@ -54,15 +54,28 @@ pub struct LocalIndex {
 }
 
 impl LocalIndex {
+    /// The index as of its last commit, for one command.
     pub fn open(path: &Path, schema: &Arc<Schema>) -> Result<LocalIndex, IndexError> {
         let open = OpenIndex::open(path, schema)?;
         let reader = open.reader()?;
+        Ok(LocalIndex::with_reader(open, reader, schema))
+    }
+
+    /// The index, following the commits other processes make (a server): each commit is
+    /// searched within a second of it, without holding the writer's lock.
+    pub fn open_live(path: &Path, schema: &Arc<Schema>) -> Result<LocalIndex, IndexError> {
+        let open = OpenIndex::open(path, schema)?;
+        let reader = open.reader_with(tantivy::ReloadPolicy::OnCommitWithDelay)?;
+        Ok(LocalIndex::with_reader(open, reader, schema))
+    }
+
+    fn with_reader(open: OpenIndex, reader: IndexReader, schema: &Arc<Schema>) -> LocalIndex {
         let mapper = DocMapper::new(Arc::clone(&open.layout), Arc::clone(schema));
-        Ok(LocalIndex {
+        LocalIndex {
             open,
             reader,
             mapper,
-        })
+        }
     }
 
     /// The write side: the index at `path`, created when absent (see [`LocalWriter`]).

@@ -192,6 +192,24 @@ impl Discovery {
     }
 }
 
+/// One article given whole, as a request body: a JSON object, or text (optionally with YAML
+/// or TOML front matter) read like a `.txt` or `.md` file.
+pub fn record_from_body(body: &str, is_json: bool) -> Result<RawRecord, String> {
+    if !is_json {
+        return text::parse_text_article(body)
+            .map_err(|error| format!("front matter, line {}: {}", error.line, error.message));
+    }
+    match serde_json::from_str(body) {
+        Ok(serde_json::Value::Object(fields)) => Ok(RawRecord { fields }),
+        Ok(_) => Err("expected an article object".to_owned()),
+        Err(error) => Err(format!(
+            "invalid JSON at line {} column {}: {error}",
+            error.line(),
+            error.column()
+        )),
+    }
+}
+
 /// Reads every record of `file`, handing each record or problem to `emit`, which may stop it.
 pub fn read(file: &InputFile, emit: &mut dyn FnMut(Item) -> ControlFlow<()>) {
     formats::read(file, emit);

@@ -13,8 +13,9 @@ use crate::article::Article;
 use crate::backend::{ArticleSink, DocumentMapper, Written};
 use crate::eval::{EvalOptions, Evaluation, Evaluator};
 use crate::extract::{Decision, Entities, Extractor};
-use crate::ingest::{self, Problem, Severity};
+use crate::ingest::{self, Problem, RawRecord, RecordOutcome, Severity};
 use crate::pipeline::{self, Analysed, Sink};
+use crate::results::StoredArticle;
 use crate::schema::Schema;
 
 #[derive(Debug, Clone)]
@@ -204,6 +205,41 @@ impl IngestService {
         pipeline::run(&discovery, &self.extractor, extracted, &mut reader)
             .map_err(ServiceError::Output)?;
         Ok(reader.summary)
+    }
+
+    /// The entities of one article given whole (a request body), with the rules that decided
+    /// them when `explain` is set.
+    pub fn extract_one(
+        &self,
+        record: RawRecord,
+        explain: bool,
+    ) -> Result<ExtractedArticle, ServiceError> {
+        match ingest::to_article(record) {
+            RecordOutcome::Article { article, .. } => Ok(self.extracted(&article, explain, true)),
+            RecordOutcome::Skipped(why) => Err(ServiceError::Input(why)),
+        }
+    }
+
+    /// The entities of a stored article as extraction finds them now, with the rule that kept
+    /// or rejected each surface form.
+    pub fn explain_stored(&self, stored: &StoredArticle) -> ExtractedArticle {
+        self.extracted(&stored.to_article(), true, false)
+    }
+
+    fn extracted(&self, article: &Article, explain: bool, text: bool) -> ExtractedArticle {
+        let (entities, decisions) = if explain {
+            let (entities, decisions) = self.extractor.explain(article);
+            (entities, Some(decisions))
+        } else {
+            (self.extractor.extract(article).0, None)
+        };
+        ExtractedArticle {
+            id: article.key.clone(),
+            title: article.title.clone(),
+            text: text.then(|| ArticleText::of(article)),
+            entities,
+            explain: decisions,
+        }
     }
 
     /// Extraction scored against the gold labels the articles under `request.gold` carry.

@@ -38,6 +38,9 @@ pub enum ServiceError {
     NotFound { id: String, location: String },
     #[error("no article carries a `gold` object of labels")]
     NoGold,
+    /// An article given in a request cannot be read: the user's to fix.
+    #[error("{0}")]
+    Input(String),
     #[error("stopped at the first problem (--strict), nothing committed from this run: {0}")]
     Strict(Problem),
     #[error(transparent)]
@@ -61,7 +64,7 @@ impl ServiceError {
     pub fn is_usage(&self) -> bool {
         matches!(
             self,
-            ServiceError::Query(_) | ServiceError::NotCountable { .. }
+            ServiceError::Query(_) | ServiceError::NotCountable { .. } | ServiceError::Input(_)
         )
     }
 }

@@ -106,8 +106,9 @@ pub struct TimelineRequest {
 #[derive(Debug, Clone)]
 pub struct CoocRequest {
     pub field: String,
-    /// A second field then the query, or the query alone: which one is known from the schema.
-    pub words: Vec<String>,
+    /// A second field, for a table of pairs of values.
+    pub second: Option<String>,
+    pub query: String,
     pub options: CoocOptions,
     /// Rows and columns of a pair table.
     pub size: usize,
@@ -143,6 +144,10 @@ impl<B: SearchBackend> SearchService<B> {
 
     pub fn backend(&self) -> &B {
         &self.backend
+    }
+
+    pub fn schema(&self) -> &Arc<Schema> {
+        &self.schema
     }
 
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse, ServiceError> {
@@ -268,19 +273,24 @@ impl<B: SearchBackend> SearchService<B> {
         ))
     }
 
-    pub fn cooc(&self, request: &CoocRequest) -> Result<CoocResponse, ServiceError> {
-        let (second, query_words) = match request.words.split_first() {
+    /// Splits the words after `cooc FIELD` into a second field and the query: a first word
+    /// that names a countable field is the second field.
+    pub fn cooc_words(&self, words: &[String]) -> (Option<String>, String) {
+        match words.split_first() {
             Some((word, rest)) if self.schema.fields.countable(word).is_some() => {
-                (Some(word), rest)
+                (Some(word.clone()), rest.join(" "))
             }
-            _ => (None, &request.words[..]),
-        };
+            _ => (None, words.join(" ")),
+        }
+    }
+
+    pub fn cooc(&self, request: &CoocRequest) -> Result<CoocResponse, ServiceError> {
         let names: Vec<String> = std::iter::once(&request.field)
-            .chain(second)
+            .chain(&request.second)
             .cloned()
             .collect();
         let fields = self.countable_fields(&names)?;
-        let query = self.parse(&query_words.join(" "))?;
+        let query = self.parse(&request.query)?;
         match &fields[..] {
             [field] => self.cooc_values(&query, field, request.options),
             [first, second] => {

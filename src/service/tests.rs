@@ -432,7 +432,8 @@ fn cooc_ranks_values_by_lift_and_builds_pair_tables() {
     let CoocResponse::Values(values) = service
         .cooc(&CoocRequest {
             field: "country".to_owned(),
-            words: vec!["topic:diplomacy".to_owned()],
+            second: None,
+            query: "topic:diplomacy".to_owned(),
             options,
             size: 4,
         })
@@ -447,7 +448,8 @@ fn cooc_ranks_values_by_lift_and_builds_pair_tables() {
     let CoocResponse::Pairs(pairs) = service
         .cooc(&CoocRequest {
             field: "country".to_owned(),
-            words: vec!["topic".to_owned(), "sanctions".to_owned()],
+            second: Some("topic".to_owned()),
+            query: "sanctions".to_owned(),
             options,
             size: 4,
         })
@@ -459,6 +461,20 @@ fn cooc_ranks_values_by_lift_and_builds_pair_tables() {
     let russia = pairs.rows.iter().position(|r| r == "Russia").unwrap();
     let sanctions = pairs.columns.iter().position(|c| c == "sanctions").unwrap();
     assert_eq!(pairs.cells[russia][sanctions], 2);
+}
+
+#[test]
+fn cooc_words_take_a_first_countable_word_as_the_second_field() {
+    let service = service();
+    let words = |text: &str| -> Vec<String> { text.split(' ').map(str::to_owned).collect() };
+    assert_eq!(
+        service.cooc_words(&words("topic sanctions")),
+        (Some("topic".to_owned()), "sanctions".to_owned())
+    );
+    assert_eq!(
+        service.cooc_words(&words("sanctions topic")),
+        (None, "sanctions topic".to_owned())
+    );
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! Helpers shared by the CLI tests: a `geonews` command bound to a temporary index.
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod server;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
