@@ -1,10 +1,22 @@
-//! Tells the tests whether `../shared` (the shared corpora) is beside the repository: tests
-//! that need it are marked ignored, with the reason, where it is absent, so that a run never
-//! reports a pass for work it did not do.
+//! Tells the tests what this machine has: `../shared` (the shared corpora) beside the
+//! repository, and a ChromeDriver for the browser tests. Tests that need either are marked
+//! ignored, with the reason, where it is absent, so that a run never reports a pass for work
+//! it did not do.
+
+/// Where Debian's `chromium-driver` puts it; `CHROMEDRIVER` names another.
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(shared_data)");
+    println!("cargo::rustc-check-cfg=cfg(chromedriver)");
     println!("cargo::rerun-if-changed=../shared");
+    println!("cargo::rerun-if-changed={CHROMEDRIVER}");
+    println!("cargo::rerun-if-env-changed=CHROMEDRIVER");
+    let driver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| CHROMEDRIVER.to_owned());
+    if std::path::Path::new(&driver).is_file() {
+        println!("cargo::rustc-cfg=chromedriver");
+        println!("cargo::rustc-env=GEONEWS_TEST_CHROMEDRIVER={driver}");
+    }
     let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
     if shared.join("corpora").is_dir() {
         println!("cargo::rustc-cfg=shared_data");
