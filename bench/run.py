@@ -14,6 +14,10 @@ Every figure is a ratio against a baseline measured in the same run, on the same
    page cache warm; with --drop-caches, the first search also after emptying it).
 4. Scale: generated corpora (examples/gen_corpus) of growing size: index time, size on disk,
    peak memory and warm query latency at each size.
+5. HTTP: `geonews serve` under load from examples/http_load (keep-alive clients at
+   concurrency 1, 8 and 32, each request a faceted search), against the same queries through
+   `search --batch` in one process, so that the cost of HTTP shows as a ratio; on the corpora
+   and on the largest generated index, with the server's resident memory while idle.
 
 Writes report.md, results.json and scale.png (with matplotlib) to --out, and prints the report.
 """
@@ -54,6 +58,7 @@ class Mode:
 
 FULL = Mode("full", CORPORA, 5, 5, (10_000, 100_000, 1_000_000), 30, 3)
 SHORT = Mode("short", CORPORA / "news2017", 1, 1, (2_000, 10_000), 5, 1)
+HTTP_CONCURRENCY = (1, 8, 32)
 
 
 @dataclasses.dataclass
@@ -66,6 +71,7 @@ class Measured:
 class Tools:
     def __init__(self, args):
         self.geonews = str(Path(args.geonews).resolve())
+        self.http_load = str(Path(args.http_load).resolve())
         self.baselines = str(Path(args.baselines).resolve())
         self.gen_corpus = str(Path(args.gen_corpus).resolve())
 
@@ -243,6 +249,63 @@ def scale(mode, tools, work):
     return points
 
 
+# --- 5. HTTP -------------------------------------------------------------------------------------
+
+def resident_bytes(pid, field="VmRSS"):
+    """Resident memory of a process: all of it (VmRSS), or its heap and stacks (RssAnon),
+    without the pages of index files it maps."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def http_load(mode, tools, work, index):
+    """Throughput and latency of faceted searches over HTTP at each concurrency, next to the
+    same queries in one process (`search --batch`), and the server's idle resident memory."""
+    queries = geonews_queries()
+    query_file = work / "http-queries.txt"
+    query_file.write_text("\n".join(queries) + "\n")
+    _, batch = warm_geonews(tools, index, queries, mode.query_passes, work)
+    batch_summary = latency_summary(batch)
+    batch_summary["p99_us"] = percentile(batch, 0.99)
+    server = subprocess.Popen(tools.geonews_at(index, "serve", "--listen", "127.0.0.1:0",
+                                               "--max-concurrent", 256),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stderr.readline()
+        address = line.strip().rsplit("http://", 1)[-1].rstrip("/")
+        if not address or server.poll() is not None:
+            sys.exit(f"error: geonews serve did not start: {line}")
+        time.sleep(2)
+        idle = resident_bytes(server.pid)
+        seconds = 10 if mode.name == "full" else 2
+        loads = []
+        for concurrency in HTTP_CONCURRENCY:
+            loads.append(json.loads(run([tools.http_load, "--address", address,
+                                         "--queries", query_file, "--concurrency", concurrency,
+                                         "--seconds", seconds])))
+        time.sleep(2)
+        after_load = resident_bytes(server.pid)
+        after_load_heap = resident_bytes(server.pid, "RssAnon")
+    finally:
+        server.terminate()
+        server.wait()
+    one = loads[0]
+    return {
+        "index": index.name,
+        "articles": json.loads(run(tools.geonews_at(index, "stats", "-f", "json")))["articles"],
+        "queries": len(queries),
+        "seconds_per_concurrency": seconds,
+        "in_process": batch_summary,
+        "http": loads,
+        "http_p50_over_in_process": one["p50_us"] / batch_summary["p50_us"],
+        "idle_resident_bytes": idle,
+        "after_load_resident_bytes": after_load,
+        "after_load_heap_bytes": after_load_heap,
+    }
+
+
 def drop_page_cache():
     """Empties the page cache (needs root); False when the machine does not allow it."""
     try:
@@ -394,9 +457,55 @@ def report(results):
         f"- peak memory indexing {largest['articles']:,} articles < 1.5 GiB: "
         f"{largest['peak_bytes'] / GIB:.2f} GiB — {verdict(largest['peak_bytes'] < 1.5 * GIB)}",
     ]
+    lines += http_report(results["http"])
     if results["mode"] == "short":
         lines += ["", "Short mode: small corpora and one pass; the targets are for the full run."]
     return "\n".join(lines) + "\n"
+
+
+def http_report(runs):
+    lines = ["", "## HTTP (`geonews serve`)", ""]
+    for run_ in runs:
+        inner = run_["in_process"]
+        lines += [
+            f"{run_['articles']:,} articles ({run_['index']}), {run_['queries']} faceted searches "
+            f"(country counts), {run_['seconds_per_concurrency']} s per concurrency; in one "
+            f"process (`search --batch`): p50 {inner['p50_us'] / 1000:.3f} ms, "
+            f"p99 {inner['p99_us'] / 1000:.3f} ms.",
+            "",
+            "| concurrency | requests/s | p50 | p99 | errors |",
+            "|---|---|---|---|---|",
+        ]
+        for load in run_["http"]:
+            lines.append(f"| {load['concurrency']} | {load['requests_per_s']:,.0f} | "
+                         f"{load['p50_us'] / 1000:.3f} ms | {load['p99_us'] / 1000:.3f} ms | "
+                         f"{load['errors']} |")
+        lines += ["", f"HTTP p50 at concurrency 1 = {run_['http_p50_over_in_process']:.2f}× the "
+                      f"in-process p50. Server resident memory: "
+                      f"{run_['idle_resident_bytes'] / (1 << 20):.0f} MiB idle after start, "
+                      f"{run_['after_load_resident_bytes'] / (1 << 20):.0f} MiB idle after the "
+                      f"load (of which {run_['after_load_heap_bytes'] / (1 << 20):.0f} MiB heap; "
+                      f"the rest is index pages mapped from the page cache).", ""]
+    corpora, largest = runs[0], runs[-1]
+    by_concurrency = {load["concurrency"]: load for load in corpora["http"]}
+    at_8 = by_concurrency[8]
+    largest_8 = {load["concurrency"]: load for load in largest["http"]}[8]
+    lines += [
+        "Targets (HTTP):",
+        "",
+        f"- p50 < 1 ms over HTTP at concurrency 1: {by_concurrency[1]['p50_us'] / 1000:.3f} ms — "
+        f"{verdict(by_concurrency[1]['p50_us'] < 1000)}",
+        f"- ≥ 2,000 searches/s at concurrency 8 with p99 < 20 ms on the corpora: "
+        f"{at_8['requests_per_s']:,.0f}/s, p99 {at_8['p99_us'] / 1000:.1f} ms — "
+        f"{verdict(at_8['requests_per_s'] >= 2000 and at_8['p99_us'] < 20_000)}",
+        f"- ≥ 300 searches/s with p99 < 100 ms at {largest['articles']:,} articles: "
+        f"{largest_8['requests_per_s']:,.0f}/s, p99 {largest_8['p99_us'] / 1000:.1f} ms — "
+        f"{verdict(largest_8['requests_per_s'] >= 300 and largest_8['p99_us'] < 100_000)}",
+        f"- idle resident memory < 300 MB at {largest['articles']:,} articles: "
+        f"{largest['idle_resident_bytes'] / 1e6:.0f} MB — "
+        f"{verdict(largest['idle_resident_bytes'] < 300e6)}",
+    ]
+    return lines
 
 
 def plot(results, path):
@@ -451,6 +560,7 @@ def main():
     parser.add_argument("--geonews", required=True)
     parser.add_argument("--baselines", required=True)
     parser.add_argument("--gen-corpus", required=True)
+    parser.add_argument("--http-load", required=True)
     parser.add_argument("--short", action="store_true", help="small corpora, one pass (CI)")
     parser.add_argument("--drop-caches", action="store_true",
                         help="empty the machine's page cache (root only) before the first CLI "
@@ -477,6 +587,9 @@ def main():
     results["scale"] = step("scale", scale, mode, tools, work)
     largest = work / f"idx-gen-{mode.scale_sizes[-1]}"
     results["cold"] = step("CLI", cold_cli, mode, tools, largest, args.drop_caches)
+    results["http"] = [step("HTTP on the corpora", http_load, mode, tools, work,
+                            work / "idx-geonews"),
+                       step("HTTP on the largest index", http_load, mode, tools, work, largest)]
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     text = report(results)
     (out / "report.md").write_text(text)

@@ -18,7 +18,7 @@ if [ ! -d ../shared/corpora ]; then
     exit 0
 fi
 
-cargo build --release --locked --bin geonews --example gen_corpus
+cargo build --release --locked --bin geonews --example gen_corpus --example http_load
 cargo bench --locked --bench baselines --no-run
 # The baselines bench target's executable, as cargo names it (built above: this is quick).
 baselines=$(cargo bench --locked --bench baselines --no-run --message-format=json 2>/dev/null |
@@ -35,4 +35,5 @@ exec python3 bench/run.py \
     --geonews target/release/geonews \
     --baselines "$baselines" \
     --gen-corpus target/release/examples/gen_corpus \
+    --http-load target/release/examples/http_load \
     "$@"

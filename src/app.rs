@@ -293,11 +293,11 @@ fn serve(config: &Config, schema: Arc<Schema>, options: &ServeOptions) -> Outcom
     for warning in crate::backend::SearchBackend::warnings(&backend) {
         eprintln!("{} {warning}", config.style.warning("warning:"));
     }
-    let state = Arc::new(AppState {
-        search: SearchService::new(Arc::clone(&schema), backend),
-        ingest: IngestService::new(schema)?,
-        limits: options.limits,
-    });
+    let state = Arc::new(AppState::new(
+        SearchService::new(Arc::clone(&schema), backend),
+        IngestService::new(schema)?,
+        options.limits,
+    ));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

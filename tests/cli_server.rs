@@ -438,14 +438,14 @@ fn new_commits_are_searched_while_eight_clients_search() {
 async fn the_router_answers_in_process() {
     let index = sample_index();
     let schema = Arc::new(Schema::builtin().unwrap());
-    let state = Arc::new(AppState {
-        search: SearchService::new(
+    let state = Arc::new(AppState::new(
+        SearchService::new(
             Arc::clone(&schema),
             LocalIndex::open(index.path(), &schema).unwrap(),
         ),
-        ingest: IngestService::new(schema).unwrap(),
-        limits: Limits::default(),
-    });
+        IngestService::new(schema).unwrap(),
+        Limits::default(),
+    ));
     let app = router(state, None);
     let get = |uri: &str| {
         axum::http::Request::builder()

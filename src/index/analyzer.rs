@@ -13,6 +13,9 @@
 
 use std::hash::BuildHasher;
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, PoisonError, RwLock};
+
 use rustc_hash::FxBuildHasher;
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, Stemmer, Token, TokenFilter,
@@ -22,9 +25,61 @@ use tantivy::tokenizer::{
 /// Sets in a memo's table, a power of two: 1 MiB, 32768 words.
 const SETS: usize = 1 << 14;
 
-/// Words an analyzer computes before its memo gets a table: a query or a snippet is analyzed
-/// by a fresh clone of the analyzer, for which a table would cost more than it saves.
-const WORDS_BEFORE_TABLE: usize = 1000;
+/// Words an analyzer reads before its memo gets a table of its own, [`SharedWords`] serving
+/// it until then: a query or a snippet is analyzed by a fresh clone of the analyzer (tantivy
+/// clones it for every snippet), for which a table would cost more than it saves.
+const WORDS_BEFORE_TABLE: usize = 4000;
+
+/// Shards of [`SharedWords`], picked by a hash's high bits (a table uses the low ones).
+const SHARED_SHARDS: usize = 64;
+/// Words each shard keeps; past that, a new word is computed every time it is read.
+const SHARED_WORDS_PER_SHARD: usize = 4096;
+
+/// Normalized forms that every analyzer of the process shares before it has a table: the
+/// words of news repeat, so after a few searches a snippet's words are all known here and
+/// none is stemmed again. Bounded; read under a shard's read lock.
+struct SharedWords {
+    shards: Vec<RwLock<WordMap>>,
+}
+
+/// Raw token text → normalized form.
+type WordMap = HashMap<Box<str>, Box<str>, FxBuildHasher>;
+
+static SHARED_WORDS: LazyLock<SharedWords> = LazyLock::new(|| SharedWords {
+    shards: (0..SHARED_SHARDS)
+        .map(|_| RwLock::new(HashMap::with_hasher(FxBuildHasher)))
+        .collect(),
+});
+
+impl SharedWords {
+    fn shard(&self, hash: u64) -> &RwLock<WordMap> {
+        &self.shards[(hash >> 58) as usize % SHARED_SHARDS]
+    }
+
+    /// Replaces `text` with its normalized form when this cache knows it.
+    fn replace(&self, hash: u64, text: &mut String) -> bool {
+        let shard = self
+            .shard(hash)
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let Some(normalized) = shard.get(text.as_str()) else {
+            return false;
+        };
+        text.clear();
+        text.push_str(normalized);
+        true
+    }
+
+    fn insert(&self, hash: u64, raw: &str, normalized: &str) {
+        let mut shard = self
+            .shard(hash)
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if shard.len() < SHARED_WORDS_PER_SHARD {
+            shard.insert(raw.into(), normalized.into());
+        }
+    }
+}
 
 /// `LowerCaser`, then `AsciiFoldingFilter`, then the English `Stemmer`, as one filter that
 /// remembers the normalized form of each raw token text.
@@ -127,11 +182,13 @@ type Normalizer = <Stemmer as TokenFilter>::Tokenizer<
 /// the set its hash picks, where it evicts the older of two words. Bounded, allocation-free
 /// once the table is there, and a word found reads one cache line.
 struct Memo {
-    /// Empty until `computed` reaches `words_before_table`.
+    /// Empty until `read` reaches `words_before_table`.
     sets: Vec<Set>,
     /// [`SETS`] and [`WORDS_BEFORE_TABLE`], smaller in tests.
     table_sets: usize,
     words_before_table: usize,
+    /// Words read before the table, served by [`SharedWords`].
+    read: usize,
     computed: usize,
     normalizer: Normalizer,
 }
@@ -144,6 +201,7 @@ impl Memo {
             sets: Vec::new(),
             table_sets: SETS,
             words_before_table: WORDS_BEFORE_TABLE,
+            read: 0,
             computed: 0,
             normalizer,
         }
@@ -174,7 +232,17 @@ impl Memo {
             text.push_str(normalized);
             return;
         }
+        let before_table = self.sets.is_empty() && self.read < self.words_before_table;
+        if before_table {
+            self.read += 1;
+            if SHARED_WORDS.replace(hash, text) {
+                return;
+            }
+        }
         let normalized = self.compute(text);
+        if before_table {
+            SHARED_WORDS.insert(hash, text, &normalized);
+        }
         self.remember(hash, text, &normalized);
         *text = normalized;
     }
@@ -189,7 +257,7 @@ impl Memo {
 
     fn remember(&mut self, hash: u64, raw: &str, normalized: &str) {
         if self.sets.is_empty() {
-            if self.computed < self.words_before_table {
+            if self.read < self.words_before_table {
                 return;
             }
             self.sets = vec![Set::EMPTY; self.table_sets];

@@ -7,6 +7,7 @@ mod counts;
 mod layout;
 mod mapper;
 mod search;
+mod snippet;
 mod writer;
 
 use std::fs;

@@ -12,7 +12,6 @@ use tantivy::query::{
     Query as TantivyQuery, RangeQuery, TermQuery,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
-use tantivy::snippet::SnippetGenerator;
 use tantivy::{
     DateTime as TantivyDate, DocAddress, IndexReader, Order, Searcher, TantivyDocument, Term,
 };
@@ -22,6 +21,7 @@ use super::counts::{
 };
 use super::layout::{ID_FIELD, Layout};
 use super::mapper::DocMapper;
+use super::snippet::Snippets;
 use super::writer::{LocalWriter, WriterOptions};
 use super::{IndexError, OpenIndex, size_on_disk, tantivy_error};
 use crate::analytics::{Interval, PairCounts, TimelineCounts};
@@ -32,7 +32,10 @@ use crate::results::{
 };
 use crate::schema::{DictionaryName, Schema};
 
+/// Bytes of a hit's snippet (tantivy counts them as characters, and so do its snippets).
 const SNIPPET_CHARS: usize = 220;
+/// Bytes of a related article's snippet: tantivy's default, as related articles had it.
+const RELATED_SNIPPET_BYTES: usize = 150;
 
 /// What one shared entity adds to a related article's score, next to its words' BM25.
 const SHARED_ENTITY_SCORE: f32 = 1.5;
@@ -89,6 +92,23 @@ impl LocalIndex {
 
     fn layout(&self) -> &Layout {
         &self.open.layout
+    }
+
+    /// Snippets of the body for the words of `query`, at most `max_bytes` long.
+    fn snippets(
+        &self,
+        searcher: &Searcher,
+        query: &dyn TantivyQuery,
+        max_bytes: usize,
+    ) -> Result<Snippets, IndexError> {
+        let body = self.layout().body;
+        let analyzer = self
+            .open
+            .index
+            .tokenizer_for_field(body)
+            .map_err(|source| self.error(source))?;
+        Snippets::new(searcher, query, body, analyzer, max_bytes)
+            .map_err(|source| self.error(source))
     }
 
     fn error(&self, source: tantivy::TantivyError) -> IndexError {
@@ -232,21 +252,13 @@ impl LocalIndex {
         searcher: &Searcher,
         address: DocAddress,
         score: Option<f32>,
-        snippets: &SnippetGenerator,
+        snippets: &mut Snippets,
     ) -> Result<Hit, IndexError> {
         let document: TantivyDocument =
             searcher.doc(address).map_err(|source| self.error(source))?;
         let stored = self.mapper.to_stored_article(&document)?;
-        let snippet = Some(snippets.snippet(&stored.body))
-            .filter(|snippet| !snippet.highlighted().is_empty())
-            .map(|snippet| Snippet {
-                text: snippet.fragment().to_owned(),
-                highlights: snippet
-                    .highlighted()
-                    .iter()
-                    .map(|range| (range.start, range.end))
-                    .collect(),
-            })
+        let snippet = snippets
+            .snippet(&stored.body)
             .unwrap_or_else(|| lead_snippet(stored.summary.as_deref().unwrap_or(&stored.body)));
         Ok(Hit {
             id: stored.id,
@@ -379,16 +391,11 @@ impl SearchBackend for LocalIndex {
         let searcher = self.reader.searcher();
         let query = self.translate(request.query)?;
         let matches = self.matches(&searcher, &*query, request)?;
-        let snippets = SnippetGenerator::create(&searcher, &*query, self.layout().body)
-            .map(|mut generator| {
-                generator.set_max_num_chars(SNIPPET_CHARS);
-                generator
-            })
-            .map_err(|source| self.error(source))?;
+        let mut snippets = self.snippets(&searcher, &*query, SNIPPET_CHARS)?;
         let hits = matches
             .top
             .into_iter()
-            .map(|(score, address)| self.hit(&searcher, address, score, &snippets))
+            .map(|(score, address)| self.hit(&searcher, address, score, &mut snippets))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Page {
             total: matches.total,
@@ -468,8 +475,7 @@ impl SearchBackend for LocalIndex {
         let top = searcher
             .search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())
             .map_err(|source| self.error(source))?;
-        let snippets = SnippetGenerator::create(&searcher, &query, self.layout().body)
-            .map_err(|source| self.error(source))?;
+        let mut snippets = self.snippets(&searcher, &query, RELATED_SNIPPET_BYTES)?;
         let facet_fields = self
             .layout()
             .facets
@@ -480,7 +486,7 @@ impl SearchBackend for LocalIndex {
             .into_iter()
             .take(limit)
             .map(|(score, address)| {
-                let hit = self.hit(&searcher, address, Some(score), &snippets)?;
+                let hit = self.hit(&searcher, address, Some(score), &mut snippets)?;
                 let shared =
                     shared_entities(facet_fields.clone(), &article.entities, &hit.entities);
                 Ok(RelatedHit { hit, shared })

@@ -115,20 +115,29 @@ fn json_body<T: Serialize + ?Sized>(value: &T) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// Runs a service call off the async threads: searches take CPU, not I/O.
+/// Runs a service call on this worker thread, told to tokio as blocking (its other tasks move
+/// to another thread): searches take CPU, not I/O, and a hand-off to a blocking thread would
+/// cost more than most searches take. A panic becomes a 500.
 async fn answer<T, F>(state: Arc<AppState>, call: F) -> Result<Response, ApiError>
 where
     T: Serialize + Send + 'static,
     F: FnOnce(&AppState) -> Result<T, ServiceError> + Send + 'static,
 {
-    let outcome = tokio::task::spawn_blocking(move || call(&state))
+    // As many searches at once as there are cores: more would only share them, each slower.
+    let _permit = state
+        .workers
+        .acquire()
         .await
-        .map_err(|panic| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("the request failed inside geonews: {panic}"),
-            )
-        })?;
+        .expect("the semaphore is never closed");
+    let outcome = tokio::task::block_in_place(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| call(&state)))
+    })
+    .map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the request failed inside geonews",
+        )
+    })?;
     Ok(json_body(&outcome?))
 }
 

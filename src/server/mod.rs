@@ -19,6 +19,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use subtle::ConstantTimeEq;
+use tokio::sync::Semaphore;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -74,11 +75,25 @@ impl Default for Limits {
     }
 }
 
-/// What every handler shares: the services and the limits.
+/// What every handler shares: the services, the limits, and the right to run a search.
 pub struct AppState {
     pub search: SearchService<LocalIndex>,
     pub ingest: IngestService,
     pub limits: Limits,
+    /// Searches run this many at once.
+    workers: Semaphore,
+}
+
+impl AppState {
+    pub fn new(search: SearchService<LocalIndex>, ingest: IngestService, limits: Limits) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        AppState {
+            search,
+            ingest,
+            limits,
+            workers: Semaphore::new(cores),
+        }
+    }
 }
 
 /// The API and the web page, with limits, compression and, when a token is set, bearer
