@@ -14,6 +14,8 @@ Every figure is a ratio against a baseline measured in the same run, on the same
    page cache warm; with --drop-caches, the first search also after emptying it).
 4. Scale: generated corpora (examples/gen_corpus) of growing size: index time, size on disk,
    peak memory and warm query latency at each size.
+6. Saved searches: `index --watch` with 100 watches over a batch of generated articles,
+   against the same `index` without them, alternating, on copies of the corpora's index.
 5. HTTP: `geonews serve` under load from examples/http_load (keep-alive clients at
    concurrency 1, 8 and 32, each request a faceted search), against the same queries through
    `search --batch` in one process, so that the cost of HTTP shows as a ratio; on the corpora
@@ -306,6 +308,35 @@ def http_load(mode, tools, work, index):
     }
 
 
+# --- 6. saved searches --------------------------------------------------------------------------
+
+WATCHES = 100
+
+
+def watch_overhead(mode, tools, work):
+    """Seconds of `index` and of `index --watch` with WATCHES saved searches, on the same new
+    batch over copies of the corpora's index, alternating (median of the runs)."""
+    batch_size = 10_000 if mode.name == "full" else 2_000
+    runs = 3 if mode.name == "full" else 1
+    batch = work / "watch-batch.jsonl"
+    run([tools.gen_corpus, "--articles", batch_size, "--seed", 7, "--out", batch])
+    base, watched = work / "idx-watch-base", work / "idx-watch-watched"
+    shutil.copytree(work / "idx-geonews", base)
+    for number, query in enumerate(geonews_queries()[:WATCHES]):
+        run(tools.geonews_at(base, "watch", "add", f"w{number}", "--", query))
+    plain_seconds, watched_seconds = [], []
+    for _ in range(runs):
+        for target, flags, seconds in ((work / "idx-watch-plain", [], plain_seconds),
+                                       (watched, ["--watch"], watched_seconds)):
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(base, target)
+            seconds.append(measure(tools.geonews_at(target, "index", *flags, batch)).seconds)
+    plain, with_watches = statistics.median(plain_seconds), statistics.median(watched_seconds)
+    return {"watches": WATCHES, "batch_articles": batch_size, "runs": runs,
+            "index_seconds": plain, "index_watch_seconds": with_watches,
+            "overhead": with_watches / plain - 1}
+
+
 def drop_page_cache():
     """Empties the page cache (needs root); False when the machine does not allow it."""
     try:
@@ -458,6 +489,13 @@ def report(results):
         f"{largest['peak_bytes'] / GIB:.2f} GiB — {verdict(largest['peak_bytes'] < 1.5 * GIB)}",
     ]
     lines += http_report(results["http"])
+    watch = results["watch"]
+    lines += ["", "## Saved searches", "",
+              f"`index --watch` with {watch['watches']} saved searches over "
+              f"{watch['batch_articles']:,} new articles: {watch['index_watch_seconds']:.2f} s, "
+              f"against {watch['index_seconds']:.2f} s for `index` alone (median of "
+              f"{watch['runs']}): +{watch['overhead'] * 100:.1f}% — target < 20%: "
+              f"{verdict(watch['overhead'] < 0.2)}"]
     if results["mode"] == "short":
         lines += ["", "Short mode: small corpora and one pass; the targets are for the full run."]
     return "\n".join(lines) + "\n"
@@ -590,6 +628,7 @@ def main():
     results["http"] = [step("HTTP on the corpora", http_load, mode, tools, work,
                             work / "idx-geonews"),
                        step("HTTP on the largest index", http_load, mode, tools, work, largest)]
+    results["watch"] = step("saved searches", watch_overhead, mode, tools, work)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     text = report(results)
     (out / "report.md").write_text(text)

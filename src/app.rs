@@ -19,11 +19,16 @@ use crate::service::{
     IngestService, ReadEvent, SearchOptions, SearchRequest, SearchService, ServiceError,
     TimelineRequest,
 };
+use crate::watch::WatchStore;
 
 /// Exit code when a query or argument is wrong.
 const EXIT_USAGE: u8 = 2;
 /// Exit code when indexing finished but skipped some input.
 const EXIT_SKIPPED_INPUT: u8 = 3;
+/// Exit code when `watch run` found nothing new.
+const EXIT_NOTHING_NEW: u8 = 4;
+/// New articles `index --watch` shows per saved search.
+const WATCH_HITS_SHOWN: usize = 50;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -40,6 +45,8 @@ pub enum Command {
     Index {
         request: IndexRequest,
         writer: WriterOptions,
+        /// Then run the saved searches over what was added.
+        then_watch: bool,
     },
     Search {
         request: SearchRequest,
@@ -88,6 +95,33 @@ pub enum Command {
         format: Format,
     },
     Serve(ServeOptions),
+    Watch(WatchAction),
+}
+
+/// `geonews watch ...`: saved searches of the index.
+#[derive(Debug, Clone)]
+pub enum WatchAction {
+    Add {
+        name: String,
+        query: String,
+        note: Option<String>,
+    },
+    List {
+        format: Format,
+    },
+    Remove {
+        name: String,
+    },
+    Show {
+        name: String,
+        format: Format,
+    },
+    Run {
+        names: Vec<String>,
+        dry_run: bool,
+        limit: usize,
+        format: Format,
+    },
 }
 
 /// What one command printed on standard output, and how it ended.
@@ -99,7 +133,22 @@ pub fn run(config: Config) -> anyhow::Result<ExitCode> {
     let printer = Printer::new(config.style, &schema.fields);
     let mut stdout = io::BufWriter::new(io::stdout().lock());
     let outcome = match &config.command {
-        Command::Index { request, writer } => index(&config, schema, request, writer, &printer),
+        Command::Index {
+            request,
+            writer,
+            then_watch,
+        } => index(&config, Arc::clone(&schema), request, writer, &printer).and_then(|code| {
+            if *then_watch {
+                let run = WatchAction::Run {
+                    names: Vec::new(),
+                    dry_run: false,
+                    limit: WATCH_HITS_SHOWN,
+                    format: Format::Text,
+                };
+                watch(&config, schema, &run, &printer, &mut stdout)?;
+            }
+            Ok(code)
+        }),
         Command::Extract { request, format } => {
             extract(schema, request, *format, &printer, &mut stdout)
         }
@@ -108,6 +157,7 @@ pub fn run(config: Config) -> anyhow::Result<ExitCode> {
             search_batch(&config, schema, input, options, &mut stdout)
         }
         Command::Serve(options) => serve(&config, schema, options),
+        Command::Watch(action) => watch(&config, schema, action, &printer, &mut stdout),
         query => answer(&config, schema, query, &printer, &mut stdout),
     };
     stdout.flush()?;
@@ -170,7 +220,8 @@ fn answer(
         | Command::SearchBatch { .. }
         | Command::Extract { .. }
         | Command::Eval { .. }
-        | Command::Serve(_) => unreachable!("not a single-answer command"),
+        | Command::Serve(_)
+        | Command::Watch(_) => unreachable!("not a single-answer command"),
     }
 }
 
@@ -296,7 +347,9 @@ fn serve(config: &Config, schema: Arc<Schema>, options: &ServeOptions) -> Outcom
     let state = Arc::new(AppState::new(
         SearchService::new(Arc::clone(&schema), backend),
         IngestService::new(schema)?,
+        WatchStore::new(&config.index_dir),
         options.limits,
+        options.read_only,
     ));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -332,6 +385,46 @@ fn serve(config: &Config, schema: Arc<Schema>, options: &ServeOptions) -> Outcom
             .map_err(ServiceError::Output)
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `geonews watch ...`: saved searches, stored beside the index.
+fn watch(
+    config: &Config,
+    schema: Arc<Schema>,
+    action: &WatchAction,
+    printer: &Printer,
+    out: &mut dyn Write,
+) -> Outcome {
+    let service = open_search(config, schema)?;
+    let store = WatchStore::new(&config.index_dir);
+    match action {
+        WatchAction::Add { name, query, note } => {
+            let saved = service.add_watch(&store, name, query, note.clone())?;
+            show(out, Format::Text, printer, &saved)
+        }
+        WatchAction::List { format } => show(out, *format, printer, &service.watches(&store)?),
+        WatchAction::Remove { name } => {
+            store.remove(name)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        WatchAction::Show { name, format } => {
+            show(out, *format, printer, &service.watch_status(&store, name)?)
+        }
+        WatchAction::Run {
+            names,
+            dry_run,
+            limit,
+            format,
+        } => {
+            let run = service.run_watches(&store, names, *limit, *dry_run)?;
+            show(out, *format, printer, &run)?;
+            Ok(if run.found_anything() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(EXIT_NOTHING_NEW)
+            })
+        }
+    }
 }
 
 fn progress_bar(interactive: bool) -> ProgressBar {

@@ -29,5 +29,6 @@ pub mod results;
 pub mod schema;
 pub mod server;
 pub mod service;
+pub mod watch;
 
 pub use app::{Command, Config, run};

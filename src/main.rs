@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use geonews::analytics::{CoocOptions, CoocOrder, Interval};
-use geonews::app::{self, Command, Config};
+use geonews::app::{self, Command, Config, WatchAction};
 use geonews::eval::EvalOptions;
 use geonews::index::{WriterOptions, default_index_dir};
 use geonews::output::{Format, Style};
@@ -121,6 +121,52 @@ enum CliCommand {
     /// Serve the index over HTTP: a JSON API that answers as `--format json` does, and a web
     /// page to search it by facets, time and evidence. New commits are picked up as they land
     Serve(ServeArgs),
+    /// Saved searches that watch the news: `watch run` shows what each has not seen yet, by
+    /// when articles were indexed (an old article indexed today is news)
+    #[command(subcommand)]
+    Watch(WatchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum WatchCommand {
+    /// Save a search; it has seen what the index holds now
+    Add {
+        /// 1 to 64 letters, digits, `-` or `_` (its feed is /feeds/NAME.atom)
+        name: String,
+        /// The query (after `--` when it starts with `-`)
+        #[arg(required = true, value_name = "QUERY")]
+        query: Vec<String>,
+        /// A note kept with it
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// The saved searches with how many new articles each has
+    List {
+        #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Remove a saved search
+    Rm { name: String },
+    /// One saved search with how many new articles it has
+    Show {
+        name: String,
+        #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// The articles each saved search (or those named) has not seen, newest first; then they
+    /// count as seen. Exit code 0 when anything was new, 4 when nothing was
+    Run {
+        names: Vec<String>,
+        /// Show without marking anything seen
+        #[arg(long)]
+        dry_run: bool,
+        /// New articles shown per saved search (all of them count as seen)
+        #[arg(long, short = 'n', default_value_t = 50)]
+        limit: usize,
+        /// Text, or JSON Lines: one object per saved search and article
+        #[arg(long, short = 'f', default_value = "text", value_parser = extract_format)]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -141,6 +187,9 @@ struct ServeArgs {
     /// the index
     #[arg(long, conflicts_with = "token")]
     public: bool,
+    /// Refuse to add or remove saved searches over HTTP
+    #[arg(long)]
+    read_only: bool,
     /// Seconds a request may take before it is answered 408
     #[arg(long, default_value_t = 10, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     request_timeout: u64,
@@ -166,6 +215,10 @@ struct IndexArgs {
     /// Files and folders to read (`-` reads JSON Lines from standard input)
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
+    /// Then run every saved search over what this run added and print the new matches (as
+    /// `geonews watch run` does; for a cron job that indexes a feed)
+    #[arg(long)]
+    watch: bool,
     /// Build a fresh index; the old one is replaced only when the new one is complete
     #[arg(long)]
     rebuild: bool,
@@ -356,6 +409,7 @@ impl ServeArgs {
             listen: self.listen,
             token: self.token.filter(|token| !token.is_empty()),
             public: self.public,
+            read_only: self.read_only,
             limits: Limits {
                 request_timeout: Duration::from_secs(self.request_timeout),
                 header_timeout: Duration::from_secs(self.header_timeout),
@@ -368,7 +422,7 @@ impl ServeArgs {
     }
 }
 
-/// Extraction streams one article at a time: text or JSON Lines, not one JSON document.
+/// Streams of articles (extraction, watch runs): text or JSON Lines, not one JSON document.
 fn extract_format(text: &str) -> Result<Format, String> {
     match text {
         "text" => Ok(Format::Text),
@@ -386,6 +440,7 @@ impl Cli {
         };
         let command = match self.command {
             CliCommand::Index(args) => Command::Index {
+                then_watch: args.watch,
                 request: IndexRequest {
                     paths: args.paths,
                     strict: args.strict,
@@ -493,6 +548,27 @@ impl Cli {
                 format: args.format,
             },
             CliCommand::Serve(args) => Command::Serve(args.into_options()?),
+            CliCommand::Watch(command) => Command::Watch(match command {
+                WatchCommand::Add { name, query, note } => WatchAction::Add {
+                    name,
+                    query: query.join(" "),
+                    note,
+                },
+                WatchCommand::List { format } => WatchAction::List { format },
+                WatchCommand::Rm { name } => WatchAction::Remove { name },
+                WatchCommand::Show { name, format } => WatchAction::Show { name, format },
+                WatchCommand::Run {
+                    names,
+                    dry_run,
+                    limit,
+                    format,
+                } => WatchAction::Run {
+                    names,
+                    dry_run,
+                    limit,
+                    format,
+                },
+            }),
             CliCommand::Extract(args) => Command::Extract {
                 request: ExtractRequest {
                     paths: args.paths,

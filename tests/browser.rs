@@ -274,3 +274,68 @@ async fn an_analyst_searches_filters_drags_reads_and_mistypes() {
     .await;
     client.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(
+    not(chromedriver),
+    ignore = "needs chromedriver (Debian's chromium-driver)"
+)]
+async fn a_saved_search_is_a_feed_whose_links_open_the_article() {
+    let index = sample_index();
+    let server = Server::start(index.path(), &[]);
+    let (_driver, client) = browser().await;
+    client
+        .goto(&server.url("/?q=country%3ANorthKorea+topic%3Asanctions"))
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("#hits li"))
+        .await
+        .unwrap();
+    let name = client.find(Locator::Id("watch-name")).await.unwrap();
+    name.send_keys("nk").await.unwrap();
+    client
+        .find(Locator::Css("#watch-form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let listed = client
+        .wait()
+        .for_element(Locator::Css("#watch-list a.feed"))
+        .await
+        .unwrap();
+    let href = listed.attr("href").await.unwrap().unwrap();
+    assert_eq!(href, "/feeds/nk.atom");
+    screenshot(&client, "watches").await;
+
+    // The feed a reader gets links each entry to its page in the web UI.
+    let response = server.get(&href);
+    assert_eq!(response.status, 200);
+    let feed = feed_rs::parser::parse(&response.body[..]).expect("a valid Atom feed");
+    let entry = feed
+        .entries
+        .iter()
+        .find(|entry| {
+            entry
+                .title
+                .as_ref()
+                .unwrap()
+                .content
+                .starts_with("Mines, walls")
+        })
+        .expect("the sample article is in the feed");
+    let link = entry.links[0]
+        .href
+        .replace("http://localhost", &server.url(""));
+    client.goto(&link).await.unwrap();
+    let title = client
+        .wait()
+        .for_element(Locator::Css("#article-title"))
+        .await
+        .unwrap();
+    assert!(title.text().await.unwrap().starts_with("Mines, walls"));
+    client.close().await.unwrap();
+}

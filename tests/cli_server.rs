@@ -17,6 +17,7 @@ use geonews::index::LocalIndex;
 use geonews::schema::Schema;
 use geonews::server::{AppState, Limits, router};
 use geonews::service::{IngestService, SearchService};
+use geonews::watch::WatchStore;
 use http_body_util::BodyExt;
 use tempfile::TempDir;
 use tower::ServiceExt;
@@ -444,7 +445,9 @@ async fn the_router_answers_in_process() {
             LocalIndex::open(index.path(), &schema).unwrap(),
         ),
         IngestService::new(schema).unwrap(),
+        WatchStore::new(index.path()),
         Limits::default(),
+        false,
     ));
     let app = router(state, None);
     let get = |uri: &str| {

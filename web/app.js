@@ -520,6 +520,42 @@ function relatedList(related) {
       el("span", { class: "meta" }, " " + (hit.published ? hit.published.slice(0, 10) : ""))))));
 }
 
+// ---------- Saved searches: each with its count of articles it has not seen, and its feed.
+
+async function renderWatches() {
+  let list;
+  try {
+    list = await api("/api/watches");
+  } catch (error) {
+    $("watches").hidden = true;
+    return;
+  }
+  $("watch-list").replaceChildren(...list.watches.map((status) => el("li", {},
+    el("a", {
+      href: "/?" + new URLSearchParams({ q: status.query }),
+      title: status.note || status.query,
+      onclick: (event) => { event.preventDefault(); go({ q: status.query, offset: 0, article: null }); },
+    }, status.name),
+    status.unseen ? el("span", { class: "unseen", title: "articles it has not seen" }, status.unseen) : null,
+    el("a", { class: "feed", href: `/feeds/${encodeURIComponent(status.name)}.atom` }, "feed"))));
+}
+
+$("watch-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const name = $("watch-name").value.trim();
+  const response = await fetch("/api/watches/" + encodeURIComponent(name), {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ query: state.q }),
+  });
+  const body = await response.json();
+  $("watch-status").textContent = response.ok ? `saved “${name}”` : body.error.message;
+  if (response.ok) {
+    $("watch-name").value = "";
+    renderWatches();
+  }
+});
+
 // ---------- Wiring
 
 $("search-form").addEventListener("submit", (event) => {
@@ -540,5 +576,5 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
-api("/api/fields").then((list) => { fields = list; writeUrl(true); render(); $("q").focus(); },
+api("/api/fields").then((list) => { fields = list; writeUrl(true); render(); renderWatches(); $("q").focus(); },
   (error) => showError(error));

@@ -81,6 +81,10 @@ pub trait SearchBackend: Send + Sync {
     /// article has that id.
     fn related(&self, id: &str, limit: usize) -> Result<Option<Related>, Self::Error>;
 
+    /// The indexing stamp of the article written last (0 for an empty index): articles
+    /// written later have larger ones (see [`Query::IndexedWithin`]).
+    fn indexed_through(&self) -> Result<u64, Self::Error>;
+
     /// The whole index: its size, date span, and a tally of each of `fields`.
     fn overview(&self, fields: &[String]) -> Result<(Overview, Vec<Tally>), Self::Error>;
 

@@ -17,7 +17,9 @@ pub const ENGLISH_ANALYZER: &str = "geonews_en";
 /// One token: the value lowercased, accents folded, punctuation and spaces dropped.
 const KEYWORD_ANALYZER: &str = "geonews_keyword";
 const ENTITIES_FIELD: &str = "_entities";
-const CONTENT_HASH_FIELD: &str = "_content_hash";
+pub const CONTENT_HASH_FIELD: &str = "_content_hash";
+/// When each article was (last) written: microseconds since the epoch, increasing.
+pub const INDEXED_AT_FIELD: &str = "_indexed_at";
 /// The article model's fields, as fields.toml must name them.
 pub const ID_FIELD: &str = "id";
 pub const TITLE_FIELD: &str = "title";
@@ -52,6 +54,7 @@ pub struct Layout {
     pub values: Vec<(Field, String)>,
     pub entities: Field,
     pub content_hash: Field,
+    pub indexed_at: Field,
     pub facets: Vec<FacetField>,
     /// Searched text fields with their boosts.
     pub searched: Vec<(Field, f32)>,
@@ -117,6 +120,10 @@ impl Layout {
         }
         builder.add_text_field(ENTITIES_FIELD, STORED);
         builder.add_u64_field(CONTENT_HASH_FIELD, NumericOptions::default().set_fast());
+        builder.add_u64_field(
+            INDEXED_AT_FIELD,
+            NumericOptions::default().set_fast().set_indexed(),
+        );
         Layout::from_schema(builder.build(), fields)
     }
 
@@ -173,6 +180,7 @@ impl Layout {
             values,
             entities: field(ENTITIES_FIELD),
             content_hash: field(CONTENT_HASH_FIELD),
+            indexed_at: field(INDEXED_AT_FIELD),
             facets,
             searched,
             count_columns,

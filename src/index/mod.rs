@@ -27,7 +27,8 @@ use crate::schema::Schema;
 
 /// Bumped whenever the way geonews lays out an index changes. 2: fast-field dictionaries are
 /// no longer zstd-compressed (each lookup of a hit's id or a facet value decompressed a block).
-const FORMAT_VERSION: u32 = 2;
+/// 3: every article records when it was indexed, for saved searches.
+const FORMAT_VERSION: u32 = 3;
 const META_FILE: &str = "geonews.json";
 
 #[derive(Debug, thiserror::Error)]

@@ -19,7 +19,7 @@ use tantivy::{
 use super::counts::{
     DateSpan, FacetCounter, FacetTallies, PairCollector, TimelineCollector, ord_strings,
 };
-use super::layout::{ID_FIELD, Layout};
+use super::layout::{ID_FIELD, INDEXED_AT_FIELD, Layout};
 use super::mapper::DocMapper;
 use super::snippet::Snippets;
 use super::writer::{LocalWriter, WriterOptions};
@@ -525,6 +525,21 @@ impl SearchBackend for LocalIndex {
         Ok((overview, tallies))
     }
 
+    fn indexed_through(&self) -> Result<u64, IndexError> {
+        let searcher = self.reader.searcher();
+        let mut latest = 0;
+        for segment in searcher.segment_readers() {
+            let column = segment
+                .fast_fields()
+                .u64(INDEXED_AT_FIELD)
+                .map_err(|source| self.error(source))?;
+            if segment.num_docs() > 0 {
+                latest = latest.max(column.max_value());
+            }
+        }
+        Ok(latest)
+    }
+
     fn location(&self) -> String {
         self.open.path.display().to_string()
     }
@@ -585,6 +600,13 @@ impl Translator<'_> {
                 ))))
             }
             Query::Published(range) => Some(filter(Box::new(self.date_range(range)))),
+            Query::IndexedWithin { after, through } => {
+                let stamp = |value| Term::from_field_u64(self.layout.indexed_at, value);
+                Some(filter(Box::new(RangeQuery::new(
+                    Bound::Excluded(stamp(*after)),
+                    Bound::Included(stamp(*through)),
+                ))))
+            }
             Query::Not { query } => self.part(query)?.map(|excluded| {
                 Box::new(BooleanQuery::new(vec![
                     (Occur::Must, match_all()),
@@ -672,7 +694,8 @@ impl Translator<'_> {
             | Query::All
             | Query::Facet { .. }
             | Query::Keyword { .. }
-            | Query::Published(_) => false,
+            | Query::Published(_)
+            | Query::IndexedWithin { .. } => false,
         })
     }
 

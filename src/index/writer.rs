@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use tantivy::{IndexWriter, Term};
 
-use super::layout::ID_FIELD;
+use super::layout::{CONTENT_HASH_FIELD, ID_FIELD, INDEXED_AT_FIELD};
 use super::mapper::{DocMapper, PreparedDocument};
 use super::{IndexError, OpenIndex, io_error, tantivy_error};
 use crate::backend::{ArticleSink, Written};
@@ -79,8 +79,13 @@ pub struct LocalWriter {
     /// `None` once finished or dropped.
     writer: Option<IndexWriter>,
     mapper: DocMapper,
-    /// Content hash of every article in the index, and whether this run has seen it.
-    known: HashMap<String, (u64, bool)>,
+    /// Every article in the index, and whether this run has seen it.
+    known: HashMap<String, (Known, bool)>,
+    /// A rebuild's articles as the index it replaces holds them: one written again with the
+    /// same content keeps its stamp, so saved searches do not take it for news.
+    replaced: HashMap<String, Known>,
+    /// The stamp of the article written last; the next one gets a larger one.
+    last_stamp: u64,
     /// Distinct articles of the index this run wrote: when that is all of them, every stored
     /// facet comes from the current dictionaries.
     seen: u64,
@@ -103,8 +108,27 @@ impl LocalWriter {
             .index
             .writer_with_num_threads(options.threads, options.memory_budget_bytes)
             .map_err(|source| tantivy_error(&target.path, source))?;
+        let known: HashMap<String, (Known, bool)> = existing_keys(&target)?
+            .into_iter()
+            .map(|(key, known)| (key, (known, false)))
+            .collect();
+        let replaced = match options.rebuild {
+            true => match OpenIndex::open(&index_dir, schema) {
+                Ok(live) => existing_keys(&live)?,
+                Err(_) => HashMap::new(),
+            },
+            false => HashMap::new(),
+        };
+        let last_stamp = known
+            .values()
+            .map(|(known, _)| known.stamp)
+            .chain(replaced.values().map(|known| known.stamp))
+            .max()
+            .unwrap_or(0);
         Ok(LocalWriter {
-            known: existing_keys(&target)?,
+            known,
+            replaced,
+            last_stamp,
             mapper: DocMapper::new(Arc::clone(&target.layout), Arc::clone(schema)),
             named,
             index_dir,
@@ -119,6 +143,16 @@ impl LocalWriter {
 
     fn writer(&mut self) -> &mut IndexWriter {
         self.writer.as_mut().expect("a writer until finished")
+    }
+
+    /// A stamp larger than every earlier one: the time in microseconds, or one more than the
+    /// last stamp when the clock has not moved on (or went back).
+    fn next_stamp(&mut self) -> u64 {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_micros() as u64);
+        self.last_stamp = now.max(self.last_stamp + 1);
+        self.last_stamp
     }
 }
 
@@ -138,21 +172,36 @@ impl ArticleSink for LocalWriter {
         let PreparedDocument {
             key,
             content_hash,
-            document,
+            mut document,
         } = prepared;
-        let previous = self.known.insert(key.clone(), (content_hash, true));
+        let previous = self.known.get(&key).copied();
         if !matches!(previous, Some((_, true))) {
             self.seen += 1;
         }
-        let written = match previous {
-            Some((known, _)) if known == content_hash => return Ok(Written::Unchanged),
-            Some(_) => {
-                let id = self.target.layout.id;
-                self.writer().delete_term(Term::from_field_text(id, &key));
-                Written::Updated
-            }
-            None => Written::Added,
+        if let Some((known, _)) = previous
+            && known.content_hash == content_hash
+        {
+            // Unchanged: the index keeps the article and the stamp it has.
+            self.known.insert(key, (known, true));
+            return Ok(Written::Unchanged);
+        }
+        let stamp = match self.replaced.get(&key) {
+            Some(old) if old.content_hash == content_hash => old.stamp,
+            _ => self.next_stamp(),
         };
+        let now = Known {
+            content_hash,
+            stamp,
+        };
+        self.known.insert(key.clone(), (now, true));
+        let written = if previous.is_some() {
+            let id = self.target.layout.id;
+            self.writer().delete_term(Term::from_field_text(id, &key));
+            Written::Updated
+        } else {
+            Written::Added
+        };
+        document.add_u64(self.target.layout.indexed_at, stamp);
         self.writer()
             .add_document(document)
             .map_err(|source| tantivy_error(&self.target.path, source))?;
@@ -247,6 +296,12 @@ fn sibling(dir: &Path, suffix: &str) -> PathBuf {
 }
 
 fn replace_index(staging: &Path, index_dir: &Path) -> Result<(), IndexError> {
+    // Saved searches belong to the index, not to one build of it.
+    let watches = index_dir.join(crate::watch::WATCHES_FILE);
+    if watches.exists() {
+        let copy = staging.join(crate::watch::WATCHES_FILE);
+        fs::copy(&watches, &copy).map_err(|source| io_error(&copy, source))?;
+    }
     let old = sibling(index_dir, "old");
     if index_dir.exists() {
         if old.exists() {
@@ -267,8 +322,15 @@ fn replace_index(staging: &Path, index_dir: &Path) -> Result<(), IndexError> {
     Ok(())
 }
 
-/// Keys and content hashes of the articles already in the index.
-fn existing_keys(target: &OpenIndex) -> Result<HashMap<String, (u64, bool)>, IndexError> {
+/// What the index knows of an article: its content hash and when it was written.
+#[derive(Debug, Clone, Copy)]
+struct Known {
+    content_hash: u64,
+    stamp: u64,
+}
+
+/// Every article of the index by key.
+fn existing_keys(target: &OpenIndex) -> Result<HashMap<String, Known>, IndexError> {
     let searcher = target.reader()?.searcher();
     let mut keys = HashMap::new();
     let mut key = String::new();
@@ -278,7 +340,10 @@ fn existing_keys(target: &OpenIndex) -> Result<HashMap<String, (u64, bool)>, Ind
             .str(ID_FIELD)
             .map_err(|source| tantivy_error(&target.path, source))?;
         let hashes = fast_fields
-            .u64("_content_hash")
+            .u64(CONTENT_HASH_FIELD)
+            .map_err(|source| tantivy_error(&target.path, source))?;
+        let stamps = fast_fields
+            .u64(INDEXED_AT_FIELD)
             .map_err(|source| tantivy_error(&target.path, source))?;
         let Some(ids) = ids else { continue };
         for doc in 0..segment.max_doc() {
@@ -291,7 +356,11 @@ fn existing_keys(target: &OpenIndex) -> Result<HashMap<String, (u64, bool)>, Ind
             key.clear();
             ids.ord_to_str(ord, &mut key)
                 .map_err(|source| io_error(&target.path, source))?;
-            keys.insert(key.clone(), (hashes.first(doc).unwrap_or_default(), false));
+            let written = Known {
+                content_hash: hashes.first(doc).unwrap_or_default(),
+                stamp: stamps.first(doc).unwrap_or_default(),
+            };
+            keys.insert(key.clone(), written);
         }
     }
     Ok(keys)

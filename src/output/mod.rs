@@ -7,6 +7,7 @@ mod analytics;
 mod ingest;
 mod search;
 mod style;
+mod watch;
 
 use std::io::{self, Write};
 

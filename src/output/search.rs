@@ -99,7 +99,12 @@ fn shared_text(shared: &[SharedValues]) -> String {
         .join(" · ")
 }
 
-fn hit_text(out: &mut dyn Write, printer: &Printer, rank: usize, hit: &Hit) -> io::Result<()> {
+pub(super) fn hit_text(
+    out: &mut dyn Write,
+    printer: &Printer,
+    rank: usize,
+    hit: &Hit,
+) -> io::Result<()> {
     let style = printer.style;
     writeln!(out, "{rank:>3}. {}", style.title(&hit.title))?;
     let mut meta = vec![date(hit.published)];

@@ -95,6 +95,12 @@ pub enum Query {
         value: String,
     },
     Published(DateRange),
+    /// Articles indexed in `(after, through]` (indexing stamps, in microseconds since the
+    /// epoch): what a saved search has not seen yet. Never typed, only built by watches.
+    IndexedWithin {
+        after: u64,
+        through: u64,
+    },
     Not {
         query: Box<Query>,
     },
@@ -136,7 +142,9 @@ impl Query {
             Query::And { queries } | Query::Or { queries } => {
                 !queries.is_empty() && queries.iter().all(|query| query.filters_only(field))
             }
-            Query::All | Query::Text { .. } | Query::Published(_) => false,
+            Query::All | Query::Text { .. } | Query::Published(_) | Query::IndexedWithin { .. } => {
+                false
+            }
         }
     }
 }

@@ -168,6 +168,7 @@ fn sexpr(query: &Query) -> String {
                 |date: Option<DateTime<Utc>>| date.map(|d| d.to_rfc3339()).unwrap_or_default();
             format!("(published {}..{})", end(range.start), end(range.end))
         }
+        Query::IndexedWithin { after, through } => format!("(indexed {after}..{through}]"),
         Query::Not { query } => format!("(not {})", sexpr(query)),
         Query::And { queries } => all("and", queries),
         Query::Or { queries } => all("or", queries),

@@ -22,6 +22,7 @@ use crate::results::Sort;
 use crate::service::{
     CoocRequest, FacetsRequest, SearchOptions, SearchRequest, ServiceError, TimelineRequest,
 };
+use crate::watch::WatchError;
 
 type Shared = State<Arc<AppState>>;
 
@@ -99,8 +100,11 @@ impl From<ServiceError> for ApiError {
                 column: Some(error.column),
                 suggestions: error.suggestions,
             },
-            ServiceError::NotFound { .. } => {
+            ServiceError::NotFound { .. } | ServiceError::Watch(WatchError::Unknown(_)) => {
                 ApiError::new(StatusCode::NOT_FOUND, error.to_string())
+            }
+            ServiceError::Watch(WatchError::Exists(_)) => {
+                ApiError::new(StatusCode::CONFLICT, error.to_string())
             }
             usage if usage.is_usage() => ApiError::bad_request(usage.to_string()),
             other => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
@@ -118,7 +122,7 @@ fn json_body<T: Serialize + ?Sized>(value: &T) -> Response {
 /// Runs a service call on this worker thread, told to tokio as blocking (its other tasks move
 /// to another thread): searches take CPU, not I/O, and a hand-off to a blocking thread would
 /// cost more than most searches take. A panic becomes a 500.
-async fn answer<T, F>(state: Arc<AppState>, call: F) -> Result<Response, ApiError>
+pub(super) async fn answer<T, F>(state: Arc<AppState>, call: F) -> Result<Response, ApiError>
 where
     T: Serialize + Send + 'static,
     F: FnOnce(&AppState) -> Result<T, ServiceError> + Send + 'static,
@@ -190,7 +194,7 @@ fn first_invalid_utf8(raw: &str) -> Option<usize> {
 
 impl AppState {
     /// A query as the API accepts it: bounded in length, without control characters.
-    fn checked_query(&self, query: Option<String>) -> Result<String, ApiError> {
+    pub(super) fn checked_query(&self, query: Option<String>) -> Result<String, ApiError> {
         let query = query.unwrap_or_default();
         let chars = query.chars().count();
         if chars > self.limits.max_query_chars {

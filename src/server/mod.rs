@@ -4,6 +4,7 @@
 
 mod api;
 mod assets;
+mod feeds;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,6 +28,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::index::LocalIndex;
 use crate::service::{IngestService, SearchService};
+use crate::watch::WatchStore;
 
 pub use api::ApiError;
 
@@ -42,6 +44,8 @@ pub struct ServeOptions {
     pub token: Option<String>,
     /// Serving beyond loopback without a token was asked for.
     pub public: bool,
+    /// Saved searches can be read, not added or removed.
+    pub read_only: bool,
     pub limits: Limits,
 }
 
@@ -79,18 +83,28 @@ impl Default for Limits {
 pub struct AppState {
     pub search: SearchService<LocalIndex>,
     pub ingest: IngestService,
+    pub watches: WatchStore,
     pub limits: Limits,
+    pub read_only: bool,
     /// Searches run this many at once.
     workers: Semaphore,
 }
 
 impl AppState {
-    pub fn new(search: SearchService<LocalIndex>, ingest: IngestService, limits: Limits) -> Self {
+    pub fn new(
+        search: SearchService<LocalIndex>,
+        ingest: IngestService,
+        watches: WatchStore,
+        limits: Limits,
+        read_only: bool,
+    ) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         AppState {
             search,
             ingest,
+            watches,
             limits,
+            read_only,
             workers: Semaphore::new(cores),
         }
     }
@@ -100,10 +114,12 @@ impl AppState {
 /// authentication on the API.
 pub fn router(state: Arc<AppState>, token: Option<String>) -> Router {
     let limits = state.limits;
-    let api = api::routes().layer(middleware::from_fn_with_state(
-        Arc::new(token),
-        require_token,
-    ));
+    let api = api::routes()
+        .merge(feeds::routes())
+        .layer(middleware::from_fn_with_state(
+            Arc::new(token),
+            require_token,
+        ));
     Router::new()
         .merge(api)
         .merge(assets::routes())

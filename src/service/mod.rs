@@ -11,6 +11,7 @@ mod ingest;
 mod search;
 #[cfg(test)]
 mod tests;
+mod watch;
 
 pub use ingest::{
     ArticleText, EvalRequest, ExtractRequest, ExtractedArticle, IndexEvent, IndexReport,
@@ -20,11 +21,13 @@ pub use search::{
     BatchAnswer, CoocRequest, CoocResponse, FacetsRequest, FacetsResponse, SearchOptions,
     SearchRequest, SearchResponse, SearchService, StatsResponse, TimelineRequest,
 };
+pub use watch::{WatchList, WatchReport, WatchRun, WatchStatus, stamp_time};
 
 use crate::extract::ExtractError;
 use crate::ingest::Problem;
 use crate::query::QueryError;
 use crate::schema::SchemaError;
+use crate::watch::WatchError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -41,6 +44,8 @@ pub enum ServiceError {
     /// An article given in a request cannot be read: the user's to fix.
     #[error("{0}")]
     Input(String),
+    #[error(transparent)]
+    Watch(#[from] WatchError),
     #[error("stopped at the first problem (--strict), nothing committed from this run: {0}")]
     Strict(Problem),
     #[error(transparent)]
@@ -64,7 +69,12 @@ impl ServiceError {
     pub fn is_usage(&self) -> bool {
         matches!(
             self,
-            ServiceError::Query(_) | ServiceError::NotCountable { .. } | ServiceError::Input(_)
+            ServiceError::Query(_)
+                | ServiceError::NotCountable { .. }
+                | ServiceError::Input(_)
+                | ServiceError::Watch(
+                    WatchError::Unknown(_) | WatchError::Exists(_) | WatchError::BadName(_)
+                )
         )
     }
 }

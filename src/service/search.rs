@@ -381,7 +381,7 @@ impl<B: SearchBackend> SearchService<B> {
         }
     }
 
-    fn parse(&self, query: &str) -> Result<Query, ServiceError> {
+    pub(super) fn parse(&self, query: &str) -> Result<Query, ServiceError> {
         Resolver::new(&self.schema.fields, self.schema.catalogs())
             .parse(query)
             .map_err(ServiceError::Query)

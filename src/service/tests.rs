@@ -18,6 +18,8 @@ use crate::schema::Schema;
 #[derive(Debug, Clone)]
 struct Doc {
     id: &'static str,
+    /// Its indexing stamp: its place in the list.
+    indexed: u64,
     published: Option<DateTime<Utc>>,
     words: &'static str,
     facets: BTreeMap<&'static str, Vec<&'static str>>,
@@ -43,6 +45,7 @@ impl Double {
                 range.start.is_none_or(|start| date >= start)
                     && range.end.is_none_or(|end| date < end)
             }),
+            Query::IndexedWithin { after, through } => (*after..=*through).contains(&doc.indexed),
             Query::Not { query } => !self.matches(query, doc),
             Query::And { queries } => queries.iter().all(|q| self.matches(q, doc)),
             Query::Or { queries } => queries.iter().any(|q| self.matches(q, doc)),
@@ -240,6 +243,10 @@ impl SearchBackend for Double {
         ))
     }
 
+    fn indexed_through(&self) -> Result<u64, Infallible> {
+        Ok(self.docs.iter().map(|doc| doc.indexed).max().unwrap_or(0))
+    }
+
     fn location(&self) -> String {
         "the double".to_owned()
     }
@@ -261,6 +268,7 @@ fn doc(
 ) -> Doc {
     Doc {
         id,
+        indexed: 0,
         published,
         words,
         facets: facets.iter().map(|(f, keys)| (*f, keys.to_vec())).collect(),
@@ -304,6 +312,11 @@ fn service() -> SearchService<Double> {
             ],
         ),
     ];
+    let docs = docs
+        .into_iter()
+        .zip(1..)
+        .map(|(doc, indexed)| Doc { indexed, ..doc })
+        .collect();
     let schema = Arc::new(Schema::builtin().unwrap());
     SearchService::new(
         schema,
