@@ -86,7 +86,8 @@ fn main() {
 fn warm_up(address: SocketAddr, queries: &[String]) {
     let mut connection = Connection::open(address);
     for path in queries {
-        connection.get(path).expect("the warm-up pass is answered");
+        let status = connection.get(path).expect("the warm-up pass is answered");
+        assert_eq!(status, 200, "{path} was answered {status}");
     }
 }
 
@@ -120,6 +121,8 @@ fn run_client(
 struct Connection {
     reader: BufReader<TcpStream>,
     writer: TcpStream,
+    /// The `Host` header: the server's address, a loopback name it answers.
+    host: String,
 }
 
 impl Connection {
@@ -129,12 +132,17 @@ impl Connection {
         Connection {
             writer: stream.try_clone().expect("a second handle"),
             reader: BufReader::new(stream),
+            host: address.to_string(),
         }
     }
 
     /// One GET on the kept-alive connection; the status, with the body read and dropped.
     fn get(&mut self, path: &str) -> std::io::Result<u16> {
-        write!(self.writer, "GET {path} HTTP/1.1\r\nHost: load\r\n\r\n")?;
+        write!(
+            self.writer,
+            "GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n",
+            self.host
+        )?;
         let mut line = String::new();
         self.reader.read_line(&mut line)?;
         let status: u16 = line

@@ -27,8 +27,8 @@ const EXIT_USAGE: u8 = 2;
 const EXIT_SKIPPED_INPUT: u8 = 3;
 /// Exit code when `watch run` found nothing new.
 const EXIT_NOTHING_NEW: u8 = 4;
-/// New articles `index --watch` shows per saved search.
-const WATCH_HITS_SHOWN: usize = 50;
+/// New articles `index --watch` shows per saved search (all of them count as seen).
+const WATCH_HITS_SHOWN: usize = 10;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -121,6 +121,9 @@ pub enum WatchAction {
         dry_run: bool,
         limit: usize,
         format: Format,
+        /// Leave out the watches with nothing new (after `index --watch`, so that a cron job
+        /// prints, and mails, nothing when nothing is new).
+        only_news: bool,
     },
 }
 
@@ -144,6 +147,7 @@ pub fn run(config: Config) -> anyhow::Result<ExitCode> {
                     dry_run: false,
                     limit: WATCH_HITS_SHOWN,
                     format: Format::Text,
+                    only_news: true,
                 };
                 watch(&config, schema, &run, &printer, &mut stdout)?;
             }
@@ -379,7 +383,11 @@ fn serve(config: &Config, schema: Arc<Schema>, options: &ServeOptions) -> Outcom
             "serving {} ({articles} articles) at http://{address}/",
             config.index_dir.display()
         );
-        let router = server::router(state, options.token.clone());
+        let access = server::Access {
+            token: options.token.clone(),
+            loopback_hosts_only: options.token.is_none() && !options.public,
+        };
+        let router = server::router(state, access);
         server::serve(listener, router, options.limits.header_timeout)
             .await
             .map_err(ServiceError::Output)
@@ -415,8 +423,12 @@ fn watch(
             dry_run,
             limit,
             format,
+            only_news,
         } => {
-            let run = service.run_watches(&store, names, *limit, *dry_run)?;
+            let mut run = service.run_watches(&store, names, *limit, *dry_run)?;
+            if *only_news {
+                run.reports.retain(|report| report.total > 0);
+            }
             show(out, *format, printer, &run)?;
             Ok(if run.found_anything() {
                 ExitCode::SUCCESS

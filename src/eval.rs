@@ -3,9 +3,14 @@
 //!
 //! Gold fields name dictionaries (`countries`, `topics`, `people`, `orgs`); a gold label is
 //! read through the dictionary's aliases, so `KP`, `NorthKorea` and `North Korea` are one
-//! label. Countries are compared by ISO alpha-2 code. Labels under `<field>_disputed` count
-//! neither as right nor wrong, and gold labels that name nothing in the dictionary are left
-//! out and listed.
+//! label. Countries are compared by ISO alpha-2 code. People and organizations the dictionary
+//! lacks are compared by name, as extraction keys them: a missed one counts as missed. Labels
+//! under `<field>_disputed` count neither as right nor wrong, and gold countries and topics
+//! that name nothing in the dictionary are left out and listed.
+//!
+//! Topics are scored on the gold's own vocabulary: a gold set that labels twelve core topics
+//! says nothing about a thirteenth, so a topic no gold article carries is listed, not counted
+//! as a false positive.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -45,6 +50,17 @@ pub struct FieldScore {
     pub per_label: Vec<LabelScore>,
     /// Gold labels that name nothing in the dictionary, with their counts: left out.
     pub unknown_labels: Vec<(String, u64)>,
+    /// Labels extraction found that no gold article of this field carries (topics only), with
+    /// how often: left out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub outside_gold: Vec<(String, u64)>,
+    /// Articles whose gold list for this field was empty, left out (`--empty-is-unlabelled`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub empty_left_out: u64,
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -101,6 +117,9 @@ pub struct EvalOptions {
     pub salient_only: bool,
     pub per_label: bool,
     pub top_errors: usize,
+    /// An empty gold list means the article was not labelled for that field, not that it
+    /// has nothing (Reuters leaves 2,070 stories without countries).
+    pub empty_is_unlabelled: bool,
 }
 
 /// Scores articles one at a time.
@@ -121,6 +140,9 @@ struct FieldTally {
     false_positives: BTreeMap<String, Vec<String>>,
     false_negatives: BTreeMap<String, Vec<String>>,
     unknown_labels: BTreeMap<String, u64>,
+    /// Every label the gold of this field uses (disputed ones included).
+    vocabulary: BTreeSet<String>,
+    empty_left_out: u64,
 }
 
 /// The dictionary a gold field names, and the name the report gives it.
@@ -178,6 +200,10 @@ impl<'a> Evaluator<'a> {
                 self.not_compared.insert(name.clone());
                 continue;
             };
+            if labels.is_empty() && self.options.empty_is_unlabelled {
+                self.fields.entry(field).or_default().empty_left_out += 1;
+                continue;
+            }
             let disputed = gold
                 .iter()
                 .find(|(other, _)| {
@@ -190,6 +216,9 @@ impl<'a> Evaluator<'a> {
             let predicted = self.predicted(&dictionary, found);
             let tally = self.fields.entry(field).or_default();
             tally.articles += 1;
+            tally
+                .vocabulary
+                .extend(expected.iter().chain(&ignored).cloned());
             for label in unknown {
                 *tally.unknown_labels.entry(label).or_default() += 1;
             }
@@ -211,8 +240,13 @@ impl<'a> Evaluator<'a> {
                 Some(entry) => {
                     known.insert(self.compared_label(dictionary, &entry.key));
                 }
-                // People outside the dictionary are keyed by name, as extraction keys them.
-                None if *dictionary == DictionaryName::People && !person_key(label).is_empty() => {
+                // People and organizations outside the dictionary are keyed by name, as
+                // extraction keys those it finds by their titles or forms.
+                None if matches!(
+                    dictionary,
+                    DictionaryName::People | DictionaryName::Organizations
+                ) && !person_key(label).is_empty() =>
+                {
                     known.insert(person_key(label));
                 }
                 None => unknown.push(label.clone()),
@@ -254,7 +288,10 @@ impl<'a> Evaluator<'a> {
             fields: self
                 .fields
                 .into_iter()
-                .map(|(field, tally)| tally.finish(field, options))
+                .map(|(field, tally)| {
+                    let closed_vocabulary = field == "topics";
+                    tally.finish(field, options, closed_vocabulary)
+                })
                 .collect(),
             not_compared: self.not_compared.into_iter().collect(),
         }
@@ -289,7 +326,25 @@ impl FieldTally {
         }
     }
 
-    fn finish(self, field: &str, options: EvalOptions) -> FieldScore {
+    /// The field's scores; with a `closed_vocabulary`, labels no gold article carries are
+    /// listed apart instead of counted.
+    fn finish(mut self, field: &str, options: EvalOptions, closed_vocabulary: bool) -> FieldScore {
+        let mut outside_gold = Vec::new();
+        if closed_vocabulary {
+            let vocabulary = &self.vocabulary;
+            let outside: Vec<String> = self
+                .per_label
+                .keys()
+                .filter(|label| !vocabulary.contains(*label))
+                .cloned()
+                .collect();
+            for label in outside {
+                let (_, found, _) = self.per_label.remove(&label).unwrap_or_default();
+                self.false_positives.remove(&label);
+                outside_gold.push((label, found));
+            }
+            outside_gold.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        }
         let (tp, fp, fn_) = self
             .per_label
             .values()
@@ -323,6 +378,8 @@ impl FieldTally {
             top_false_negatives: most_frequent(self.false_negatives, options.top_errors),
             per_label,
             unknown_labels,
+            outside_gold,
+            empty_left_out: self.empty_left_out,
         }
     }
 }
@@ -407,6 +464,7 @@ mod tests {
             salient_only: false,
             per_label: true,
             top_errors: 5,
+            empty_is_unlabelled: false,
         };
         let evaluation = evaluate(options);
         assert_eq!((evaluation.articles, evaluation.unlabelled), (1, 1));
@@ -438,6 +496,7 @@ mod tests {
             salient_only: true,
             per_label: false,
             top_errors: 5,
+            empty_is_unlabelled: false,
         };
         let countries = &evaluate(options).fields[0];
         // RU is not salient: now missed.
@@ -451,5 +510,65 @@ mod tests {
             (1, 0, 2)
         );
         assert!(countries.per_label.is_empty());
+    }
+
+    #[test]
+    fn topics_no_gold_article_carries_are_listed_not_counted() {
+        let schema = Schema::builtin().unwrap();
+        let catalogs = Catalogs::build(&schema.dictionaries);
+        let options = EvalOptions {
+            salient_only: false,
+            per_label: false,
+            top_errors: 5,
+            empty_is_unlabelled: true,
+        };
+        let mut evaluator = Evaluator::new(&schema.dictionaries, &catalogs, options);
+        let topic = |key: &str| TopicMention {
+            key: key.into(),
+            name: String::new(),
+            score: 3.0,
+            evidence: Vec::new(),
+        };
+        let found = Entities {
+            topics: vec![topic("sanctions"), topic("maritime"), topic("elections")],
+            ..Entities::default()
+        };
+        evaluator.add("a1", Some(&gold(&[("topics", &["sanctions"])])), &found);
+        evaluator.add("a2", Some(&gold(&[("topics", &["diplomacy"])])), &found);
+        evaluator.add(
+            "a3",
+            Some(&gold(&[("topics", &[]), ("orgs", &["Justice Department"])])),
+            &found,
+        );
+        let evaluation = evaluator.finish();
+        let topics = evaluation
+            .fields
+            .iter()
+            .find(|f| f.field == "topics")
+            .unwrap();
+        // sanctions: right once, wrong once; diplomacy missed; maritime and elections are
+        // outside the gold's vocabulary; a3's empty list is left out.
+        let score = topics.score;
+        assert_eq!(
+            (
+                score.true_positives,
+                score.false_positives,
+                score.false_negatives
+            ),
+            (1, 1, 1)
+        );
+        assert_eq!(
+            topics.outside_gold,
+            [("elections".to_owned(), 2), ("maritime".to_owned(), 2)]
+        );
+        assert_eq!(topics.empty_left_out, 1);
+        // An organization the dictionary lacks is missed, not left out.
+        let orgs = evaluation
+            .fields
+            .iter()
+            .find(|f| f.field == "organizations")
+            .unwrap();
+        assert_eq!(orgs.score.false_negatives, 1);
+        assert!(orgs.unknown_labels.is_empty());
     }
 }

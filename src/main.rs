@@ -371,6 +371,10 @@ struct EvalArgs {
     /// Also score each label
     #[arg(long)]
     per_label: bool,
+    /// Take an empty gold list as "not labelled" rather than "nothing to find" (for gold
+    /// such as Reuters', which leaves many stories without countries)
+    #[arg(long)]
+    empty_is_unlabelled: bool,
     /// Most frequent false positives and negatives listed per field
     #[arg(long, default_value_t = 10, value_name = "N")]
     top: usize,
@@ -397,6 +401,11 @@ struct ExtractArgs {
 
 impl ServeArgs {
     fn into_options(self) -> Result<ServeOptions, String> {
+        if self.token.as_deref() == Some("") {
+            return Err(
+                "--token (or GEONEWS_TOKEN) is empty: give a secret, or leave it out".to_owned(),
+            );
+        }
         if !self.listen.ip().is_loopback() && self.token.is_none() && !self.public {
             return Err(format!(
                 "--listen {} reaches beyond this machine: give --token TOKEN (or GEONEWS_TOKEN) \
@@ -407,7 +416,7 @@ impl ServeArgs {
         }
         Ok(ServeOptions {
             listen: self.listen,
-            token: self.token.filter(|token| !token.is_empty()),
+            token: self.token,
             public: self.public,
             read_only: self.read_only,
             limits: Limits {
@@ -543,6 +552,7 @@ impl Cli {
                         salient_only: args.salient,
                         per_label: args.per_label,
                         top_errors: args.top,
+                        empty_is_unlabelled: args.empty_is_unlabelled,
                     },
                 },
                 format: args.format,
@@ -567,6 +577,7 @@ impl Cli {
                     dry_run,
                     limit,
                     format,
+                    only_news: false,
                 },
             }),
             CliCommand::Extract(args) => Command::Extract {

@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 
 /// The file's name in the index folder.
 pub const WATCHES_FILE: &str = "watches.json";
-const LOCK_FILE: &str = "watches.lock";
+/// The lock file, beside the index folder (`.NAME.watches.lock`), not in it: a rebuild swaps
+/// the folder while holding it.
+const LOCK_SUFFIX: &str = "watches.lock";
 const FORMAT: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,9 +170,14 @@ impl WatchStore {
         written.map_err(|error| self.file_error(&path, error))
     }
 
-    /// An exclusive lock held until it is dropped.
-    fn lock(&self) -> Result<File, WatchError> {
-        let path = self.dir.join(LOCK_FILE);
+    /// An exclusive lock on the watches, held until it is dropped: a rebuild holds it while it
+    /// carries them into the new index.
+    pub fn lock(&self) -> Result<File, WatchError> {
+        let name = self
+            .dir
+            .file_name()
+            .map_or_else(|| "index".into(), |name| name.to_string_lossy());
+        let path = self.dir.with_file_name(format!(".{name}.{LOCK_SUFFIX}"));
         let file = File::options()
             .create(true)
             .truncate(false)

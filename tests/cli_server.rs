@@ -15,7 +15,7 @@ use common::server::{Response, Server, encode};
 use common::*;
 use geonews::index::LocalIndex;
 use geonews::schema::Schema;
-use geonews::server::{AppState, Limits, router};
+use geonews::server::{Access, AppState, Limits, router};
 use geonews::service::{IngestService, SearchService};
 use geonews::watch::WatchStore;
 use http_body_util::BodyExt;
@@ -247,7 +247,7 @@ fn errors_are_json_with_status_column_and_suggestions() {
         assert!(response.json()["error"]["message"].is_string(), "{path}");
     }
     let empty = server.send(
-        b"POST /api/extract HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+        b"POST /api/extract HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
           Content-Length: 2\r\nConnection: close\r\n\r\n{}",
     );
     assert_eq!(empty.status, 400);
@@ -263,7 +263,7 @@ fn extract_takes_text_or_a_json_article() {
     let server = Server::start(index.path(), &[]);
     let text = "Talks in Geneva\n\nIran and the United States met in Geneva on sanctions.";
     let request = format!(
-        "POST /api/extract?explain=true HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n\
+        "POST /api/extract?explain=true HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n{text}",
         text.len()
     );
@@ -285,20 +285,43 @@ fn a_token_guards_every_api_route_and_non_loopback_needs_one() {
     let server = Server::start(index.path(), &["--token", "s3cret"]);
     assert_eq!(server.get("/api/stats").status, 401);
     let wrong = server.send(
-        b"GET /api/stats HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cre\r\nConnection: close\r\n\r\n",
+        b"GET /api/stats HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer s3cre\r\nConnection: close\r\n\r\n",
     );
     assert_eq!(wrong.status, 401);
     let right = server.send(
-        b"GET /api/stats HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\nConnection: close\r\n\r\n",
+        b"GET /api/stats HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer s3cret\r\nConnection: close\r\n\r\n",
     );
     assert_eq!(right.status, 200);
-    // The page itself loads; it asks for the token's data through the API.
+    // The page itself and the health check load; the page asks for the token.
     assert_eq!(server.get("/").status, 200);
+    assert_eq!(server.get("/healthz").status, 200);
+    assert_eq!(server.get("/feeds/anything.atom").status, 401);
+    let post = server.send(
+        b"POST /api/watches/x HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+          Content-Length: 2\r\nConnection: close\r\n\r\n{}",
+    );
+    assert_eq!(post.status, 401);
     geonews(index.path())
         .args(["serve", "--listen", "0.0.0.0:0"])
         .assert()
         .code(2)
         .stderr(predicates::str::contains("give --token TOKEN"));
+}
+
+#[test]
+fn without_a_token_only_loopback_host_names_are_answered() {
+    let index = sample_index();
+    let server = Server::start(index.path(), &[]);
+    let rebound =
+        server.send(b"GET /api/stats HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n");
+    assert_eq!(rebound.status, 403);
+    assert!(
+        rebound.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("loopback host")
+    );
+    assert_eq!(server.get("/api/stats").status, 200);
 }
 
 #[test]
@@ -330,7 +353,7 @@ fn hostile_requests_get_a_4xx_or_a_closed_connection_and_the_server_goes_on() {
 
     // A 50 MB body is refused as soon as its length is known.
     let mut stream = server.connect();
-    let head = "POST /api/extract HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n\
+    let head = "POST /api/extract HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\n\
                 Content-Length: 52428800\r\nConnection: close\r\n\r\n";
     stream.write_all(head.as_bytes()).unwrap();
     let chunk = vec![b'a'; 1 << 16];
@@ -341,7 +364,12 @@ fn hostile_requests_get_a_4xx_or_a_closed_connection_and_the_server_goes_on() {
     }
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw);
-    assert_eq!(Response::parse(&raw).expect("a response").status, 413);
+    let too_big = Response::parse(&raw).expect("a response");
+    assert_eq!(too_big.status, 413);
+    assert!(
+        too_big.json()["error"]["message"].is_string(),
+        "errors are JSON"
+    );
 
     // 200 idle connections do not stop anyone else.
     let idle: Vec<_> = (0..200).map(|_| server.connect()).collect();
@@ -352,7 +380,7 @@ fn hostile_requests_get_a_4xx_or_a_closed_connection_and_the_server_goes_on() {
     let mut slow = server.connect();
     let started = Instant::now();
     let mut closed = false;
-    for byte in b"GET /api/stats HTTP/1.1\r\nHost: x\r\n" {
+    for byte in b"GET /api/stats HTTP/1.1\r\nHost: localhost\r\n" {
         if slow.write_all(&[*byte]).is_err() {
             closed = true;
             break;
@@ -449,7 +477,7 @@ async fn the_router_answers_in_process() {
         Limits::default(),
         false,
     ));
-    let app = router(state, None);
+    let app = router(state, Access::default());
     let get = |uri: &str| {
         axum::http::Request::builder()
             .uri(uri)

@@ -96,7 +96,7 @@ fn watch_run_shows_exactly_the_new_matches_once() {
 }
 
 #[test]
-fn index_watch_prints_only_the_runs_matches_and_unchanged_articles_never_realert() {
+fn index_watch_prints_the_watches_with_news_and_unchanged_articles_never_realert() {
     let index = sample_index();
     add_watches(index.path());
     let input = TempDir::new().unwrap();
@@ -113,15 +113,15 @@ fn index_watch_prints_only_the_runs_matches_and_unchanged_articles_never_realert
     assert!(text.contains("nk  1 new article"), "{text}");
     assert!(text.contains("New sanctions on Pyongyang"), "{text}");
     assert!(!text.contains("Football"), "{text}");
-    assert!(text.contains("iran  nothing new"), "{text}");
+    assert!(!text.contains("iran"), "only watches with news: {text}");
 
-    // The same content again: nothing to tell.
+    // The same content again: nothing to tell, so nothing printed (a cron job mails nothing).
     geonews(index.path())
         .args(["index", "--watch"])
         .arg(&first)
         .assert()
         .success()
-        .stdout(predicate::str::contains("nk  nothing new"));
+        .stdout(predicate::str::is_empty());
     // The same article with other entities: news again.
     let changed = MATCH_1.replace("North Korea", "North Korea and Iran");
     let second = write_articles(input.path(), "second.jsonl", &[&changed]);
@@ -192,8 +192,16 @@ fn each_watch_is_an_atom_feed_with_conditional_get() {
         .arg(&batch)
         .assert()
         .success();
-    let server = Server::start(index.path(), &[]);
-    let response = server.get("/feeds/nk.atom");
+    // With a token, any host name may reach the server; a feed reader passes it as ?token=.
+    let server = Server::start(index.path(), &["--token", "s3cret"]);
+    let feed_request = |extra: &str| {
+        format!(
+            "GET /feeds/nk.atom?token=s3cret HTTP/1.1\r\nHost: example.test:1\r\n{extra}\
+             Connection: close\r\n\r\n"
+        )
+    };
+    assert_eq!(server.get("/feeds/nk.atom").status, 401);
+    let response = server.send(feed_request("").as_bytes());
     assert_eq!(response.status, 200, "{}", response.text());
     let content_type = &response
         .headers
@@ -220,7 +228,7 @@ fn each_watch_is_an_atom_feed_with_conditional_get() {
         .find(|entry| entry.title.as_ref().unwrap().content == "New sanctions on Pyongyang")
         .unwrap();
     // Links are built from the Host the reader used.
-    assert_eq!(entry.links[0].href, "http://localhost/?article=w-1");
+    assert_eq!(entry.links[0].href, "http://example.test:1/?article=w-1");
     assert!(
         entry
             .categories
@@ -243,15 +251,20 @@ fn each_watch_is_an_atom_feed_with_conditional_get() {
         .unwrap()
         .1
         .clone();
-    let again = server.send(
-        format!(
-            "GET /feeds/nk.atom HTTP/1.1\r\nHost: x\r\nIf-None-Match: {etag}\r\nConnection: close\r\n\r\n"
-        )
-        .as_bytes(),
-    );
+    let again = server.send(feed_request(&format!("If-None-Match: {etag}\r\n")).as_bytes());
     assert_eq!(again.status, 304);
-    assert_eq!(server.get("/feeds/missing.atom").status, 404);
-    assert_eq!(server.get("/feeds/nk.rss").status, 404);
+    let missing = |path: &str| {
+        server
+            .send(
+                format!(
+                    "GET {path}?token=s3cret HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+                )
+                .as_bytes(),
+            )
+            .status
+    };
+    assert_eq!(missing("/feeds/missing.atom"), 404);
+    assert_eq!(missing("/feeds/nk.rss"), 404);
 }
 
 #[test]
@@ -266,7 +279,7 @@ fn watches_are_listed_added_and_removed_over_http_unless_read_only() {
     let post = |name: &str, body: &str| {
         server.send(
             format!(
-                "POST /api/watches/{name} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+                "POST /api/watches/{name} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
                  Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
             )
@@ -279,8 +292,9 @@ fn watches_are_listed_added_and_removed_over_http_unless_read_only() {
     let bad = post("typo", r#"{"query": "country:Nort-Korea"}"#);
     assert_eq!(bad.status, 400);
     assert_eq!(bad.json()["error"]["column"], 9);
-    let delete =
-        server.send(b"DELETE /api/watches/votes HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let delete = server.send(
+        b"DELETE /api/watches/votes HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    );
     assert_eq!(delete.status, 200);
     assert_eq!(server.get("/api/watches/votes").status, 404);
     drop(server);
@@ -288,7 +302,7 @@ fn watches_are_listed_added_and_removed_over_http_unless_read_only() {
     let read_only = Server::start(index.path(), &["--read-only"]);
     let refused = read_only.send(
         format!(
-            "POST /api/watches/votes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+            "POST /api/watches/votes HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
              Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         )

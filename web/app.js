@@ -9,6 +9,7 @@ const $ = (id) => document.getElementById(id);
 
 let fields = [];   // countable fields from /api/fields
 let state = readUrl();
+let shown = 0;     // the latest search asked for: answers to older ones are dropped
 
 // ---------- URL state
 
@@ -42,12 +43,37 @@ window.addEventListener("popstate", () => { state = readUrl(); render(); });
 
 // ---------- API
 
+/// Headers for the API: the bearer token, when the server asked for one and it was given.
+function headers(extra) {
+  const token = sessionStorage.getItem("geonews-token");
+  return Object.assign({ Accept: "application/json" }, token ? { Authorization: "Bearer " + token } : {}, extra);
+}
+
 async function api(path, params) {
   const query = params ? "?" + new URLSearchParams(params) : "";
-  const response = await fetch(path + query, { headers: { Accept: "application/json" } });
+  const response = await fetch(path + query, { headers: headers() });
+  if (response.status === 401) askForToken();
   const body = await response.json();
   if (!response.ok) throw Object.assign(new Error(body.error.message), { detail: body.error });
   return body;
+}
+
+/// A server started with --token: ask for it once, keep it for this tab.
+function askForToken() {
+  if ($("token-form")) return;
+  const input = el("input", { id: "token", type: "password", autocomplete: "off", "aria-label": "Token" });
+  const form = el("form", { id: "token-form" },
+    el("label", { for: "token" }, "This server needs the token it was started with: "), input,
+    el("button", { type: "submit" }, "Use it"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    sessionStorage.setItem("geonews-token", input.value);
+    form.remove();
+    render();
+    renderWatches();
+  });
+  document.querySelector("header").after(form);
+  input.focus();
 }
 
 // ---------- Query text: the sidebar edits the clauses of one field, `field:Value` or
@@ -150,6 +176,7 @@ async function render() {
 
 async function renderResults() {
   const facetNames = SIDEBAR.filter((name) => fields.some((f) => f.query_name === name) && name !== "region");
+  const asked = ++shown;
   let results;
   try {
     results = await api("/api/search", {
@@ -157,9 +184,10 @@ async function renderResults() {
       facets: facetNames.map(fieldName).join(","), facet_limit: 10,
     });
   } catch (error) {
-    showError(error);
+    if (asked === shown) showError(error);
     return;
   }
+  if (asked !== shown) return;
   clearError();
   renderSummary(results);
   renderHits(results.hits);
@@ -462,13 +490,19 @@ async function renderArticle() {
     el("button", { type: "button", onclick: () => go({ article: null }) }, "Close article"),
     el("h2", { id: "article-title" }, marked(text, spans, 0, titleBytes)),
     el("div", { class: "meta" }, [article.published ? article.published.slice(0, 10) : "undated", article.source, article.author, article.id].filter(Boolean).join(" · ")),
-    article.url ? el("div", { class: "meta" }, el("a", { href: article.url, rel: "noopener noreferrer" }, article.url)) : null,
+    article.url ? el("div", { class: "meta" }, webLink(article.url)) : null,
     el("p", { class: "legend" }, Object.keys(EVIDENCE_TYPES).map((t) => el("span", { class: "ev " + t }, t))),
     entityList(article.entities, explained),
     el("div", { class: "text" }, marked(text, spans, titleBytes + 2, new TextEncoder().encode(text).length)),
     relatedList(related),
   );
   view.hidden = false;
+}
+
+/// A link for an article's own URL when it is a web address; any other scheme (javascript:,
+/// data:) stays text.
+function webLink(url) {
+  return /^https?:\/\//i.test(url) ? el("a", { href: url, rel: "noopener noreferrer" }, url) : url;
 }
 
 /// The bytes [from, to) of `text` with the kept evidence spans highlighted.
@@ -545,7 +579,7 @@ $("watch-form").addEventListener("submit", async (event) => {
   const name = $("watch-name").value.trim();
   const response = await fetch("/api/watches/" + encodeURIComponent(name), {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: headers({ "Content-Type": "application/json" }),
     body: JSON.stringify({ query: state.q }),
   });
   const body = await response.json();

@@ -13,8 +13,8 @@
 
 use std::hash::BuildHasher;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::{LazyLock, PoisonError, RwLock};
 
 use rustc_hash::FxBuildHasher;
 use tantivy::tokenizer::{
@@ -25,60 +25,43 @@ use tantivy::tokenizer::{
 /// Sets in a memo's table, a power of two: 1 MiB, 32768 words.
 const SETS: usize = 1 << 14;
 
-/// Words an analyzer reads before its memo gets a table of its own, [`SharedWords`] serving
+/// Words an analyzer reads before its memo gets a table of its own, [`KNOWN_WORDS`] serving
 /// it until then: a query or a snippet is analyzed by a fresh clone of the analyzer (tantivy
 /// clones it for every snippet), for which a table would cost more than it saves.
 const WORDS_BEFORE_TABLE: usize = 4000;
 
-/// Shards of [`SharedWords`], picked by a hash's high bits (a table uses the low ones).
-const SHARED_SHARDS: usize = 64;
-/// Words each shard keeps; past that, a new word is computed every time it is read.
-const SHARED_WORDS_PER_SHARD: usize = 4096;
-
-/// Normalized forms that every analyzer of the process shares before it has a table: the
-/// words of news repeat, so after a few searches a snippet's words are all known here and
-/// none is stemmed again. Bounded; read under a shard's read lock.
-struct SharedWords {
-    shards: Vec<RwLock<WordMap>>,
-}
+/// Words each thread's [`KNOWN_WORDS`] keeps; past that, a new word is computed every time.
+const KNOWN_WORDS_PER_THREAD: usize = 1 << 16;
 
 /// Raw token text → normalized form.
 type WordMap = HashMap<Box<str>, Box<str>, FxBuildHasher>;
 
-static SHARED_WORDS: LazyLock<SharedWords> = LazyLock::new(|| SharedWords {
-    shards: (0..SHARED_SHARDS)
-        .map(|_| RwLock::new(HashMap::with_hasher(FxBuildHasher)))
-        .collect(),
-});
+thread_local! {
+    /// Normalized forms every analyzer of this thread shares before it has a table of its own:
+    /// the words of news repeat, so after a few searches a snippet's words are all known here
+    /// and none is stemmed again. Per thread, so no lock; bounded.
+    static KNOWN_WORDS: RefCell<WordMap> =
+        const { RefCell::new(HashMap::with_hasher(FxBuildHasher)) };
+}
 
-impl SharedWords {
-    fn shard(&self, hash: u64) -> &RwLock<WordMap> {
-        &self.shards[(hash >> 58) as usize % SHARED_SHARDS]
-    }
-
-    /// Replaces `text` with its normalized form when this cache knows it.
-    fn replace(&self, hash: u64, text: &mut String) -> bool {
-        let shard = self
-            .shard(hash)
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
-        let Some(normalized) = shard.get(text.as_str()) else {
-            return false;
-        };
-        text.clear();
-        text.push_str(normalized);
-        true
-    }
-
-    fn insert(&self, hash: u64, raw: &str, normalized: &str) {
-        let mut shard = self
-            .shard(hash)
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        if shard.len() < SHARED_WORDS_PER_SHARD {
-            shard.insert(raw.into(), normalized.into());
+/// Replaces `text` with its normalized form when this thread knows it.
+fn known_word(text: &mut String) -> bool {
+    KNOWN_WORDS.with_borrow(|words| match words.get(text.as_str()) {
+        Some(normalized) => {
+            text.clear();
+            text.push_str(normalized);
+            true
         }
-    }
+        None => false,
+    })
+}
+
+fn learn_word(raw: &str, normalized: &str) {
+    KNOWN_WORDS.with_borrow_mut(|words| {
+        if words.len() < KNOWN_WORDS_PER_THREAD {
+            words.insert(raw.into(), normalized.into());
+        }
+    });
 }
 
 /// `LowerCaser`, then `AsciiFoldingFilter`, then the English `Stemmer`, as one filter that
@@ -187,7 +170,7 @@ struct Memo {
     /// [`SETS`] and [`WORDS_BEFORE_TABLE`], smaller in tests.
     table_sets: usize,
     words_before_table: usize,
-    /// Words read before the table, served by [`SharedWords`].
+    /// Words read before the table, served by [`KNOWN_WORDS`].
     read: usize,
     computed: usize,
     normalizer: Normalizer,
@@ -235,13 +218,13 @@ impl Memo {
         let before_table = self.sets.is_empty() && self.read < self.words_before_table;
         if before_table {
             self.read += 1;
-            if SHARED_WORDS.replace(hash, text) {
+            if known_word(text) {
                 return;
             }
         }
         let normalized = self.compute(text);
         if before_table {
-            SHARED_WORDS.insert(hash, text, &normalized);
+            learn_word(text, &normalized);
         }
         self.remember(hash, text, &normalized);
         *text = normalized;

@@ -20,6 +20,9 @@ const ENTITIES_FIELD: &str = "_entities";
 pub const CONTENT_HASH_FIELD: &str = "_content_hash";
 /// When each article was (last) written: microseconds since the epoch, increasing.
 pub const INDEXED_AT_FIELD: &str = "_indexed_at";
+/// A hash of what a reader sees of an article, its text and its entities: an article written
+/// again with the same one keeps its indexing stamp (a dictionary change is not news).
+pub const NEWS_HASH_FIELD: &str = "_news_hash";
 /// The article model's fields, as fields.toml must name them.
 pub const ID_FIELD: &str = "id";
 pub const TITLE_FIELD: &str = "title";
@@ -54,6 +57,7 @@ pub struct Layout {
     pub values: Vec<(Field, String)>,
     pub entities: Field,
     pub content_hash: Field,
+    pub news_hash: Field,
     pub indexed_at: Field,
     pub facets: Vec<FacetField>,
     /// Searched text fields with their boosts.
@@ -120,10 +124,9 @@ impl Layout {
         }
         builder.add_text_field(ENTITIES_FIELD, STORED);
         builder.add_u64_field(CONTENT_HASH_FIELD, NumericOptions::default().set_fast());
-        builder.add_u64_field(
-            INDEXED_AT_FIELD,
-            NumericOptions::default().set_fast().set_indexed(),
-        );
+        builder.add_u64_field(NEWS_HASH_FIELD, NumericOptions::default().set_fast());
+        // Filtered by range through its fast column: no inverted index needed.
+        builder.add_u64_field(INDEXED_AT_FIELD, NumericOptions::default().set_fast());
         Layout::from_schema(builder.build(), fields)
     }
 
@@ -180,6 +183,7 @@ impl Layout {
             values,
             entities: field(ENTITIES_FIELD),
             content_hash: field(CONTENT_HASH_FIELD),
+            news_hash: field(NEWS_HASH_FIELD),
             indexed_at: field(INDEXED_AT_FIELD),
             facets,
             searched,

@@ -15,6 +15,7 @@ use super::layout::{
 use crate::article::Article;
 use crate::backend::DocumentMapper;
 use crate::extract::Entities;
+use crate::hash::Fnv64;
 use crate::pipeline::Analysed;
 use crate::results::StoredArticle;
 use crate::schema::{DictionaryName, Schema};
@@ -22,7 +23,10 @@ use crate::schema::{DictionaryName, Schema};
 /// An article ready for the index, with what deciding whether it changed takes.
 pub struct PreparedDocument {
     pub key: String,
+    /// Changes with the article or the dictionaries: the document must be written again.
     pub content_hash: u64,
+    /// Changes with the article or its entities: the article is news again.
+    pub news_hash: u64,
     pub document: TantivyDocument,
 }
 
@@ -75,11 +79,17 @@ impl DocMapper {
             }
         }
         let entities_json = serde_json::to_string(entities).expect("entities serialize");
+        let mut news = Fnv64::new();
+        news.write(&article.content_hash().to_le_bytes());
+        news.write(entities_json.as_bytes());
+        let news_hash = news.finish();
         document.add_text(layout.entities, entities_json);
         document.add_u64(layout.content_hash, content_hash);
+        document.add_u64(layout.news_hash, news_hash);
         PreparedDocument {
             key: article.key.clone(),
             content_hash,
+            news_hash,
             document,
         }
     }

@@ -32,7 +32,8 @@ use crate::results::{
 };
 use crate::schema::{DictionaryName, Schema};
 
-/// Bytes of a hit's snippet (tantivy counts them as characters, and so do its snippets).
+/// The length of a hit's snippet: bytes for a passage around the query's words (as tantivy
+/// measures them), characters for the opening of an article without them.
 const SNIPPET_CHARS: usize = 220;
 /// Bytes of a related article's snippet: tantivy's default, as related articles had it.
 const RELATED_SNIPPET_BYTES: usize = 150;

@@ -9,11 +9,12 @@ use std::sync::Arc;
 
 use tantivy::{IndexWriter, Term};
 
-use super::layout::{CONTENT_HASH_FIELD, ID_FIELD, INDEXED_AT_FIELD};
+use super::layout::{CONTENT_HASH_FIELD, ID_FIELD, INDEXED_AT_FIELD, NEWS_HASH_FIELD};
 use super::mapper::{DocMapper, PreparedDocument};
 use super::{IndexError, OpenIndex, io_error, tantivy_error};
 use crate::backend::{ArticleSink, Written};
 use crate::schema::Schema;
+use crate::watch::WatchStore;
 
 #[derive(Debug, Clone)]
 pub struct WriterOptions {
@@ -172,6 +173,7 @@ impl ArticleSink for LocalWriter {
         let PreparedDocument {
             key,
             content_hash,
+            news_hash,
             mut document,
         } = prepared;
         let previous = self.known.get(&key).copied();
@@ -185,12 +187,19 @@ impl ArticleSink for LocalWriter {
             self.known.insert(key, (known, true));
             return Ok(Written::Unchanged);
         }
-        let stamp = match self.replaced.get(&key) {
-            Some(old) if old.content_hash == content_hash => old.stamp,
-            _ => self.next_stamp(),
+        // Written again with what a reader sees unchanged (a dictionary change, a rebuild):
+        // not news, so the stamp stays.
+        let unchanged_news = previous
+            .map(|(known, _)| known)
+            .or_else(|| self.replaced.get(&key).copied())
+            .filter(|old| old.news_hash == news_hash);
+        let stamp = match unchanged_news {
+            Some(old) => old.stamp,
+            None => self.next_stamp(),
         };
         let now = Known {
             content_hash,
+            news_hash,
             stamp,
         };
         self.known.insert(key.clone(), (now, true));
@@ -296,8 +305,13 @@ fn sibling(dir: &Path, suffix: &str) -> PathBuf {
 }
 
 fn replace_index(staging: &Path, index_dir: &Path) -> Result<(), IndexError> {
-    // Saved searches belong to the index, not to one build of it.
-    let watches = index_dir.join(crate::watch::WATCHES_FILE);
+    // Saved searches belong to the index, not to one build of it: carried over, and nobody
+    // changes them until the new index is in place.
+    let store = WatchStore::new(index_dir);
+    let _watches_locked = store
+        .lock()
+        .map_err(|error| io_error(index_dir, std::io::Error::other(error.to_string())))?;
+    let watches = store.path();
     if watches.exists() {
         let copy = staging.join(crate::watch::WATCHES_FILE);
         fs::copy(&watches, &copy).map_err(|source| io_error(&copy, source))?;
@@ -326,6 +340,7 @@ fn replace_index(staging: &Path, index_dir: &Path) -> Result<(), IndexError> {
 #[derive(Debug, Clone, Copy)]
 struct Known {
     content_hash: u64,
+    news_hash: u64,
     stamp: u64,
 }
 
@@ -345,6 +360,9 @@ fn existing_keys(target: &OpenIndex) -> Result<HashMap<String, Known>, IndexErro
         let stamps = fast_fields
             .u64(INDEXED_AT_FIELD)
             .map_err(|source| tantivy_error(&target.path, source))?;
+        let news = fast_fields
+            .u64(NEWS_HASH_FIELD)
+            .map_err(|source| tantivy_error(&target.path, source))?;
         let Some(ids) = ids else { continue };
         for doc in 0..segment.max_doc() {
             if segment.is_deleted(doc) {
@@ -358,6 +376,7 @@ fn existing_keys(target: &OpenIndex) -> Result<HashMap<String, Known>, IndexErro
                 .map_err(|source| io_error(&target.path, source))?;
             let written = Known {
                 content_hash: hashes.first(doc).unwrap_or_default(),
+                news_hash: news.first(doc).unwrap_or_default(),
                 stamp: stamps.first(doc).unwrap_or_default(),
             };
             keys.insert(key.clone(), written);

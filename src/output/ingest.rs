@@ -192,6 +192,27 @@ fn field_score_text(out: &mut dyn Write, style: Style, field: &FieldScore) -> io
             }
         )?;
     }
+    if !field.outside_gold.is_empty() {
+        let shown: Vec<String> = field
+            .outside_gold
+            .iter()
+            .map(|(label, count)| format!("{label} {count}"))
+            .collect();
+        writeln!(
+            out,
+            "  {}  labels no gold article carries: {}",
+            style.dim("left out"),
+            shown.join(", ")
+        )?;
+    }
+    if field.empty_left_out > 0 {
+        writeln!(
+            out,
+            "  {}  {} articles with an empty gold list (--empty-is-unlabelled)",
+            style.dim("left out"),
+            field.empty_left_out
+        )?;
+    }
     if !field.per_label.is_empty() {
         writeln!(
             out,

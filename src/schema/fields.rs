@@ -125,8 +125,23 @@ const REQUIRED: [(&str, FieldKind); 3] = [
     ("body", FieldKind::Text),
 ];
 
-/// Schema files that hold no dictionary: an added dictionary cannot take their names.
-const RESERVED_FILES: [&str; 4] = ["fields", "places", "history", "stoplist"];
+/// Names an added dictionary cannot take: schema files that hold no dictionary, and the keys
+/// beside which its entities appear in an extracted article's JSON.
+const RESERVED_FILES: [&str; 13] = [
+    "fields",
+    "places",
+    "history",
+    "stoplist",
+    "id",
+    "title",
+    "published",
+    "url",
+    "source",
+    "language",
+    "summary",
+    "body",
+    "explain",
+];
 
 impl Fields {
     pub(super) fn parse(text: &str) -> Result<Fields, SchemaError> {

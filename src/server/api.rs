@@ -38,7 +38,6 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/stats", get(stats))
         .route("/api/fields", get(fields))
         .route("/api/extract", post(extract))
-        .route("/healthz", get(health))
 }
 
 /// An error as every route reports it: `{"error": {"message", "column", "suggestions"}}`.
@@ -119,30 +118,42 @@ fn json_body<T: Serialize + ?Sized>(value: &T) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// Runs a service call on this worker thread, told to tokio as blocking (its other tasks move
-/// to another thread): searches take CPU, not I/O, and a hand-off to a blocking thread would
-/// cost more than most searches take. A panic becomes a 500.
+/// Runs a service call on the process's compute threads (rayon's, one per core: searches take
+/// CPU, not I/O, and a thread that stays keeps its caches warm), and stops waiting for it after
+/// the request timeout (408); a panic in it becomes a 500. A call given up on still runs to its
+/// end, holding its core until then.
+pub(super) async fn run_service<T, F>(state: Arc<AppState>, call: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&AppState) -> Result<T, ServiceError> + Send + 'static,
+{
+    let timeout = state.limits.request_timeout;
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    rayon::spawn(move || {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| call(&state)));
+        // The request may have timed out and gone: then nobody needs the answer.
+        let _ = answer.send(outcome);
+    });
+    match tokio::time::timeout(timeout, answered).await {
+        Err(_) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "the request took longer than this server allows (--request-timeout)",
+        )),
+        Ok(Err(_)) | Ok(Ok(Err(_))) => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the request failed inside geonews",
+        )),
+        Ok(Ok(Ok(outcome))) => outcome.map_err(ApiError::from),
+    }
+}
+
+/// A service call's answer as the JSON the CLI prints.
 pub(super) async fn answer<T, F>(state: Arc<AppState>, call: F) -> Result<Response, ApiError>
 where
     T: Serialize + Send + 'static,
     F: FnOnce(&AppState) -> Result<T, ServiceError> + Send + 'static,
 {
-    // As many searches at once as there are cores: more would only share them, each slower.
-    let _permit = state
-        .workers
-        .acquire()
-        .await
-        .expect("the semaphore is never closed");
-    let outcome = tokio::task::block_in_place(|| {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| call(&state)))
-    })
-    .map_err(|_| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "the request failed inside geonews",
-        )
-    })?;
-    Ok(json_body(&outcome?))
+    Ok(json_body(&run_service(state, call).await?))
 }
 
 /// Query-string parameters, with a JSON error (not axum's plain text) when they do not parse.
@@ -152,11 +163,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        if let Some(column) = parts.uri.query().and_then(first_invalid_utf8) {
-            return Err(ApiError {
-                column: Some(column),
-                ..ApiError::bad_request("the query string is not UTF-8 once decoded")
-            });
+        if let Some(at) = parts.uri.query().and_then(first_invalid_utf8) {
+            return Err(ApiError::bad_request(format!(
+                "the query string is not UTF-8 once decoded (byte {at} of the query string)"
+            )));
         }
         Query::<T>::from_request_parts(parts, state)
             .await
@@ -167,8 +177,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
     }
 }
 
-/// The position (1-based, in bytes of the raw query string) where percent-decoding stops
-/// giving UTF-8, if it does: form decoding would replace such bytes silently.
+/// Where (1-based, in bytes of the raw query string) percent-decoding stops giving UTF-8, if
+/// it does: form decoding would replace such bytes silently.
 fn first_invalid_utf8(raw: &str) -> Option<usize> {
     let bytes = raw.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
@@ -252,14 +262,23 @@ struct SearchParams {
     offset: Option<usize>,
 }
 
-/// A comma-separated list, empty items dropped.
+/// A comma-separated list, empty items and repeats dropped.
 fn list(text: &str) -> Vec<String> {
-    text.split(',')
+    let mut items: Vec<String> = Vec::new();
+    for item in text
+        .split(',')
         .map(str::trim)
         .filter(|item| !item.is_empty())
-        .map(str::to_owned)
-        .collect()
+    {
+        if !items.iter().any(|seen| seen == item) {
+            items.push(item.to_owned());
+        }
+    }
+    items
 }
+
+/// Fields one search may count: each is a pass over the matches.
+const MAX_FACETS: usize = 16;
 
 fn sort(name: Option<&str>) -> Result<Sort, ApiError> {
     Ok(match name.unwrap_or("relevance") {
@@ -276,13 +295,20 @@ fn sort(name: Option<&str>) -> Result<Sort, ApiError> {
 
 async fn search(state: Shared, Params(params): Params<SearchParams>) -> Result<Response, ApiError> {
     let State(state) = state;
+    let facets = list(params.facets.as_deref().unwrap_or("country,topic"));
+    if facets.len() > MAX_FACETS {
+        return Err(ApiError::bad_request(format!(
+            "{} facets asked for; a search counts at most {MAX_FACETS}",
+            facets.len()
+        )));
+    }
     let request = SearchRequest {
         query: state.checked_query(params.q)?,
         options: SearchOptions {
             sort: sort(params.sort.as_deref())?,
             limit: state.checked_limit("limit", params.limit, 10)?,
             offset: params.offset.unwrap_or(0),
-            facets: list(params.facets.as_deref().unwrap_or("country,topic")),
+            facets,
             facet_limit: state.checked_limit("facet_limit", params.facet_limit, 10)?,
         },
     };
@@ -480,16 +506,16 @@ struct Health {
     articles: u64,
 }
 
-async fn health(State(state): Shared) -> Result<Response, ApiError> {
+pub(super) async fn health(State(state): Shared) -> Result<Response, ApiError> {
     answer(state, |state| {
-        let (overview, _) = state
+        let (articles, _) = state
             .search
             .backend()
-            .overview(&[])
+            .count(&crate::query::ast::Query::All, &[])
             .map_err(ServiceError::backend)?;
         Ok(Health {
             status: "ok",
-            articles: overview.articles,
+            articles,
         })
     })
     .await

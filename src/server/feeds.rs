@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::AppState;
-use super::api::{ApiError, answer};
+use super::api::{ApiError, answer, run_service};
 use crate::hash::Fnv64;
 use crate::results::Hit;
 use crate::service::{ServiceError, WatchReport, stamp_time};
@@ -111,18 +111,15 @@ async fn feed(
         ));
     };
     let base = base_url(&headers);
-    let (watch, report) = tokio::task::block_in_place(|| {
+    let (watch, report) = run_service(state, move |state| {
         state.search.watch_feed(&state.watches, &name, FEED_ENTRIES)
     })
-    .map_err(ApiError::from)?;
+    .await?;
     let etag = etag(&watch, &report);
     let unchanged = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|tags| {
-            tags.split(',')
-                .any(|tag| tag.trim() == etag || tag.trim() == "*")
-        });
+        .is_some_and(|tags| matches_etag(tags, &etag));
     if unchanged {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
@@ -160,7 +157,16 @@ fn etag(watch: &Watch, report: &WatchReport) -> String {
     for hit in &report.hits {
         hash.write_field(&hit.id);
     }
-    format!("\"{:016x}\"", hash.finish())
+    // Weak: the same entries may go out gzipped or not.
+    format!("W/\"{:016x}\"", hash.finish())
+}
+
+/// Whether an `If-None-Match` list names `etag`, compared weakly (RFC 9110 §13.1.2).
+fn matches_etag(header: &str, etag: &str) -> bool {
+    let opaque = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
+    header
+        .split(',')
+        .any(|tag| tag.trim() == "*" || opaque(tag) == opaque(etag))
 }
 
 /// The feed document: the watch as the feed, its matches as entries, each linking to the
@@ -205,7 +211,7 @@ fn entry(xml: &mut String, base: &str, hit: &Hit, fallback: DateTime<Utc>) {
         &format!("urn:geonews:article:{}", url_encode(&hit.id)),
     );
     link(xml, 2, "alternate", "text/html", &page);
-    if let Some(original) = &hit.url {
+    if let Some(original) = hit.url.as_deref().filter(|url| is_web_address(url)) {
         link(xml, 2, "related", "text/html", original);
     }
     element(
@@ -249,6 +255,12 @@ fn entry(xml: &mut String, base: &str, hit: &Hit, fallback: DateTime<Utc>) {
         }
     }
     xml.push_str("  </entry>\n");
+}
+
+/// Only http(s) addresses become links: an article's URL is whatever its source said.
+fn is_web_address(url: &str) -> bool {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
 }
 
 fn element(xml: &mut String, depth: usize, name: &str, text: &str) {

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -20,11 +20,9 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use subtle::ConstantTimeEq;
-use tokio::sync::Semaphore;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::index::LocalIndex;
 use crate::service::{IngestService, SearchService};
@@ -79,15 +77,13 @@ impl Default for Limits {
     }
 }
 
-/// What every handler shares: the services, the limits, and the right to run a search.
+/// What every handler shares: the services and the limits.
 pub struct AppState {
     pub search: SearchService<LocalIndex>,
     pub ingest: IngestService,
     pub watches: WatchStore,
     pub limits: Limits,
     pub read_only: bool,
-    /// Searches run this many at once.
-    workers: Semaphore,
 }
 
 impl AppState {
@@ -98,33 +94,47 @@ impl AppState {
         limits: Limits,
         read_only: bool,
     ) -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         AppState {
             search,
             ingest,
             watches,
             limits,
             read_only,
-            workers: Semaphore::new(cores),
         }
     }
 }
 
-/// The API and the web page, with limits, compression and, when a token is set, bearer
-/// authentication on the API.
-pub fn router(state: Arc<AppState>, token: Option<String>) -> Router {
+/// Who may use the server: the holders of a token, or, without one on loopback, only pages
+/// that reached it as a loopback host.
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    /// A bearer token every API route and feed requires.
+    pub token: Option<String>,
+    /// Requests must name a loopback host: another site's page, resolving its own name to
+    /// 127.0.0.1 (DNS rebinding), is turned away.
+    pub loopback_hosts_only: bool,
+}
+
+/// The API and the web page, with limits, compression, JSON errors, and the access rules.
+pub fn router(state: Arc<AppState>, access: Access) -> Router {
     let limits = state.limits;
+    let access = Arc::new(access);
     let api = api::routes()
         .merge(feeds::routes())
         .layer(middleware::from_fn_with_state(
-            Arc::new(token),
+            Arc::clone(&access),
             require_token,
         ));
     Router::new()
         .merge(api)
         .merge(assets::routes())
+        .route("/healthz", axum::routing::get(api::health))
         .fallback(not_found)
         .with_state(state)
+        .layer(middleware::from_fn_with_state(access, check_host))
+        // Bodies are read through axum's limit, whose 413 the layer below makes JSON.
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(middleware::map_response(json_errors))
         .layer(
             ServiceBuilder::new()
                 .layer(CatchPanicLayer::custom(api::panicked))
@@ -134,7 +144,6 @@ pub fn router(state: Arc<AppState>, token: Option<String>) -> Router {
                     limits.max_concurrent,
                 ))
                 .layer(tower::timeout::TimeoutLayer::new(limits.request_timeout))
-                .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
                 .layer(CompressionLayer::new()),
         )
 }
@@ -143,28 +152,95 @@ async fn not_found() -> Response {
     ApiError::new(StatusCode::NOT_FOUND, "no such page or API route").into_response()
 }
 
-/// Every API route answers 401 without the bearer token, when the server has one. The
-/// comparison takes the same time however much of the token matches.
-async fn require_token(
-    State(token): State<Arc<Option<String>>>,
+/// An error that axum or a layer answered in plain text (413, 405, a bad path) becomes the
+/// JSON error every route gives.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|kind| kind.as_bytes().starts_with(b"application/json"));
+    let failed = status.is_client_error() || status.is_server_error();
+    if failed && !is_json {
+        let reason = status.canonical_reason().unwrap_or("error").to_lowercase();
+        return ApiError::new(status, reason).into_response();
+    }
+    response
+}
+
+/// Turns away a request for another host name when only loopback ones are allowed.
+async fn check_host(
+    State(access): State<Arc<Access>>,
     headers: HeaderMap,
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(token) = token.as_deref() else {
+    if access.loopback_hosts_only {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("");
+        if !is_loopback_host(host) {
+            return ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "this server answers only requests for a loopback host, not {host:?}: \
+                     start it with --token to serve other names"
+                ),
+            )
+            .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// `localhost`, `127.x.y.z` or `[::1]`, with or without a port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Every API route answers 401 without the bearer token, when the server has one; a feed also
+/// takes it as `?token=`, since feed readers cannot send headers. The comparison takes the
+/// same time however much of the token matches.
+async fn require_token(
+    State(access): State<Arc<Access>>,
+    headers: HeaderMap,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(token) = access.token.as_deref() else {
         return next.run(request).await;
     };
-    let given = headers
+    let from_header = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .unwrap_or("");
+        .and_then(|value| value.strip_prefix("Bearer "));
+    let from_query = request
+        .uri()
+        .path()
+        .starts_with("/feeds/")
+        .then(|| request.uri().query())
+        .flatten()
+        .and_then(|query| {
+            query
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("token="))
+        });
+    let given = from_header.or(from_query).unwrap_or("");
     if bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
         next.run(request).await
     } else {
         let mut response = ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "this server needs `Authorization: Bearer TOKEN` (the --token it was started with)",
+            "this server needs `Authorization: Bearer TOKEN` (the --token it was started with; \
+             feeds also take ?token=TOKEN)",
         )
         .into_response();
         response.headers_mut().insert(
@@ -206,5 +282,33 @@ pub async fn serve(
             // A client that goes away mid-request is no error of ours.
             let _ = connection.await;
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts_are_told_apart_from_other_names() {
+        for host in [
+            "localhost",
+            "localhost:4747",
+            "127.0.0.1:4747",
+            "127.1.2.3",
+            "[::1]:80",
+            "[::1]",
+        ] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "",
+            "evil.example",
+            "evil.example:4747",
+            "10.0.0.1:4747",
+            "localhost.evil.example",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
     }
 }

@@ -135,10 +135,6 @@ impl IngestService {
         Ok(IngestService { schema, extractor })
     }
 
-    pub fn extractor(&self) -> &Extractor {
-        &self.extractor
-    }
-
     pub fn schema(&self) -> &Arc<Schema> {
         &self.schema
     }

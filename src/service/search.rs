@@ -16,7 +16,7 @@ use crate::results::{
 };
 use crate::schema::{DictionaryName, Schema};
 
-/// What `search` returns for each query, whether one or a batch.
+/// How `search` pages, orders and counts, for one query or each of a batch.
 #[derive(Debug, Clone)]
 pub struct SearchOptions {
     pub sort: Sort,

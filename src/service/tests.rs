@@ -45,7 +45,9 @@ impl Double {
                 range.start.is_none_or(|start| date >= start)
                     && range.end.is_none_or(|end| date < end)
             }),
-            Query::IndexedWithin { after, through } => (*after..=*through).contains(&doc.indexed),
+            Query::IndexedWithin { after, through } => {
+                *after < doc.indexed && doc.indexed <= *through
+            }
             Query::Not { query } => !self.matches(query, doc),
             Query::And { queries } => queries.iter().all(|q| self.matches(q, doc)),
             Query::Or { queries } => queries.iter().any(|q| self.matches(q, doc)),
@@ -532,4 +534,34 @@ fn a_batch_answers_bad_queries_in_line() {
     };
     assert_eq!(total, 3);
     assert_eq!(ids, ["a", "b", "d"]);
+}
+
+#[test]
+fn watches_see_what_was_indexed_after_their_mark_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::watch::WatchStore::new(dir.path());
+    let service = service();
+    let saved = service
+        .add_watch(&store, "ru", "country:Russia", None)
+        .unwrap();
+    // Saved after all four articles: it has seen them.
+    assert_eq!(saved.seen_through, 4);
+    assert_eq!(service.watches(&store).unwrap().watches[0].unseen, 0);
+    // Move its mark back to after the first article: b, c and d are new; a is not Russian.
+    store.mark_seen("ru", 0, chrono::Utc::now()).unwrap();
+    let mut watches = std::fs::read_to_string(store.path()).unwrap();
+    watches = watches.replace("\"seen_through\": 4", "\"seen_through\": 1");
+    std::fs::write(store.path(), watches).unwrap();
+    assert_eq!(service.watch_status(&store, "ru").unwrap().unseen, 3);
+    let dry = service.run_watches(&store, &[], 10, true).unwrap();
+    assert_eq!(dry.reports[0].total, 3);
+    let run = service.run_watches(&store, &[], 2, false).unwrap();
+    assert_eq!((run.reports[0].total, run.reports[0].hits.len()), (3, 2));
+    assert!(run.found_anything());
+    let again = service.run_watches(&store, &[], 10, false).unwrap();
+    assert!(!again.found_anything());
+    assert!(matches!(
+        service.run_watches(&store, &["nope".to_owned()], 10, false),
+        Err(ServiceError::Watch(crate::watch::WatchError::Unknown(_)))
+    ));
 }
