@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use geonews::server::url_encode;
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -40,7 +41,7 @@ fn main() {
             .expect("readable queries")
             .lines()
             .filter(|line| !line.trim().is_empty())
-            .map(|line| format!("{}{}", args.path, encode(line.trim())))
+            .map(|line| format!("{}{}", args.path, url_encode(line.trim())))
             .collect(),
     );
     assert!(
@@ -168,15 +169,4 @@ impl Connection {
         self.reader.read_exact(&mut body)?;
         Ok(status)
     }
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (byte as char).to_string()
-            }
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
 }

@@ -11,10 +11,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use common::server::{Response, Server, encode};
+use common::server::{Response, Server};
 use common::*;
 use geonews::index::LocalIndex;
 use geonews::schema::Schema;
+use geonews::server::url_encode as encode;
 use geonews::server::{Access, AppState, Limits, router};
 use geonews::service::{IngestService, SearchService};
 use geonews::watch::WatchStore;

@@ -46,6 +46,20 @@ fn pair(watch: &str, id: &str) -> (String, String) {
     (watch.to_owned(), id.to_owned())
 }
 
+/// The sample index with the two watches, then `lines` indexed: the index and the input folder.
+fn watched_index_after(lines: &[&str]) -> (TempDir, TempDir) {
+    let index = sample_index();
+    add_watches(index.path());
+    let input = TempDir::new().unwrap();
+    let batch = write_articles(input.path(), "batch.jsonl", lines);
+    geonews(index.path())
+        .arg("index")
+        .arg(&batch)
+        .assert()
+        .success();
+    (index, input)
+}
+
 fn add_watches(index: &Path) {
     geonews(index)
         .args(["watch", "add", "nk", "country:NorthKorea topic:sanctions"])
@@ -183,15 +197,7 @@ fn bad_watches_are_refused_with_the_usual_errors() {
 
 #[test]
 fn each_watch_is_an_atom_feed_with_conditional_get() {
-    let index = sample_index();
-    add_watches(index.path());
-    let input = TempDir::new().unwrap();
-    let batch = write_articles(input.path(), "batch.jsonl", &[MATCH_1, MATCH_2, OTHER]);
-    geonews(index.path())
-        .arg("index")
-        .arg(&batch)
-        .assert()
-        .success();
+    let (index, _input) = watched_index_after(&[MATCH_1, MATCH_2, OTHER]);
     // With a token, any host name may reach the server; a feed reader passes it as ?token=.
     let server = Server::start(index.path(), &["--token", "s3cret"]);
     let feed_request = |extra: &str| {

@@ -303,7 +303,8 @@ fn escape(text: &str) -> String {
     escaped
 }
 
-fn url_encode(text: &str) -> String {
+/// `text` percent-encoded for a URL's path or query: everything but unreserved characters.
+pub fn url_encode(text: &str) -> String {
     text.bytes()
         .map(|byte| match byte {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

@@ -29,6 +29,7 @@ use crate::service::{IngestService, SearchService};
 use crate::watch::WatchStore;
 
 pub use api::ApiError;
+pub use feeds::url_encode;
 
 /// The port `geonews serve` listens on unless told otherwise (no well-known search engine
 /// uses it).

@@ -145,15 +145,3 @@ fn dechunk(mut body: &[u8]) -> Vec<u8> {
     }
     out
 }
-
-/// `text` for a URL's query string.
-pub fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (byte as char).to_string()
-            }
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
-}
