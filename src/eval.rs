@@ -240,8 +240,9 @@ impl<'a> Evaluator<'a> {
                 Some(entry) => {
                     known.insert(self.compared_label(dictionary, &entry.key));
                 }
-                // People and organizations outside the dictionary are keyed by name, as
-                // extraction keys those it finds by their titles or forms.
+                // People and organizations outside the dictionary are keyed by name (as
+                // extraction keys the people it finds by their titles): found or missed, never
+                // left out, so recall counts every name the gold holds.
                 None if matches!(
                     dictionary,
                     DictionaryName::People | DictionaryName::Organizations

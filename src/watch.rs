@@ -61,10 +61,13 @@ pub struct WatchStore {
 
 impl WatchStore {
     /// The watches of the index in `dir` (the file is made when the first watch is added).
+    /// The folder is made absolute (links resolved), so that every process names the same
+    /// lock file for it, however it was given (`--index .`, a link).
     pub fn new(dir: &Path) -> WatchStore {
-        WatchStore {
-            dir: dir.to_owned(),
-        }
+        let dir = std::fs::canonicalize(dir)
+            .or_else(|_| std::path::absolute(dir))
+            .unwrap_or_else(|_| dir.to_owned());
+        WatchStore { dir }
     }
 
     pub fn path(&self) -> PathBuf {
@@ -72,7 +75,7 @@ impl WatchStore {
     }
 
     pub fn list(&self) -> Result<Vec<Watch>, WatchError> {
-        let _lock = self.lock()?;
+        let _lock = self.lock_shared()?;
         self.read()
     }
 
@@ -173,11 +176,7 @@ impl WatchStore {
     /// An exclusive lock on the watches, held until it is dropped: a rebuild holds it while it
     /// carries them into the new index.
     pub fn lock(&self) -> Result<File, WatchError> {
-        let name = self
-            .dir
-            .file_name()
-            .map_or_else(|| "index".into(), |name| name.to_string_lossy());
-        let path = self.dir.with_file_name(format!(".{name}.{LOCK_SUFFIX}"));
+        let path = self.lock_path();
         let file = File::options()
             .create(true)
             .truncate(false)
@@ -186,6 +185,37 @@ impl WatchStore {
             .map_err(|error| self.file_error(&path, error))?;
         file.lock().map_err(|error| self.file_error(&path, error))?;
         Ok(file)
+    }
+
+    /// A lock that readers share, or none where the folder beside the index is read-only (no
+    /// one can change the watches there either).
+    fn lock_shared(&self) -> Result<Option<File>, WatchError> {
+        let path = self.lock_path();
+        let file = match File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+        {
+            Ok(file) => file,
+            Err(error) if error.kind() == std::io::ErrorKind::PermissionDenied => return Ok(None),
+            Err(error) if error.kind() == std::io::ErrorKind::ReadOnlyFilesystem => {
+                return Ok(None);
+            }
+            Err(error) => return Err(self.file_error(&path, error)),
+        };
+        file.lock_shared()
+            .map_err(|error| self.file_error(&path, error))?;
+        Ok(Some(file))
+    }
+
+    /// `.NAME.watches.lock` beside the index folder NAME.
+    fn lock_path(&self) -> PathBuf {
+        let name = self
+            .dir
+            .file_name()
+            .map_or_else(|| "index".into(), |name| name.to_string_lossy());
+        self.dir.with_file_name(format!(".{name}.{LOCK_SUFFIX}"))
     }
 
     fn file_error(&self, path: &Path, error: impl std::fmt::Display) -> WatchError {

@@ -111,6 +111,18 @@ where
     }
 }
 
+/// Waits until the page has shown the answers to its latest request (`body[data-state]`).
+async fn settled(client: &Client) {
+    eventually("the page to settle", || async {
+        client
+            .execute("return document.body.dataset.state", vec![])
+            .await
+            .map(|state| state == "ready")
+            .unwrap_or(false)
+    })
+    .await;
+}
+
 async fn search_for(client: &Client, query: &str) {
     let input = client.find(Locator::Id("q")).await.unwrap();
     input.clear().await.unwrap();
@@ -122,6 +134,7 @@ async fn search_for(client: &Client, query: &str) {
         .click()
         .await
         .unwrap();
+    settled(client).await;
 }
 
 async fn query_in_url(client: &Client) -> String {
@@ -215,6 +228,7 @@ async fn an_analyst_searches_filters_drags_reads_and_mistypes() {
         query.contains("after:") && query.contains("before:")
     })
     .await;
+    settled(&client).await;
     screenshot(&client, "timeline").await;
 
     // An article shows its evidence highlighted in place.
@@ -236,6 +250,7 @@ async fn an_analyst_searches_filters_drags_reads_and_mistypes() {
 
     // Back returns to the search without the article.
     client.back().await.unwrap();
+    settled(&client).await;
     eventually("the article to close", || async {
         client
             .find(Locator::Css("#article"))

@@ -317,3 +317,38 @@ fn watches_are_listed_added_and_removed_over_http_unless_read_only() {
     assert_eq!(refused.status, 403);
     assert_eq!(read_only.get("/api/watches").status, 200);
 }
+
+#[test]
+fn a_dictionary_change_that_finds_the_same_entities_is_not_news() {
+    let (index, input) = watched_index_after(&[MATCH_1]);
+    assert_eq!(run_pairs(index.path(), &[]).0, [pair("nk", "w-1")]);
+    // A new organization no article names: every article is written again, none is news.
+    let schema = TempDir::new().unwrap();
+    let organizations = std::fs::read_to_string(repo_path("schema/organizations.toml")).unwrap()
+        + "\n[[organization]]\nkey = \"ZzyzxInstitute\"\nname = \"Zzyzx Institute\"\nnames = [\"Zzyzx Institute\"]\n";
+    std::fs::write(schema.path().join("organizations.toml"), organizations).unwrap();
+    let output = geonews(index.path())
+        .arg("--schema")
+        .arg(schema.path())
+        .args(["index", "--watch"])
+        .arg(articles())
+        .arg(input.path().join("batch.jsonl"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("67 updated"), "{stderr}");
+    assert!(
+        output.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
+#[test]
+fn a_feed_takes_a_percent_encoded_token() {
+    let (index, _input) = watched_index_after(&[MATCH_1]);
+    let server = Server::start(index.path(), &["--token", "a+b/c="]);
+    assert_eq!(server.get("/feeds/nk.atom?token=a%2Bb%2Fc%3D").status, 200);
+    assert_eq!(server.get("/feeds/nk.atom?token=a+b/c=").status, 401);
+}

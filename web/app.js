@@ -9,7 +9,7 @@ const $ = (id) => document.getElementById(id);
 
 let fields = [];   // countable fields from /api/fields
 let state = readUrl();
-let shown = 0;     // the latest search asked for: answers to older ones are dropped
+let renders = 0;   // the latest render: answers to older ones are dropped
 
 // ---------- URL state
 
@@ -69,8 +69,7 @@ function askForToken() {
     event.preventDefault();
     sessionStorage.setItem("geonews-token", input.value);
     form.remove();
-    render();
-    renderWatches();
+    start();
   });
   document.querySelector("header").after(form);
   input.focus();
@@ -167,16 +166,23 @@ function el(tag, attributes, ...children) {
   return node;
 }
 
+/// Whether a render has been overtaken by a newer one (whose answers are the ones to show).
+const stale = (mine) => mine !== renders;
+
+/// Renders the state; `body[data-state]` is `loading` until the latest render is on screen,
+/// then `ready` (the browser tests wait for it).
 async function render() {
+  const mine = ++renders;
+  document.body.dataset.state = "loading";
   $("q").value = state.q;
   $("sort").value = state.sort;
   document.querySelector("main").classList.toggle("reading", Boolean(state.article));
-  await Promise.all([renderResults(), renderArticle()]);
+  await Promise.all([renderResults(mine), renderArticle(mine)]);
+  if (!stale(mine)) document.body.dataset.state = "ready";
 }
 
-async function renderResults() {
+async function renderResults(mine) {
   const facetNames = SIDEBAR.filter((name) => fields.some((f) => f.query_name === name) && name !== "region");
-  const asked = ++shown;
   let results;
   try {
     results = await api("/api/search", {
@@ -184,15 +190,15 @@ async function renderResults() {
       facets: facetNames.map(fieldName).join(","), facet_limit: 10,
     });
   } catch (error) {
-    if (asked === shown) showError(error);
+    if (!stale(mine)) showError(error);
     return;
   }
-  if (asked !== shown) return;
+  if (stale(mine)) return;
   clearError();
   renderSummary(results);
   renderHits(results.hits);
   renderPager(results.total);
-  await Promise.all([renderFacets(results.facets), renderTimeline()]);
+  await Promise.all([renderFacets(mine, results.facets), renderTimeline(mine)]);
 }
 
 function fieldName(queryName) {
@@ -306,13 +312,14 @@ function renderPager(total) {
   );
 }
 
-async function renderFacets(counts) {
+async function renderFacets(mine, counts) {
   const nav = $("facets");
   const sections = [];
   for (const name of SIDEBAR) {
     if (!fields.some((f) => f.query_name === name)) continue;
     if (name === "region") {
       sections.push(await regionSection());
+      if (stale(mine)) return;
       continue;
     }
     const facet = counts.find((c) => c.field === fieldName(name));
@@ -378,7 +385,7 @@ async function regionSection() {
 
 // ---------- Timeline: an SVG bar per bucket; dragging across bars sets after:/before:.
 
-async function renderTimeline() {
+async function renderTimeline(mine) {
   const box = $("timeline");
   let timeline;
   try {
@@ -386,9 +393,10 @@ async function renderTimeline() {
     if (timeline.buckets.length > 48) timeline = await api("/api/timeline", { q: state.q, by: "year" });
     else if (timeline.buckets.length > 0 && timeline.buckets.length <= 2) timeline = await api("/api/timeline", { q: state.q, by: "day" });
   } catch (error) {
-    box.replaceChildren();
+    if (!stale(mine)) box.replaceChildren();
     return;
   }
+  if (stale(mine)) return;
   $("timeline-caption").textContent = timeline.buckets.length
     ? `Articles by ${timeline.by}, ${timeline.buckets[0].label} to ${timeline.buckets[timeline.buckets.length - 1].label}` +
       (timeline.undated ? ` (${timeline.undated} undated)` : "") + " — drag across bars to set dates"
@@ -464,7 +472,7 @@ function nextStart(start, by) {
 
 // ---------- Article view: the text with each entity's evidence highlighted in place.
 
-async function renderArticle() {
+async function renderArticle(mine) {
   const view = $("article");
   if (!state.article) {
     view.hidden = true;
@@ -479,10 +487,12 @@ async function renderArticle() {
       api("/api/related/" + encodeURIComponent(state.article), { limit: 5 }).catch(() => ({ hits: [] })),
     ]);
   } catch (error) {
+    if (stale(mine)) return;
     view.hidden = false;
     view.replaceChildren(el("p", { role: "alert" }, error.message));
     return;
   }
+  if (stale(mine)) return;
   const text = [article.title, article.summary, article.body].filter(Boolean).join("\n\n");
   const titleBytes = new TextEncoder().encode(article.title).length;
   const spans = (explained.explain || []).filter((d) => d.kept);
@@ -571,7 +581,15 @@ async function renderWatches() {
       onclick: (event) => { event.preventDefault(); go({ q: status.query, offset: 0, article: null }); },
     }, status.name),
     status.unseen ? el("span", { class: "unseen", title: "articles it has not seen" }, status.unseen) : null,
-    el("a", { class: "feed", href: `/feeds/${encodeURIComponent(status.name)}.atom` }, "feed"))));
+    el("a", { class: "feed", href: feedUrl(status.name) }, "feed"))));
+}
+
+/// A watch's feed, with the token in the URL when the server needs one (feed readers cannot
+/// send headers).
+function feedUrl(name) {
+  const token = sessionStorage.getItem("geonews-token");
+  const path = `/feeds/${encodeURIComponent(name)}.atom`;
+  return token ? path + "?" + new URLSearchParams({ token }) : path;
 }
 
 $("watch-form").addEventListener("submit", async (event) => {
@@ -610,5 +628,10 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
-api("/api/fields").then((list) => { fields = list; writeUrl(true); render(); renderWatches(); $("q").focus(); },
-  (error) => showError(error));
+/// Loads the fields the sidebar shows, then everything else (again once a token is given).
+function start() {
+  api("/api/fields").then((list) => { fields = list; writeUrl(true); render(); renderWatches(); $("q").focus(); },
+    (error) => showError(error));
+}
+
+start();

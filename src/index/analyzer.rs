@@ -30,8 +30,9 @@ const SETS: usize = 1 << 14;
 /// clones it for every snippet), for which a table would cost more than it saves.
 const WORDS_BEFORE_TABLE: usize = 4000;
 
-/// Words each thread's [`KNOWN_WORDS`] keeps; past that, a new word is computed every time.
-const KNOWN_WORDS_PER_THREAD: usize = 1 << 16;
+/// Words each thread's [`KNOWN_WORDS`] keeps (about 2 MB); past that, a new word is computed
+/// every time.
+const KNOWN_WORDS_PER_THREAD: usize = 1 << 14;
 
 /// Raw token text → normalized form.
 type WordMap = HashMap<Box<str>, Box<str>, FxBuildHasher>;

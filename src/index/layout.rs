@@ -20,8 +20,9 @@ const ENTITIES_FIELD: &str = "_entities";
 pub const CONTENT_HASH_FIELD: &str = "_content_hash";
 /// When each article was (last) written: microseconds since the epoch, increasing.
 pub const INDEXED_AT_FIELD: &str = "_indexed_at";
-/// A hash of what a reader sees of an article, its text and its entities: an article written
-/// again with the same one keeps its indexing stamp (a dictionary change is not news).
+/// A hash of what a reader sees of an article, its text and the facet values it is found
+/// under: an article written again with the same one keeps its indexing stamp (a dictionary
+/// change that finds the same entities is not news).
 pub const NEWS_HASH_FIELD: &str = "_news_hash";
 /// The article model's fields, as fields.toml must name them.
 pub const ID_FIELD: &str = "id";
@@ -127,15 +128,34 @@ impl Layout {
         builder.add_u64_field(NEWS_HASH_FIELD, NumericOptions::default().set_fast());
         // Filtered by range through its fast column: no inverted index needed.
         builder.add_u64_field(INDEXED_AT_FIELD, NumericOptions::default().set_fast());
-        Layout::from_schema(builder.build(), fields)
+        Layout::from_schema(builder.build(), fields).expect("a schema built from `fields` has them")
     }
 
-    /// Field handles of an index whose schema was built from `fields`.
-    pub fn from_schema(schema: TantivySchema, fields: &Fields) -> Layout {
+    /// Field handles of an index whose schema was built from `fields`, or the name of a field
+    /// it lacks (an index another layout built).
+    pub fn from_schema(schema: TantivySchema, fields: &Fields) -> Result<Layout, String> {
+        let wanted = fields
+            .iter()
+            .map(|spec| spec.name.clone())
+            .chain(fields.facets().map(|spec| format!("{}_key", spec.name)))
+            .chain(
+                [
+                    ENTITIES_FIELD,
+                    CONTENT_HASH_FIELD,
+                    NEWS_HASH_FIELD,
+                    INDEXED_AT_FIELD,
+                ]
+                .map(str::to_owned),
+            );
+        for name in wanted {
+            if schema.get_field(&name).is_err() {
+                return Err(name);
+            }
+        }
         let field = |name: &str| {
             schema
                 .get_field(name)
-                .unwrap_or_else(|_| panic!("field `{name}` is in every geonews schema"))
+                .expect("checked above: every field the layout names exists")
         };
         let facets = fields
             .facets()
@@ -175,7 +195,7 @@ impl Layout {
             })
             .map(|spec| (field(&spec.name), spec.name.clone()))
             .collect();
-        Layout {
+        Ok(Layout {
             id: field(ID_FIELD),
             body: field(BODY_FIELD),
             timestamp: field(&timestamp_name),
@@ -189,7 +209,7 @@ impl Layout {
             searched,
             count_columns,
             schema,
-        }
+        })
     }
 
     pub fn facet(&self, name: &str) -> Option<&FacetField> {

@@ -60,7 +60,11 @@ impl DocMapper {
             );
         }
         let catalogs = self.schema.catalogs();
+        // What a reader sees: the text, and the facet values it is found under.
+        let mut news = Fnv64::new();
+        news.write(&article.content_hash().to_le_bytes());
         for facet in &layout.facets {
+            news.write_field(&facet.name);
             let catalog = catalogs.get(&facet.dictionary);
             let keys = if facet.salient_only {
                 entities.salient_keys(&facet.dictionary)
@@ -76,12 +80,10 @@ impl DocMapper {
                 };
                 document.add_facet(facet.facet, Facet::from_path(&path));
                 document.add_text(facet.keys, key);
+                news.write_field(key);
             }
         }
         let entities_json = serde_json::to_string(entities).expect("entities serialize");
-        let mut news = Fnv64::new();
-        news.write(&article.content_hash().to_le_bytes());
-        news.write(entities_json.as_bytes());
         let news_hash = news.finish();
         document.add_text(layout.entities, entities_json);
         document.add_u64(layout.content_hash, content_hash);

@@ -27,8 +27,9 @@ use crate::schema::Schema;
 
 /// Bumped whenever the way geonews lays out an index changes. 2: fast-field dictionaries are
 /// no longer zstd-compressed (each lookup of a hit's id or a facet value decompressed a block).
-/// 3: every article records when it was indexed, for saved searches.
-const FORMAT_VERSION: u32 = 3;
+/// 3 and 4: every article records when it was indexed and a hash of what a reader sees of it,
+/// for saved searches.
+const FORMAT_VERSION: u32 = 4;
 const META_FILE: &str = "geonews.json";
 
 #[derive(Debug, thiserror::Error)]
@@ -117,7 +118,12 @@ impl OpenIndex {
         }
         let index = Index::open_in_dir(path).map_err(|source| tantivy_error(path, source))?;
         layout::register_analyzers(index.tokenizers());
-        let layout = Layout::from_schema(index.schema(), &schema.fields);
+        let layout = Layout::from_schema(index.schema(), &schema.fields).map_err(|field| {
+            IndexError::Mismatch {
+                path: path.to_owned(),
+                why: format!("without the field `{field}` this geonews needs"),
+            }
+        })?;
         Ok(OpenIndex {
             path: path.to_owned(),
             index,

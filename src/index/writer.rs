@@ -113,12 +113,10 @@ impl LocalWriter {
             .into_iter()
             .map(|(key, known)| (key, (known, false)))
             .collect();
-        let replaced = match options.rebuild {
-            true => match OpenIndex::open(&index_dir, schema) {
-                Ok(live) => existing_keys(&live)?,
-                Err(_) => HashMap::new(),
-            },
-            false => HashMap::new(),
+        let replaced = if options.rebuild {
+            replaced_keys(&index_dir)
+        } else {
+            HashMap::new()
         };
         let last_stamp = known
             .values()
@@ -305,8 +303,21 @@ fn sibling(dir: &Path, suffix: &str) -> PathBuf {
 }
 
 fn replace_index(staging: &Path, index_dir: &Path) -> Result<(), IndexError> {
-    // Saved searches belong to the index, not to one build of it: carried over, and nobody
-    // changes them until the new index is in place.
+    let old = sibling(index_dir, "old");
+    if old.exists() {
+        fs::remove_dir_all(&old).map_err(|source| io_error(&old, source))?;
+    }
+    swap_in(staging, index_dir, &old)?;
+    if old.exists() {
+        fs::remove_dir_all(&old).map_err(|source| io_error(&old, source))?;
+    }
+    Ok(())
+}
+
+/// Moves the live index to `old` and `staging` into its place. Saved searches belong to the
+/// index, not to one build of it: they are carried over, and nobody changes them until the new
+/// index is in place.
+fn swap_in(staging: &Path, index_dir: &Path, old: &Path) -> Result<(), IndexError> {
     let store = WatchStore::new(index_dir);
     let _watches_locked = store
         .lock()
@@ -316,22 +327,15 @@ fn replace_index(staging: &Path, index_dir: &Path) -> Result<(), IndexError> {
         let copy = staging.join(crate::watch::WATCHES_FILE);
         fs::copy(&watches, &copy).map_err(|source| io_error(&copy, source))?;
     }
-    let old = sibling(index_dir, "old");
     if index_dir.exists() {
-        if old.exists() {
-            fs::remove_dir_all(&old).map_err(|source| io_error(&old, source))?;
-        }
-        fs::rename(index_dir, &old).map_err(|source| io_error(index_dir, source))?;
+        fs::rename(index_dir, old).map_err(|source| io_error(index_dir, source))?;
     }
     if let Err(source) = fs::rename(staging, index_dir) {
         // Put the old index back rather than leave no index at all.
         if old.exists() {
-            let _ = fs::rename(&old, index_dir);
+            let _ = fs::rename(old, index_dir);
         }
         return Err(io_error(index_dir, source));
-    }
-    if old.exists() {
-        fs::remove_dir_all(&old).map_err(|source| io_error(&old, source))?;
     }
     Ok(())
 }
@@ -344,25 +348,44 @@ struct Known {
     stamp: u64,
 }
 
+/// The articles of the index a rebuild replaces, whatever layout built it (a rebuild is the
+/// way to a new layout), so that those it writes again unchanged keep their stamps. An index
+/// that cannot be read, or predates stamps, gives none: then every article is new.
+fn replaced_keys(index_dir: &Path) -> HashMap<String, Known> {
+    let Ok(index) = tantivy::Index::open_in_dir(index_dir) else {
+        return HashMap::new();
+    };
+    let Ok(reader) = index.reader() else {
+        return HashMap::new();
+    };
+    keys_of(&reader.searcher(), index_dir).unwrap_or_default()
+}
+
 /// Every article of the index by key.
 fn existing_keys(target: &OpenIndex) -> Result<HashMap<String, Known>, IndexError> {
-    let searcher = target.reader()?.searcher();
+    keys_of(&target.reader()?.searcher(), &target.path)
+}
+
+fn keys_of(
+    searcher: &tantivy::Searcher,
+    path: &Path,
+) -> Result<HashMap<String, Known>, IndexError> {
     let mut keys = HashMap::new();
     let mut key = String::new();
     for segment in searcher.segment_readers() {
         let fast_fields = segment.fast_fields();
         let ids = fast_fields
             .str(ID_FIELD)
-            .map_err(|source| tantivy_error(&target.path, source))?;
+            .map_err(|source| tantivy_error(path, source))?;
         let hashes = fast_fields
             .u64(CONTENT_HASH_FIELD)
-            .map_err(|source| tantivy_error(&target.path, source))?;
+            .map_err(|source| tantivy_error(path, source))?;
         let stamps = fast_fields
             .u64(INDEXED_AT_FIELD)
-            .map_err(|source| tantivy_error(&target.path, source))?;
+            .map_err(|source| tantivy_error(path, source))?;
         let news = fast_fields
             .u64(NEWS_HASH_FIELD)
-            .map_err(|source| tantivy_error(&target.path, source))?;
+            .map_err(|source| tantivy_error(path, source))?;
         let Some(ids) = ids else { continue };
         for doc in 0..segment.max_doc() {
             if segment.is_deleted(doc) {
@@ -373,7 +396,7 @@ fn existing_keys(target: &OpenIndex) -> Result<HashMap<String, Known>, IndexErro
             };
             key.clear();
             ids.ord_to_str(ord, &mut key)
-                .map_err(|source| io_error(&target.path, source))?;
+                .map_err(|source| io_error(path, source))?;
             let written = Known {
                 content_hash: hashes.first(doc).unwrap_or_default(),
                 news_hash: news.first(doc).unwrap_or_default(),

@@ -130,8 +130,12 @@ where
     let timeout = state.limits.request_timeout;
     let (answer, answered) = tokio::sync::oneshot::channel();
     rayon::spawn(move || {
+        // A request that timed out while this waited for a thread is gone: skip its work.
+        if answer.is_closed() {
+            return;
+        }
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| call(&state)));
-        // The request may have timed out and gone: then nobody needs the answer.
+        // The request may have timed out meanwhile: then nobody needs the answer.
         let _ = answer.send(outcome);
     });
     match tokio::time::timeout(timeout, answered).await {
@@ -262,23 +266,30 @@ struct SearchParams {
     offset: Option<usize>,
 }
 
-/// A comma-separated list, empty items and repeats dropped.
-fn list(text: &str) -> Vec<String> {
+/// Fields one search may count: each is a pass over the matches.
+const MAX_FACETS: usize = 16;
+
+/// The `facets` list: comma-separated, empty items and repeats dropped, at most
+/// [`MAX_FACETS`] (checked as it is read: a long list costs nothing).
+fn facet_list(text: &str) -> Result<Vec<String>, ApiError> {
     let mut items: Vec<String> = Vec::new();
     for item in text
         .split(',')
         .map(str::trim)
         .filter(|item| !item.is_empty())
     {
-        if !items.iter().any(|seen| seen == item) {
-            items.push(item.to_owned());
+        if items.iter().any(|seen| seen == item) {
+            continue;
         }
+        if items.len() == MAX_FACETS {
+            return Err(ApiError::bad_request(format!(
+                "more than {MAX_FACETS} facets asked for: a search counts at most {MAX_FACETS}"
+            )));
+        }
+        items.push(item.to_owned());
     }
-    items
+    Ok(items)
 }
-
-/// Fields one search may count: each is a pass over the matches.
-const MAX_FACETS: usize = 16;
 
 fn sort(name: Option<&str>) -> Result<Sort, ApiError> {
     Ok(match name.unwrap_or("relevance") {
@@ -295,13 +306,7 @@ fn sort(name: Option<&str>) -> Result<Sort, ApiError> {
 
 async fn search(state: Shared, Params(params): Params<SearchParams>) -> Result<Response, ApiError> {
     let State(state) = state;
-    let facets = list(params.facets.as_deref().unwrap_or("country,topic"));
-    if facets.len() > MAX_FACETS {
-        return Err(ApiError::bad_request(format!(
-            "{} facets asked for; a search counts at most {MAX_FACETS}",
-            facets.len()
-        )));
-    }
+    let facets = facet_list(params.facets.as_deref().unwrap_or("country,topic"))?;
     let request = SearchRequest {
         query: state.checked_query(params.q)?,
         options: SearchOptions {

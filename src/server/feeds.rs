@@ -58,7 +58,7 @@ async fn add(
     refuse_changes(&state)?;
     let Json(new) = body.map_err(|rejection| {
         ApiError::new(
-            StatusCode::BAD_REQUEST,
+            rejection.status(),
             format!(
                 "expected {{\"query\": \"...\", \"note\": \"...\"}}: {}",
                 rejection.body_text()

@@ -154,7 +154,7 @@ async fn not_found() -> Response {
 }
 
 /// An error that axum or a layer answered in plain text (413, 405, a bad path) becomes the
-/// JSON error every route gives.
+/// JSON error every route gives, keeping its other headers (`Allow` on a 405).
 async fn json_errors(response: Response) -> Response {
     let status = response.status();
     let is_json = response
@@ -162,11 +162,17 @@ async fn json_errors(response: Response) -> Response {
         .get(header::CONTENT_TYPE)
         .is_some_and(|kind| kind.as_bytes().starts_with(b"application/json"));
     let failed = status.is_client_error() || status.is_server_error();
-    if failed && !is_json {
-        let reason = status.canonical_reason().unwrap_or("error").to_lowercase();
-        return ApiError::new(status, reason).into_response();
+    if !failed || is_json {
+        return response;
     }
-    response
+    let reason = status.canonical_reason().unwrap_or("error").to_lowercase();
+    let mut json = ApiError::new(status, reason).into_response();
+    for (name, value) in response.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            json.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    json
 }
 
 /// Turns away a request for another host name when only loopback ones are allowed.
@@ -230,11 +236,14 @@ async fn require_token(
         .then(|| request.uri().query())
         .flatten()
         .and_then(|query| {
-            query
-                .split('&')
-                .find_map(|pair| pair.strip_prefix("token="))
+            form_urlencoded::parse(query.as_bytes())
+                .find(|(name, _)| name == "token")
+                .map(|(_, token)| token.into_owned())
         });
-    let given = from_header.or(from_query).unwrap_or("");
+    let given = from_header
+        .map(str::to_owned)
+        .or(from_query)
+        .unwrap_or_default();
     if bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
         next.run(request).await
     } else {
