@@ -171,6 +171,7 @@ pub fn run(config: Config) -> anyhow::Result<ExitCode> {
             eprintln!("{} {error}", config.style.error("error:"));
             Ok(ExitCode::from(EXIT_USAGE))
         }
+        // Kept an io::Error, so that main sees a closed pipe for what it is.
         Err(ServiceError::Output(error)) => Err(error.into()),
         Err(error) => Err(error.into()),
     }
@@ -304,10 +305,15 @@ fn open_search(
     schema: Arc<Schema>,
 ) -> Result<SearchService<LocalIndex>, ServiceError> {
     let backend = LocalIndex::open(&config.index_dir, &schema).map_err(ServiceError::backend)?;
-    for warning in crate::backend::SearchBackend::warnings(&backend) {
+    print_warnings(config, &backend);
+    Ok(SearchService::new(schema, backend))
+}
+
+/// What the index warns of (stale facets), before it is used.
+fn print_warnings(config: &Config, backend: &LocalIndex) {
+    for warning in crate::backend::SearchBackend::warnings(backend) {
         eprintln!("{} {warning}", config.style.warning("warning:"));
     }
-    Ok(SearchService::new(schema, backend))
 }
 
 fn index(
@@ -345,9 +351,7 @@ fn index(
 fn serve(config: &Config, schema: Arc<Schema>, options: &ServeOptions) -> Outcome {
     let backend =
         LocalIndex::open_live(&config.index_dir, &schema).map_err(ServiceError::backend)?;
-    for warning in crate::backend::SearchBackend::warnings(&backend) {
-        eprintln!("{} {warning}", config.style.warning("warning:"));
-    }
+    print_warnings(config, &backend);
     let state = Arc::new(AppState::new(
         SearchService::new(Arc::clone(&schema), backend),
         IngestService::new(schema)?,

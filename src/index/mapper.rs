@@ -46,7 +46,8 @@ impl DocMapper {
     /// countable key per entity, and the entities themselves, stored for display.
     pub fn to_document(&self, article: &Article, entities: &Entities) -> PreparedDocument {
         let layout = &self.layout;
-        let content_hash = article.content_hash() ^ self.schema.dictionary_fingerprint;
+        let article_hash = article.content_hash();
+        let content_hash = article_hash ^ self.schema.dictionary_fingerprint;
         let mut document = TantivyDocument::new();
         for (field, name) in &layout.values {
             if let Some(value) = field_value(article, name).filter(|value| !value.is_empty()) {
@@ -62,7 +63,7 @@ impl DocMapper {
         let catalogs = self.schema.catalogs();
         // What a reader sees: the text, and the facet values it is found under.
         let mut news = Fnv64::new();
-        news.write(&article.content_hash().to_le_bytes());
+        news.write(&article_hash.to_le_bytes());
         for facet in &layout.facets {
             news.write_field(&facet.name);
             let catalog = catalogs.get(&facet.dictionary);

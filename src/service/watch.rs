@@ -63,10 +63,7 @@ impl<B: SearchBackend> SearchService<B> {
         note: Option<String>,
     ) -> Result<Watch, ServiceError> {
         self.parse(query)?;
-        let seen_through = self
-            .backend()
-            .indexed_through()
-            .map_err(ServiceError::backend)?;
+        let seen_through = self.latest_stamp()?;
         Ok(store.add(Watch {
             name: name.to_owned(),
             query: query.to_owned(),
@@ -78,17 +75,11 @@ impl<B: SearchBackend> SearchService<B> {
     }
 
     pub fn watches(&self, store: &WatchStore) -> Result<WatchList, ServiceError> {
-        let through = self
-            .backend()
-            .indexed_through()
-            .map_err(ServiceError::backend)?;
+        let through = self.latest_stamp()?;
         let watches = store
             .list()?
             .into_iter()
-            .map(|watch| {
-                let unseen = self.count_new(&watch, through)?;
-                Ok(WatchStatus { watch, unseen })
-            })
+            .map(|watch| self.status(watch, through))
             .collect::<Result<_, ServiceError>>()?;
         Ok(WatchList { watches })
     }
@@ -98,13 +89,7 @@ impl<B: SearchBackend> SearchService<B> {
         store: &WatchStore,
         name: &str,
     ) -> Result<WatchStatus, ServiceError> {
-        let watch = store.get(name)?;
-        let through = self
-            .backend()
-            .indexed_through()
-            .map_err(ServiceError::backend)?;
-        let unseen = self.count_new(&watch, through)?;
-        Ok(WatchStatus { watch, unseen })
+        self.status(store.get(name)?, self.latest_stamp()?)
     }
 
     /// Runs `names` (every watch when empty): each one's articles indexed since its mark,
@@ -132,14 +117,11 @@ impl<B: SearchBackend> SearchService<B> {
                 .collect::<Result<_, _>>()?
         };
         // Fixed before searching: an article committed meanwhile is news for the next run.
-        let through = self
-            .backend()
-            .indexed_through()
-            .map_err(ServiceError::backend)?;
+        let through = self.latest_stamp()?;
         let now = Utc::now();
         let mut reports = Vec::with_capacity(chosen.len());
         for watch in chosen {
-            let report = self.new_for(&watch, through, limit)?;
+            let report = self.matching(&watch, watch.seen_through, through, limit)?;
             if !dry_run {
                 store.mark_seen(&watch.name, through, now)?;
             }
@@ -156,21 +138,15 @@ impl<B: SearchBackend> SearchService<B> {
         limit: usize,
     ) -> Result<(Watch, WatchReport), ServiceError> {
         let watch = store.get(name)?;
-        let through = self
-            .backend()
-            .indexed_through()
-            .map_err(ServiceError::backend)?;
-        let report = self.matching(&watch, 0, through, limit)?;
+        let report = self.matching(&watch, 0, self.latest_stamp()?, limit)?;
         Ok((watch, report))
     }
 
-    fn new_for(
-        &self,
-        watch: &Watch,
-        through: u64,
-        limit: usize,
-    ) -> Result<WatchReport, ServiceError> {
-        self.matching(watch, watch.seen_through, through, limit)
+    /// The indexing stamp of the article the index got last.
+    fn latest_stamp(&self) -> Result<u64, ServiceError> {
+        self.backend()
+            .indexed_through()
+            .map_err(ServiceError::backend)
     }
 
     /// The watch's matches indexed in `(after, through]`.
@@ -201,16 +177,19 @@ impl<B: SearchBackend> SearchService<B> {
         })
     }
 
-    fn count_new(&self, watch: &Watch, through: u64) -> Result<u64, ServiceError> {
-        if through <= watch.seen_through {
-            return Ok(0);
-        }
-        let query = within(self.parse(&watch.query)?, watch.seen_through, through);
-        let (total, _) = self
-            .backend()
-            .count(&query, &[])
-            .map_err(ServiceError::backend)?;
-        Ok(total)
+    /// The watch with how many articles it has not seen, of those indexed through `through`.
+    fn status(&self, watch: Watch, through: u64) -> Result<WatchStatus, ServiceError> {
+        let unseen = if through <= watch.seen_through {
+            0
+        } else {
+            let query = within(self.parse(&watch.query)?, watch.seen_through, through);
+            let (total, _) = self
+                .backend()
+                .count(&query, &[])
+                .map_err(ServiceError::backend)?;
+            total
+        };
+        Ok(WatchStatus { watch, unseen })
     }
 }
 
