@@ -156,7 +156,7 @@ impl Corpus {
                 path.display()
             );
         }
-        let discovery = ingest::discover(paths);
+        let discovery = ingest::discover(paths, None);
         let mut corpus = Corpus {
             problems: discovery.problems.len(),
             ..Corpus::default()

@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::analytics::CoocOptions;
 use crate::index::{LocalIndex, WriterOptions};
+use crate::ingest::{FetchOptions, Fetcher, is_url};
 use crate::output::{self, Format, Printer, Render, Style};
 use crate::schema::Schema;
 use crate::server::{self, AppState, ServeOptions};
@@ -45,6 +46,8 @@ pub enum Command {
     Index {
         request: IndexRequest,
         writer: WriterOptions,
+        /// How URLs are fetched.
+        fetch: FetchOptions,
         /// Then run the saved searches over what was added.
         then_watch: bool,
     },
@@ -139,8 +142,17 @@ pub fn run(config: Config) -> anyhow::Result<ExitCode> {
         Command::Index {
             request,
             writer,
+            fetch,
             then_watch,
-        } => index(&config, Arc::clone(&schema), request, writer, &printer).and_then(|code| {
+        } => index(
+            &config,
+            Arc::clone(&schema),
+            request,
+            writer,
+            fetch,
+            &printer,
+        )
+        .and_then(|code| {
             if *then_watch {
                 let run = WatchAction::Run {
                     names: Vec::new(),
@@ -321,15 +333,27 @@ fn index(
     schema: Arc<Schema>,
     request: &IndexRequest,
     writer: &WriterOptions,
+    fetch: &FetchOptions,
     printer: &Printer,
 ) -> Outcome {
     let service = IngestService::new(schema)?;
+    let mut request = request.clone();
+    let has_urls = request
+        .paths
+        .iter()
+        .any(|path| path.to_str().is_some_and(is_url));
+    if has_urls || request.url_list.is_some() {
+        // What was fetched is remembered beside the index; a rebuild fetches every page whole.
+        let fetcher = Fetcher::open(Some(&config.index_dir), writer.rebuild, fetch.clone())
+            .map_err(ServiceError::Input)?;
+        request.fetcher = Some(Arc::new(fetcher));
+    }
     let sink = LocalIndex::writer(&config.index_dir, service.schema(), writer)
         .map_err(ServiceError::backend)?;
     let progress = progress_bar(config.interactive);
     let style = config.style;
     let mut commits = 0;
-    let report = service.index(request, sink, &mut |event| match event {
+    let report = service.index(&request, sink, &mut |event| match event {
         IndexEvent::FilesFound(count) => progress.set_length(count as u64),
         IndexEvent::FileDone => progress.inc(1),
         IndexEvent::Problem(problem) => progress.suspend(|| {

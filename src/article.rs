@@ -14,14 +14,14 @@ use crate::hash::Fnv64;
 /// store dates, can hold.
 pub const SUPPORTED_YEARS: std::ops::RangeInclusive<i32> = 1678..=2261;
 
-/// Where a record came from: a file and, for line-oriented formats, a line; for a JSON array,
-/// the element.
+/// Where a record came from: a file (or URL) and, for line-oriented formats, a line; for a
+/// JSON array, a feed or a web archive, the element.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
     pub path: Arc<Path>,
     pub line: Option<u64>,
-    /// 1-based position in a JSON array.
-    pub item: Option<u64>,
+    /// The element of a file holding many: `array item 3`, `feed item 2`, `record 7`.
+    pub part: Option<(&'static str, u64)>,
 }
 
 impl Origin {
@@ -29,7 +29,7 @@ impl Origin {
         Origin {
             path,
             line: None,
-            item: None,
+            part: None,
         }
     }
 
@@ -40,9 +40,10 @@ impl Origin {
         }
     }
 
-    pub fn at_item(&self, item: u64) -> Origin {
+    /// The 1-based `number`th element of kind `kind` (`"record"`) of the file.
+    pub fn at_part(&self, kind: &'static str, number: u64) -> Origin {
         Origin {
-            item: Some(item),
+            part: Some((kind, number)),
             ..self.clone()
         }
     }
@@ -54,8 +55,8 @@ impl fmt::Display for Origin {
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
         }
-        if let Some(item) = self.item {
-            write!(f, " (array item {item})")?;
+        if let Some((kind, number)) = self.part {
+            write!(f, " ({kind} {number})")?;
         }
         Ok(())
     }

@@ -236,7 +236,7 @@ mod tests {
         // More than two batches in the first file, with a problem in the second batch.
         write_articles(dir.path(), "a", 3 * BATCH_SIZE + 7, &[BATCH_SIZE + 3]);
         write_articles(dir.path(), "b", 3, &[]);
-        let discovery = ingest::discover(&[dir.path().to_path_buf()]);
+        let discovery = ingest::discover(&[dir.path().to_path_buf()], None);
         let mut recorder = Recorder::default();
         run(&discovery, &extractor(), |a| a.article.key, &mut recorder).unwrap();
         let mut expected: Vec<String> = (0..3 * BATCH_SIZE + 7)
@@ -262,7 +262,7 @@ mod tests {
     fn a_failing_sink_stops_the_reading() {
         let dir = tempfile::tempdir().unwrap();
         write_articles(dir.path(), "a", 20 * BATCH_SIZE, &[]);
-        let discovery = ingest::discover(&[dir.path().to_path_buf()]);
+        let discovery = ingest::discover(&[dir.path().to_path_buf()], None);
         let mut recorder = Recorder {
             accepts_before_failing: Some(BATCH_SIZE + 10),
             ..Recorder::default()

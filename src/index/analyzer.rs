@@ -495,7 +495,7 @@ mod tests {
         let corpora = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora");
         let paths: Vec<_> = folders.iter().map(|folder| corpora.join(folder)).collect();
         let mut texts = Vec::new();
-        for file in &ingest::discover(&paths).files {
+        for file in &ingest::discover(&paths, None).files {
             ingest::read(file, &mut |item| {
                 if let Item::Record { record, .. } = item
                     && let RecordOutcome::Article { article, .. } = ingest::to_article(record)

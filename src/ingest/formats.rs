@@ -8,24 +8,51 @@ use std::ops::ControlFlow;
 use flate2::read::MultiGzDecoder;
 use serde_json::{Map, Value};
 
-use super::record::{RawRecord, is_known_field};
+use super::feed::{check_feed_root, read_feed};
+use super::fetch::{Fetched, FetchedPage, Fetcher};
+use super::record::{Markup, RawRecord, is_known_field};
 use super::text::parse_text_article;
-use super::{InputFile, InputFormat, Item, Problem};
+use super::warc::read_warc;
+use super::{InputFile, InputFormat, Item, Problem, Source};
 use crate::article::Origin;
 
 const SNIFF_BYTES: usize = 8 * 1024;
 const LATIN1_WARNING: &str = "not valid UTF-8; decoded as Windows-1252 (Latin-1)";
 const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
 
-type Emit<'a> = &'a mut dyn FnMut(Item) -> ControlFlow<()>;
+pub(super) type Emit<'a> = &'a mut dyn FnMut(Item) -> ControlFlow<()>;
+/// A web page larger than this is not read: no news page is that large.
+const MAX_PAGE_BYTES: u64 = 64 * 1024 * 1024;
+const GZIP_MAGIC: &[u8] = b"\x1f\x8b";
 
 pub(super) fn read(file: &InputFile, emit: Emit<'_>) {
     let origin = Origin::file(file.path.clone());
+    if let Source::Url(fetcher) = &file.source {
+        read_url(fetcher, &origin, emit);
+        return;
+    }
+    if file.format == InputFormat::Warc && matches!(file.source, Source::File) {
+        // Compressed archives are read member by member, to resume after a damaged one.
+        let result =
+            File::open(&file.path).and_then(|raw| read_warc(raw, file.gzip, &origin, &mut *emit));
+        if let Err(error) = result {
+            let _ = emit(Item::Problem(Problem::skipped(
+                origin,
+                format!("cannot read: {error}"),
+            )));
+        }
+        return;
+    }
     let opened = open(file).and_then(|reader| {
         let (head, rest) = read_head(reader)?;
-        Ok((sniff(&head), head, rest))
+        let stdin = matches!(file.source, Source::Stdin);
+        if stdin && head.starts_with(GZIP_MAGIC) {
+            let inflated = MultiGzDecoder::new(io::Cursor::new(head).chain(rest));
+            return read_head(Box::new(inflated));
+        }
+        Ok((head, rest))
     });
-    let (kind, head, rest) = match opened {
+    let (head, rest) = match opened {
         Ok(opened) => opened,
         Err(error) => {
             let _ = emit(Item::Problem(Problem::skipped(
@@ -35,21 +62,24 @@ pub(super) fn read(file: &InputFile, emit: Emit<'_>) {
             return;
         }
     };
-    let message = match kind {
-        Sniff::Empty => "empty file",
-        Sniff::Binary => "binary file, not text",
-        Sniff::Text => "",
+    let format = if matches!(file.source, Source::Stdin) {
+        detect_format(&head)
+    } else {
+        file.format
     };
-    if !message.is_empty() {
+    if let Err(message) = check_head(&head, format) {
         let _ = emit(Item::Problem(Problem::skipped(origin, message)));
         return;
     }
     let reader = BufReader::with_capacity(64 * 1024, io::Cursor::new(head).chain(rest));
-    let result = match file.format {
+    let result = match format {
         InputFormat::Json => read_json(reader, &origin, emit),
         InputFormat::JsonLines => read_json_lines(reader, &origin, emit),
         InputFormat::Csv => read_csv(reader, &origin, emit),
         InputFormat::Text => read_text(reader, &origin, emit),
+        InputFormat::Html => read_html(reader, &origin, emit),
+        InputFormat::Feed => read_feed(reader, &origin, emit),
+        InputFormat::Warc => read_warc(reader, false, &origin, emit),
     };
     if let Err(error) = result {
         let _ = emit(Item::Problem(Problem::skipped(
@@ -59,8 +89,118 @@ pub(super) fn read(file: &InputFile, emit: Emit<'_>) {
     }
 }
 
+/// Standard input's format, from its first bytes: a web archive, a feed, a web page, a JSON
+/// array, else JSON Lines.
+fn detect_format(head: &[u8]) -> InputFormat {
+    let text = String::from_utf8_lossy(head);
+    let text = text.trim_start();
+    if text.starts_with("WARC/") {
+        InputFormat::Warc
+    } else if text.starts_with('<') {
+        if check_feed_root(text).is_ok() {
+            InputFormat::Feed
+        } else {
+            InputFormat::Html
+        }
+    } else if text.starts_with('[') {
+        InputFormat::Json
+    } else {
+        InputFormat::JsonLines
+    }
+}
+
+/// Whether the first bytes can start a file of `format`: not empty, not binary, a feed's
+/// root element.
+fn check_head(head: &[u8], format: InputFormat) -> Result<(), String> {
+    if head.iter().all(u8::is_ascii_whitespace) {
+        return Err("empty file".to_owned());
+    }
+    let utf16 = head.starts_with(b"\xff\xfe") || head.starts_with(b"\xfe\xff");
+    let may_hold_binary = format == InputFormat::Warc || (format == InputFormat::Html && utf16);
+    if head.contains(&0) && !may_hold_binary {
+        return Err("binary file, not text".to_owned());
+    }
+    if format == InputFormat::Feed {
+        check_feed_root(&String::from_utf8_lossy(head))?;
+    }
+    Ok(())
+}
+
+/// A page or feed fetched from its URL: a feed by its content type or root element, else a
+/// web page.
+fn read_url(fetcher: &Fetcher, origin: &Origin, emit: Emit<'_>) {
+    let url = origin.path.to_string_lossy().into_owned();
+    let page = match fetcher.fetch(&url) {
+        Ok(Fetched::Page(page)) => page,
+        Ok(Fetched::NotModified) => {
+            let note = Problem::note(origin.clone(), "unchanged since the last run (HTTP 304)");
+            let _ = emit(Item::Problem(note));
+            return;
+        }
+        Err(message) => {
+            let message = message
+                .strip_prefix(&format!("{url}: "))
+                .unwrap_or(&message)
+                .to_owned();
+            let _ = emit(Item::Problem(Problem::skipped(origin.clone(), message)));
+            return;
+        }
+    };
+    let media_type = page
+        .content_type
+        .as_deref()
+        .and_then(|value| value.split(';').next())
+        .map(|media| media.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let head = String::from_utf8_lossy(&page.body[..page.body.len().min(SNIFF_BYTES)]);
+    let is_feed = check_feed_root(&head).is_ok();
+    let result = if is_feed {
+        read_feed(page.body.as_slice(), origin, emit)
+    } else if media_type.is_empty() || media_type.contains("html") {
+        emit_page(page, origin, emit);
+        Ok(())
+    } else {
+        let message = format!("not a web page or news feed (content type {media_type})");
+        let _ = emit(Item::Problem(Problem::skipped(origin.clone(), message)));
+        Ok(())
+    };
+    if let Err(error) = result {
+        let _ = emit(Item::Problem(Problem::skipped(
+            origin.clone(),
+            format!("read failed: {error}"),
+        )));
+    }
+}
+
+/// A fetched web page, read as a page when the record is mapped: its final URL and
+/// Last-Modified date stand in for what the page does not say.
+fn emit_page(page: FetchedPage, origin: &Origin, emit: Emit<'_>) {
+    let charset = page.content_type.as_deref().and_then(|value| {
+        value.split(';').find_map(|part| {
+            let (name, value) = part.split_once('=')?;
+            name.trim()
+                .eq_ignore_ascii_case("charset")
+                .then(|| value.trim().trim_matches('"').to_owned())
+        })
+    });
+    let markup = Markup::Page {
+        bytes: page.body,
+        url: Some(page.final_url),
+        date: page.last_modified,
+        charset,
+    };
+    let record = RawRecord {
+        fields: Map::new(),
+        markup: Some(markup),
+    };
+    let _ = emit(Item::Record {
+        origin: origin.clone(),
+        record,
+    });
+}
+
 fn open(file: &InputFile) -> io::Result<Box<dyn Read>> {
-    let raw: Box<dyn Read> = if file.stdin {
+    let raw: Box<dyn Read> = if matches!(file.source, Source::Stdin) {
         Box::new(io::stdin().lock())
     } else {
         Box::new(File::open(&file.path)?)
@@ -84,22 +224,6 @@ fn read_head(mut reader: Box<dyn Read>) -> io::Result<(Vec<u8>, Box<dyn Read>)> 
         head.drain(..UTF8_BOM.len());
     }
     Ok((head, reader))
-}
-
-enum Sniff {
-    Empty,
-    Binary,
-    Text,
-}
-
-fn sniff(head: &[u8]) -> Sniff {
-    if head.iter().all(u8::is_ascii_whitespace) {
-        Sniff::Empty
-    } else if head.contains(&0) {
-        Sniff::Binary
-    } else {
-        Sniff::Text
-    }
 }
 
 /// UTF-8 when it is; Windows-1252 otherwise (Latin-1 with typographic quotes and dashes in
@@ -130,7 +254,7 @@ fn emit_record(emit: Emit<'_>, origin: Origin, value: Value) -> ControlFlow<()> 
     match value {
         Value::Object(fields) => emit(Item::Record {
             origin,
-            record: RawRecord { fields },
+            record: RawRecord::from_fields(fields),
         }),
         other => emit(Item::Problem(Problem::skipped(
             origin,
@@ -198,7 +322,7 @@ fn read_json(mut reader: impl Read, origin: &Origin, emit: Emit<'_>) -> io::Resu
     match value {
         Value::Array(items) => {
             for (position, item) in (1..).zip(items) {
-                if emit_record(emit, origin.at_item(position), item).is_break() {
+                if emit_record(emit, origin.at_part("array item", position), item).is_break() {
                     break;
                 }
             }
@@ -418,9 +542,38 @@ impl CsvColumns {
             .collect();
         emit(Item::Record {
             origin: at,
-            record: RawRecord { fields },
+            record: RawRecord::from_fields(fields),
         })
     }
+}
+
+/// A saved web page: its bytes, read as a page (charset, main text, metadata) when the record
+/// is mapped.
+fn read_html(reader: impl Read, origin: &Origin, emit: Emit<'_>) -> io::Result<()> {
+    let mut bytes = Vec::new();
+    reader.take(MAX_PAGE_BYTES + 1).read_to_end(&mut bytes)?;
+    let item = if bytes.len() as u64 > MAX_PAGE_BYTES {
+        Item::Problem(Problem::skipped(
+            origin.clone(),
+            "web page larger than 64 MB; not read",
+        ))
+    } else {
+        let markup = Markup::Page {
+            bytes,
+            url: None,
+            date: None,
+            charset: None,
+        };
+        Item::Record {
+            origin: origin.clone(),
+            record: RawRecord {
+                fields: Map::new(),
+                markup: Some(markup),
+            },
+        }
+    };
+    let _ = emit(item);
+    Ok(())
 }
 
 fn read_text(mut reader: impl Read, origin: &Origin, emit: Emit<'_>) -> io::Result<()> {
@@ -456,7 +609,7 @@ mod tests {
             path: Arc::from(path.as_path()),
             format,
             gzip: false,
-            stdin: false,
+            source: Source::File,
         };
         let mut items = Vec::new();
         read(&file, &mut |item| {

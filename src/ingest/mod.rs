@@ -4,10 +4,14 @@
 //! and line, and the reader goes on with the next record.
 
 mod dates;
+mod feed;
+mod fetch;
 mod formats;
+mod html;
 mod record;
 mod text;
 mod title;
+mod warc;
 
 use std::ffi::OsStr;
 use std::fmt;
@@ -18,7 +22,10 @@ use std::sync::Arc;
 use walkdir::WalkDir;
 
 pub use dates::parse_date;
-pub use record::{RawRecord, RecordOutcome, to_article};
+pub use fetch::FetchOptions;
+pub use fetch::{Fetcher, is_url};
+pub use html::{Page, PageHints, read_page};
+pub use record::{Markup, RawRecord, RecordOutcome, to_article};
 
 use crate::article::Origin;
 
@@ -28,15 +35,30 @@ pub enum InputFormat {
     JsonLines,
     Csv,
     Text,
+    /// A saved web page.
+    Html,
+    /// RSS 2.0, RSS 1.0 (RDF) or Atom.
+    Feed,
+    /// A web archive (ISO 28500).
+    Warc,
 }
 
-/// A file to read: a path, or standard input (`-`, JSON Lines).
+/// A file to read: a path, standard input (`-`: its format told by its first bytes), or a
+/// URL (its format told by its content type and first bytes).
 #[derive(Debug, Clone)]
 pub struct InputFile {
+    /// The path, or the URL as given.
     pub path: Arc<Path>,
     pub format: InputFormat,
     pub gzip: bool,
-    pub stdin: bool,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone)]
+pub enum Source {
+    File,
+    Stdin,
+    Url(Arc<Fetcher>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +67,8 @@ pub enum Severity {
     Skipped,
     /// Indexed, with something worth knowing (an unreadable date, a guessed encoding).
     Warning,
+    /// Passed over by design, for the record (a web archive's records that are not pages).
+    Note,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -70,13 +94,21 @@ impl Problem {
             message: message.into(),
         }
     }
+
+    pub fn note(origin: Origin, message: impl Into<String>) -> Problem {
+        Problem {
+            origin,
+            severity: Severity::Note,
+            message: message.into(),
+        }
+    }
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.severity {
             Severity::Skipped => write!(f, "{}: skipped: {}", self.origin, self.message),
-            Severity::Warning => write!(f, "{}: {}", self.origin, self.message),
+            Severity::Warning | Severity::Note => write!(f, "{}: {}", self.origin, self.message),
         }
     }
 }
@@ -111,7 +143,9 @@ const DOCUMENTATION_STEMS: [&str; 10] = [
     "citation",
 ];
 
-pub fn discover(paths: &[PathBuf]) -> Discovery {
+/// The inputs under `paths`: files (folders walked), `-` for standard input, and URLs,
+/// fetched with `fetcher` (without one, a URL is a problem).
+pub fn discover(paths: &[PathBuf], fetcher: Option<&Arc<Fetcher>>) -> Discovery {
     let mut discovery = Discovery::default();
     for path in paths {
         if path.as_os_str() == "-" {
@@ -119,8 +153,12 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
                 path: Arc::from(Path::new("<stdin>")),
                 format: InputFormat::JsonLines,
                 gzip: false,
-                stdin: true,
+                source: Source::Stdin,
             });
+            continue;
+        }
+        if let Some(url) = path.to_str().filter(|text| fetch::is_url(text)) {
+            discovery.add_url(url, fetcher);
             continue;
         }
         // Links are followed; walkdir reports a link back into its own ancestors as a loop.
@@ -173,6 +211,10 @@ impl Discovery {
             "jsonl" | "ndjson" => InputFormat::JsonLines,
             "csv" => InputFormat::Csv,
             "txt" | "md" | "markdown" | "text" | "" => InputFormat::Text,
+            "html" | "htm" | "xhtml" => InputFormat::Html,
+            // A `.xml` file is read when its root element names a feed.
+            "rss" | "atom" | "xml" => InputFormat::Feed,
+            "warc" => InputFormat::Warc,
             _ => {
                 self.ignored
                     .push((path.to_path_buf(), "not an article format"));
@@ -187,9 +229,48 @@ impl Discovery {
             path: Arc::from(path),
             format,
             gzip,
-            stdin: false,
+            source: Source::File,
         });
     }
+
+    fn add_url(&mut self, url: &str, fetcher: Option<&Arc<Fetcher>>) {
+        let path: Arc<Path> = Arc::from(Path::new(url));
+        match fetcher {
+            Some(fetcher) => self.files.push(InputFile {
+                path,
+                format: InputFormat::Html,
+                gzip: false,
+                source: Source::Url(Arc::clone(fetcher)),
+            }),
+            None => self.problems.push(Problem::skipped(
+                Origin::file(path),
+                "URLs are read by `geonews index`, not here",
+            )),
+        }
+    }
+}
+
+/// The URLs listed in `file`, one a line (blank lines and `#` comments skipped), and a
+/// problem for each line that is not an http(s) URL.
+pub fn read_url_list(file: &Path) -> Result<(Vec<PathBuf>, Vec<Problem>), std::io::Error> {
+    let text = std::fs::read_to_string(file)?;
+    let origin = Origin::file(Arc::from(file));
+    let (mut urls, mut problems) = (Vec::new(), Vec::new());
+    for (number, line) in (1..).zip(text.lines()) {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if fetch::is_url(line) {
+            urls.push(PathBuf::from(line));
+        } else {
+            problems.push(Problem::skipped(
+                origin.at_line(number),
+                format!("not an http or https URL: {line:?}"),
+            ));
+        }
+    }
+    Ok((urls, problems))
 }
 
 /// One article given whole, as a request body: a JSON object, or text (optionally with YAML
@@ -200,7 +281,7 @@ pub fn record_from_body(body: &str, is_json: bool) -> Result<RawRecord, String> 
             .map_err(|error| format!("front matter, line {}: {}", error.line, error.message));
     }
     match serde_json::from_str(body) {
-        Ok(serde_json::Value::Object(fields)) => Ok(RawRecord { fields }),
+        Ok(serde_json::Value::Object(fields)) => Ok(RawRecord::from_fields(fields)),
         Ok(_) => Err("expected an article object".to_owned()),
         Err(error) => Err(format!(
             "invalid JSON at line {} column {}: {error}",
@@ -235,7 +316,7 @@ mod tests {
         }
         std::fs::create_dir(dir.path().join(".git")).unwrap();
         std::fs::write(dir.path().join(".git/f.json"), "x").unwrap();
-        let discovery = discover(&[dir.path().to_path_buf()]);
+        let discovery = discover(&[dir.path().to_path_buf()], None);
         let formats: Vec<(InputFormat, bool)> = discovery
             .files
             .iter()
@@ -256,7 +337,7 @@ mod tests {
 
     #[test]
     fn missing_path_is_a_problem() {
-        let discovery = discover(&[PathBuf::from("/definitely/not/here")]);
+        let discovery = discover(&[PathBuf::from("/definitely/not/here")], None);
         assert!(discovery.files.is_empty());
         assert_eq!(discovery.problems.len(), 1);
     }

@@ -5,10 +5,12 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::dates::{from_unix_number, parse_date};
+use super::html::{PageHints, fragment_text, read_page};
 use super::title::derive_title;
 use chrono::Datelike;
 
 use crate::article::{Article, SUPPORTED_YEARS, TaggedFacets};
+use crate::dedup::canonical_url;
 
 const ID: &[&str] = &["id", "articleid", "guid", "docid", "uuid"];
 const TITLE: &[&str] = &["title", "headline", "heading"];
@@ -54,6 +56,78 @@ pub fn is_known_field(name: &str) -> bool {
 #[derive(Debug, Clone, Default)]
 pub struct RawRecord {
     pub fields: Map<String, Value>,
+    /// HTML to turn into the article's text when the record is mapped, which happens on every
+    /// core at once: main-text extraction costs far more than reading.
+    pub markup: Option<Markup>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Markup {
+    /// A whole web page: its main text and metadata, with fallbacks from where it was found.
+    Page {
+        bytes: Vec<u8>,
+        url: Option<String>,
+        date: Option<String>,
+        charset: Option<String>,
+    },
+    /// An HTML fragment (a feed item's content): its text is the body.
+    Fragment(String),
+}
+
+impl RawRecord {
+    pub fn from_fields(fields: Map<String, Value>) -> RawRecord {
+        RawRecord {
+            fields,
+            markup: None,
+        }
+    }
+
+    /// About how much memory the record holds, to bound what waits in the pipeline.
+    pub fn approximate_bytes(&self) -> usize {
+        let markup = match &self.markup {
+            Some(Markup::Page { bytes, .. }) => bytes.len(),
+            Some(Markup::Fragment(html)) => html.len(),
+            None => 0,
+        };
+        let fields: usize = self
+            .fields
+            .iter()
+            .map(|(name, value)| name.len() + scalar_text(value).map_or(16, |text| text.len()))
+            .sum();
+        markup + fields
+    }
+
+    /// The record's own fields, with what its markup gives for those it lacks.
+    fn with_markup_read(mut self) -> Result<(Map<String, Value>, Vec<String>), String> {
+        let Some(markup) = self.markup.take() else {
+            return Ok((self.fields, Vec::new()));
+        };
+        let (found, warnings) = match markup {
+            Markup::Page {
+                bytes,
+                url,
+                date,
+                charset,
+            } => {
+                let hints = PageHints {
+                    url: url.as_deref(),
+                    date: date.as_deref(),
+                    charset: charset.as_deref(),
+                };
+                let page = read_page(&bytes, &hints)?;
+                (page.record.fields, page.warnings)
+            }
+            Markup::Fragment(html) => {
+                let mut found = Map::new();
+                found.insert("body".to_owned(), Value::String(fragment_text(&html)));
+                (found, Vec::new())
+            }
+        };
+        for (name, value) in found {
+            self.fields.entry(name).or_insert(value);
+        }
+        Ok((self.fields, warnings))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -79,9 +153,9 @@ struct Fields {
 }
 
 impl Fields {
-    fn new(record: RawRecord) -> Fields {
+    fn new(fields: Map<String, Value>) -> Fields {
         let mut by_canonical_name = BTreeMap::new();
-        for (name, value) in record.fields {
+        for (name, value) in fields {
             by_canonical_name
                 .entry(canonical_name(&name))
                 .or_insert((name, value));
@@ -151,15 +225,18 @@ fn scalar_text(value: &Value) -> Option<String> {
 }
 
 pub fn to_article(record: RawRecord) -> RecordOutcome {
-    let mut fields = Fields::new(record);
-    let mut warnings = Vec::new();
+    let (fields, mut warnings) = match record.with_markup_read() {
+        Ok(read) => read,
+        Err(reason) => return RecordOutcome::Skipped(reason),
+    };
+    let mut fields = Fields::new(fields);
     let gold = take_gold(&mut fields, &mut warnings);
     let id = fields.take_text(ID);
     let mut title = fields.take_text(TITLE);
     let body = fields.take_text(BODY).unwrap_or_default();
     let summary = fields.take_text(SUMMARY);
     let published = take_published(&mut fields, &mut warnings);
-    let url = fields.take_text(URL);
+    let url = fields.take_text(URL).map(|url| canonical_url(&url));
     let title_is_derived = title.is_none();
     if title_is_derived {
         title = derive_title(summary.as_deref().unwrap_or(&body));
@@ -272,7 +349,7 @@ mod tests {
         let Value::Object(fields) = value else {
             unreachable!()
         };
-        to_article(RawRecord { fields })
+        to_article(RawRecord::from_fields(fields))
     }
 
     fn article(value: Value) -> (Article, Vec<String>) {

@@ -30,7 +30,7 @@ pub fn parse_text_article(text: &str) -> Result<RawRecord, FrontMatterError> {
         body.to_owned()
     };
     fields.insert("body".into(), Value::String(body));
-    Ok(RawRecord { fields })
+    Ok(RawRecord::from_fields(fields))
 }
 
 /// A front matter parser: the value, or the line within the front matter and a message.

@@ -6,7 +6,7 @@ use super::search::entities_text;
 use super::{Printer, Render, Style};
 use crate::eval::{Evaluation, FieldScore};
 use crate::extract::Decision;
-use crate::ingest::Problem;
+use crate::ingest::{Problem, Severity};
 use crate::service::{ArticleText, ExtractedArticle, IndexReport};
 
 /// Date, source, URL and language on a line, then the summary and body.
@@ -22,9 +22,12 @@ fn article_text_lines(out: &mut dyn Write, style: Style, text: &ArticleText) -> 
     writeln!(out, "{}", text.body)
 }
 
-/// A problem with the input, as a warning line.
+/// A problem with the input, as a warning line (or a note, for what was passed over by design).
 pub fn problem_text(out: &mut dyn Write, style: Style, problem: &Problem) -> io::Result<()> {
-    writeln!(out, "{} {problem}", style.warning("warning:"))
+    match problem.severity {
+        Severity::Note => writeln!(out, "{} {problem}", style.dim("note:")),
+        _ => writeln!(out, "{} {problem}", style.warning("warning:")),
+    }
 }
 
 impl Render for IndexReport {

@@ -13,15 +13,19 @@ use crate::article::Article;
 use crate::backend::{ArticleSink, DocumentMapper, Written};
 use crate::eval::{EvalOptions, Evaluation, Evaluator};
 use crate::extract::{Decision, Entities, Extractor};
-use crate::ingest::{self, Problem, RawRecord, RecordOutcome, Severity};
+use crate::ingest::{self, FetchOptions, Fetcher, Problem, RawRecord, RecordOutcome, Severity};
 use crate::pipeline::{self, Analysed, Sink};
 use crate::results::StoredArticle;
 use crate::schema::Schema;
 
 #[derive(Debug, Clone)]
 pub struct IndexRequest {
-    /// Files and folders; `-` is JSON Lines on standard input.
+    /// Files, folders and URLs; `-` is standard input.
     pub paths: Vec<PathBuf>,
+    /// A file of URLs to read too, one a line.
+    pub url_list: Option<PathBuf>,
+    /// Fetches the URLs; remembers what it fetched once the run is committed.
+    pub fetcher: Option<Arc<Fetcher>>,
     /// Stop at the first problem, committing nothing from this run.
     pub strict: bool,
     /// Commit after this many new or changed articles.
@@ -147,7 +151,7 @@ impl IngestService {
         sink: S,
         on_event: &mut dyn FnMut(IndexEvent),
     ) -> Result<IndexReport, ServiceError> {
-        let discovery = ingest::discover(&request.paths);
+        let discovery = discover_with_url_list(request)?;
         let mapper = sink.mapper();
         let location = sink.location();
         let mut run = IndexRun {
@@ -173,7 +177,20 @@ impl IngestService {
             |analysed| mapper.document(analysed),
             &mut run,
         )?;
-        run.finish()
+        let report = run.finish()?;
+        if let Some(fetcher) = &request.fetcher {
+            fetcher.commit().map_err(|error| {
+                ServiceError::Input(format!("cannot remember what was fetched: {error}"))
+            })?;
+        }
+        Ok(report)
+    }
+
+    /// A fetcher for URLs given to commands that read without indexing: it remembers nothing.
+    fn stateless_fetcher(&self) -> Result<Arc<Fetcher>, ServiceError> {
+        Fetcher::open(None, false, FetchOptions::default())
+            .map(Arc::new)
+            .map_err(ServiceError::Input)
     }
 
     /// The entities of every article under `request.paths`, without indexing.
@@ -182,7 +199,7 @@ impl IngestService {
         request: &ExtractRequest,
         on_event: &mut dyn FnMut(ReadEvent<ExtractedArticle>) -> std::io::Result<()>,
     ) -> Result<ReadSummary, ServiceError> {
-        let discovery = ingest::discover(&request.paths);
+        let discovery = ingest::discover(&request.paths, Some(&self.stateless_fetcher()?));
         // Explaining runs extraction again with a trace: a tool for reading, not for speed.
         let extracted = |analysed: Analysed| {
             let explain = request
@@ -244,7 +261,7 @@ impl IngestService {
         request: &EvalRequest,
         on_problem: &mut dyn FnMut(&Problem) -> std::io::Result<()>,
     ) -> Result<(Evaluation, ReadSummary), ServiceError> {
-        let discovery = ingest::discover(&request.gold);
+        let discovery = ingest::discover(&request.gold, None);
         let mut evaluator = Evaluator::new(
             &self.schema.dictionaries,
             self.extractor.catalogs(),
@@ -302,6 +319,20 @@ impl<T> Sink<T> for ReadSink<'_, T> {
     }
 }
 
+/// The inputs of an index request: its paths, and the URLs its list names.
+fn discover_with_url_list(request: &IndexRequest) -> Result<ingest::Discovery, ServiceError> {
+    let Some(list) = &request.url_list else {
+        return Ok(ingest::discover(&request.paths, request.fetcher.as_ref()));
+    };
+    let (urls, problems) = ingest::read_url_list(list).map_err(|error| {
+        ServiceError::Input(format!("{}: cannot read: {error}", list.display()))
+    })?;
+    let paths: Vec<PathBuf> = request.paths.iter().cloned().chain(urls).collect();
+    let mut discovery = ingest::discover(&paths, request.fetcher.as_ref());
+    discovery.problems.extend(problems);
+    Ok(discovery)
+}
+
 /// Counts what indexing does, commits as it goes, and stops at a problem under `--strict`.
 struct IndexRun<'r, S> {
     sink: S,
@@ -317,12 +348,16 @@ impl<S: ArticleSink> Sink<<S::Mapper as DocumentMapper>::Document> for IndexRun<
     type Error = ServiceError;
 
     fn problem(&mut self, problem: &Problem) -> Result<(), ServiceError> {
+        if problem.severity == Severity::Note {
+            (self.on_event)(IndexEvent::Problem(problem));
+            return Ok(());
+        }
         if self.request.strict {
             return Err(ServiceError::Strict(problem.clone()));
         }
         match problem.severity {
             Severity::Skipped => self.report.skipped += 1,
-            Severity::Warning => self.report.warnings += 1,
+            Severity::Warning | Severity::Note => self.report.warnings += 1,
         }
         *self
             .problem_kinds
