@@ -17,6 +17,7 @@ pub mod analytics;
 pub mod app;
 pub mod article;
 pub mod backend;
+pub mod dedup;
 pub mod eval;
 pub mod extract;
 mod hash;

@@ -11,6 +11,7 @@ use geonews::analytics::{CoocOptions, CoocOrder, Interval};
 use geonews::app::{self, Command, Config, WatchAction};
 use geonews::eval::EvalOptions;
 use geonews::index::{WriterOptions, default_index_dir};
+use geonews::ingest::FetchOptions;
 use geonews::output::{Format, Style};
 use geonews::results::Sort;
 use geonews::server::{self, Limits, ServeOptions};
@@ -212,9 +213,24 @@ struct ServeArgs {
 
 #[derive(Debug, Args)]
 struct IndexArgs {
-    /// Files and folders to read (`-` reads JSON Lines from standard input)
-    #[arg(required = true, value_name = "PATH")]
+    /// Files, folders and http(s) URLs of pages and feeds to read (`-` reads standard input:
+    /// JSON Lines, a JSON array, a web page, a feed or a web archive, told by its first bytes)
+    #[arg(required_unless_present = "urls", value_name = "PATH")]
     paths: Vec<PathBuf>,
+    /// Also read the URLs listed in FILE, one a line (`#` starts a comment). Each host gets one
+    /// request at a time; robots.txt is obeyed; a page unchanged since the last run is not
+    /// fetched again (ETag and Last-Modified are kept in the index folder)
+    #[arg(long, value_name = "FILE")]
+    urls: Option<PathBuf>,
+    /// Seconds between two requests to one host (a longer robots.txt Crawl-delay wins)
+    #[arg(long, default_value_t = 1.0, value_name = "SECONDS", value_parser = parse_seconds)]
+    host_delay: f64,
+    /// Seconds a URL may take, redirects and body included
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS", value_parser = parse_seconds)]
+    fetch_timeout: f64,
+    /// The largest page or feed fetched (a larger one is reported and skipped)
+    #[arg(long, default_value = "50MB", value_name = "SIZE", value_parser = parse_byte_size)]
+    max_download: usize,
     /// Then run every saved search over what this run added and print the new matches (as
     /// `geonews watch run` does; for a cron job that indexes a feed)
     #[arg(long)]
@@ -267,6 +283,10 @@ struct SearchArgs {
     /// Values shown per facet field
     #[arg(long, default_value_t = 10)]
     facet_limit: usize,
+    /// One hit per story: syndicated and rewritten copies of a hit are counted after it
+    /// ("+3 similar"), not listed; `cluster:ID` lists them
+    #[arg(long, conflicts_with = "batch")]
+    collapse: bool,
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
     format: Format,
 }
@@ -282,6 +302,9 @@ struct FacetsArgs {
     /// Values to show (for regions: per level, up to N subregions and N countries)
     #[arg(long, short = 'n', default_value_t = 20)]
     limit: usize,
+    /// Count stories, not articles: copies of one story (syndicated, rewritten) count once
+    #[arg(long)]
+    count_clusters: bool,
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
     format: Format,
 }
@@ -450,8 +473,15 @@ impl Cli {
         let command = match self.command {
             CliCommand::Index(args) => Command::Index {
                 then_watch: args.watch,
+                fetch: FetchOptions {
+                    max_body_bytes: args.max_download as u64,
+                    timeout: Duration::from_secs_f64(args.fetch_timeout),
+                    host_delay: Duration::from_secs_f64(args.host_delay),
+                },
                 request: IndexRequest {
                     paths: args.paths,
+                    url_list: args.urls,
+                    fetcher: None,
                     strict: args.strict,
                     commit_every: usize::try_from(args.commit_every).map_err(|e| e.to_string())?,
                 },
@@ -484,6 +514,7 @@ impl Cli {
                     offset: args.offset,
                     facets,
                     facet_limit: args.facet_limit,
+                    collapse: args.collapse,
                 };
                 match args.batch {
                     Some(input) => Command::SearchBatch { input, options },
@@ -501,6 +532,7 @@ impl Cli {
                     field: args.field,
                     query: args.query.join(" "),
                     limit: args.limit,
+                    count_clusters: args.count_clusters,
                 },
                 format: args.format,
             },
@@ -600,6 +632,15 @@ impl Cli {
 }
 
 /// `512MB`, `1.5GB`, `800MiB`, `2G` or a number of bytes.
+/// Seconds, whole or not: `1`, `0.5`.
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|seconds| seconds.is_finite() && (0.0..=86_400.0).contains(seconds))
+        .ok_or_else(|| format!("`{text}` is not a number of seconds from 0 to 86400"))
+}
+
 fn parse_byte_size(text: &str) -> Result<usize, String> {
     let text = text.trim();
     let split = text

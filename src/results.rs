@@ -28,6 +28,9 @@ pub enum Sort {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SearchResults<H = Hit> {
     pub total: u64,
+    /// The stories among the matches, when hits are collapsed to one per story.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clusters: Option<u64>,
     pub hits: Vec<H>,
     pub facets: Vec<FacetCounts>,
 }
@@ -45,6 +48,12 @@ pub struct Hit {
     pub language: Option<String>,
     pub snippet: Snippet,
     pub entities: Entities,
+    /// The story the article is a copy of (see `dedup`), when the index tells stories apart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    /// Other copies of this story among the matches, when hits are collapsed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similar: Option<u64>,
 }
 
 /// A passage of the body with the byte ranges of the matched words.
@@ -279,6 +288,7 @@ pub struct StoredArticle {
     pub author: Option<String>,
     pub language: Option<String>,
     pub entities: Entities,
+    pub cluster: Option<String>,
 }
 
 impl StoredArticle {

@@ -447,7 +447,7 @@ fn stats_report_articles_dates_size_and_facets() {
     assert_eq!(
         fields,
         [
-            "source", "language", "country", "about", "region", "topic", "person", "org"
+            "source", "language", "country", "about", "region", "topic", "person", "org", "cluster"
         ]
     );
     geonews(index())

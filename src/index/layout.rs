@@ -1,8 +1,8 @@
 //! The tantivy schema built from `schema/fields.toml`, and the analyzers it names.
 
 use tantivy::schema::{
-    DateOptions, DateTimePrecision, FacetOptions, Field, IndexRecordOption, NumericOptions, STORED,
-    Schema as TantivySchema, TextFieldIndexing, TextOptions,
+    BytesOptions, DateOptions, DateTimePrecision, FacetOptions, Field, IndexRecordOption,
+    NumericOptions, STORED, Schema as TantivySchema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{
     RawTokenizer, RemoveLongFilter, SimpleTokenizer, TextAnalyzer, Token, TokenStream, Tokenizer,
@@ -24,6 +24,14 @@ pub const INDEXED_AT_FIELD: &str = "_indexed_at";
 /// under: an article written again with the same one keeps its indexing stamp (a dictionary
 /// change that finds the same entities is not news).
 pub const NEWS_HASH_FIELD: &str = "_news_hash";
+/// The story an article is a copy of: the key of the story's first article written. Declared
+/// in fields.toml (a keyword, so that `cluster:KEY` finds a story's copies and `facets cluster`
+/// counts them); filled by the writer, never from the input.
+pub const CLUSTER_FIELD: &str = "cluster";
+/// The bands of an article's near-duplicate signature, to find copies by term.
+pub const DUP_BANDS_FIELD: &str = "_dup_bands";
+/// The near-duplicate signature itself, to confirm a copy.
+pub const DUP_SIGNATURE_FIELD: &str = "_dup_signature";
 /// The article model's fields, as fields.toml must name them.
 pub const ID_FIELD: &str = "id";
 pub const TITLE_FIELD: &str = "title";
@@ -60,6 +68,10 @@ pub struct Layout {
     pub content_hash: Field,
     pub news_hash: Field,
     pub indexed_at: Field,
+    /// `None` when fields.toml declares no `cluster`: then copies are not looked for.
+    pub cluster: Option<Field>,
+    pub dup_bands: Field,
+    pub dup_signature: Field,
     pub facets: Vec<FacetField>,
     /// Searched text fields with their boosts.
     pub searched: Vec<(Field, f32)>,
@@ -128,6 +140,8 @@ impl Layout {
         builder.add_u64_field(NEWS_HASH_FIELD, NumericOptions::default().set_fast());
         // Filtered by range through its fast column: no inverted index needed.
         builder.add_u64_field(INDEXED_AT_FIELD, NumericOptions::default().set_fast());
+        builder.add_u64_field(DUP_BANDS_FIELD, NumericOptions::default().set_indexed());
+        builder.add_bytes_field(DUP_SIGNATURE_FIELD, BytesOptions::default().set_fast());
         Layout::from_schema(builder.build(), fields).expect("a schema built from `fields` has them")
     }
 
@@ -144,6 +158,8 @@ impl Layout {
                     CONTENT_HASH_FIELD,
                     NEWS_HASH_FIELD,
                     INDEXED_AT_FIELD,
+                    DUP_BANDS_FIELD,
+                    DUP_SIGNATURE_FIELD,
                 ]
                 .map(str::to_owned),
             );
@@ -191,7 +207,7 @@ impl Layout {
                 matches!(
                     spec.kind,
                     FieldKind::Text | FieldKind::Keyword | FieldKind::Stored
-                )
+                ) && spec.name != CLUSTER_FIELD
             })
             .map(|spec| (field(&spec.name), spec.name.clone()))
             .collect();
@@ -205,6 +221,9 @@ impl Layout {
             content_hash: field(CONTENT_HASH_FIELD),
             news_hash: field(NEWS_HASH_FIELD),
             indexed_at: field(INDEXED_AT_FIELD),
+            cluster: schema.get_field(CLUSTER_FIELD).ok(),
+            dup_bands: field(DUP_BANDS_FIELD),
+            dup_signature: field(DUP_SIGNATURE_FIELD),
             facets,
             searched,
             count_columns,

@@ -9,11 +9,12 @@ use tantivy::{DateTime as TantivyDate, TantivyDocument};
 
 use super::IndexError;
 use super::layout::{
-    AUTHOR_FIELD, BODY_FIELD, ID_FIELD, LANGUAGE_FIELD, Layout, SOURCE_FIELD, SUMMARY_FIELD,
-    TITLE_FIELD, URL_FIELD,
+    AUTHOR_FIELD, BODY_FIELD, CLUSTER_FIELD, ID_FIELD, LANGUAGE_FIELD, Layout, SOURCE_FIELD,
+    SUMMARY_FIELD, TITLE_FIELD, URL_FIELD,
 };
 use crate::article::Article;
 use crate::backend::DocumentMapper;
+use crate::dedup::Signature;
 use crate::extract::Entities;
 use crate::hash::Fnv64;
 use crate::pipeline::Analysed;
@@ -27,6 +28,8 @@ pub struct PreparedDocument {
     pub content_hash: u64,
     /// Changes with the article or its entities: the article is news again.
     pub news_hash: u64,
+    /// The body's near-duplicate signature, when it is long enough to have one.
+    pub signature: Option<Signature>,
     pub document: TantivyDocument,
 }
 
@@ -93,6 +96,7 @@ impl DocMapper {
             key: article.key.clone(),
             content_hash,
             news_hash,
+            signature: layout.cluster.and_then(|_| Signature::of(&article.body)),
             document,
         }
     }
@@ -135,6 +139,7 @@ impl DocMapper {
             author: text(AUTHOR_FIELD),
             language: text(LANGUAGE_FIELD),
             entities,
+            cluster: text(CLUSTER_FIELD),
         })
     }
 }
@@ -207,6 +212,7 @@ mod tests {
                 published: article.published,
                 source: article.source,
                 url: article.url,
+                cluster: None,
                 author: article.author,
                 language: article.language,
                 entities,

@@ -3,6 +3,7 @@
 //! [`crate::backend`] traits.
 
 mod analyzer;
+mod clusters;
 mod counts;
 mod layout;
 mod mapper;
@@ -29,7 +30,7 @@ use crate::schema::Schema;
 /// no longer zstd-compressed (each lookup of a hit's id or a facet value decompressed a block).
 /// 3 and 4: every article records when it was indexed and a hash of what a reader sees of it,
 /// for saved searches.
-const FORMAT_VERSION: u32 = 4;
+const FORMAT_VERSION: u32 = 5;
 const META_FILE: &str = "geonews.json";
 
 #[derive(Debug, thiserror::Error)]

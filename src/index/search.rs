@@ -272,6 +272,8 @@ impl LocalIndex {
             language: stored.language,
             snippet,
             entities: stored.entities,
+            cluster: stored.cluster,
+            similar: None,
         })
     }
 }

@@ -7,12 +7,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tantivy::{IndexWriter, Term};
+use tantivy::{IndexWriter, TantivyDocument, Term};
 
+use super::clusters::ClusterFinder;
 use super::layout::{CONTENT_HASH_FIELD, ID_FIELD, INDEXED_AT_FIELD, NEWS_HASH_FIELD};
 use super::mapper::{DocMapper, PreparedDocument};
 use super::{IndexError, OpenIndex, io_error, tantivy_error};
 use crate::backend::{ArticleSink, Written};
+use crate::dedup::Signature;
 use crate::schema::Schema;
 use crate::watch::WatchStore;
 
@@ -91,6 +93,8 @@ pub struct LocalWriter {
     /// facet comes from the current dictionaries.
     seen: u64,
     uncommitted: bool,
+    /// Finds the story each article is a copy of; `None` when the layout has no `cluster`.
+    clusters: Option<ClusterFinder>,
 }
 
 impl LocalWriter {
@@ -124,7 +128,16 @@ impl LocalWriter {
             .chain(replaced.values().map(|known| known.stamp))
             .max()
             .unwrap_or(0);
+        let clusters = match target.layout.cluster {
+            Some(_) => Some(ClusterFinder::new(
+                target.reader()?,
+                Arc::clone(&target.layout),
+                &target.path,
+            )),
+            None => None,
+        };
         Ok(LocalWriter {
+            clusters,
             known,
             replaced,
             last_stamp,
@@ -142,6 +155,32 @@ impl LocalWriter {
 
     fn writer(&mut self) -> &mut IndexWriter {
         self.writer.as_mut().expect("a writer until finished")
+    }
+
+    /// The story the article is a copy of (its own key when it is the first), and the
+    /// signature later copies will be compared with.
+    fn add_cluster(
+        &mut self,
+        key: &str,
+        signature: Option<&Signature>,
+        document: &mut TantivyDocument,
+    ) -> Result<(), IndexError> {
+        let layout = Arc::clone(&self.target.layout);
+        let (Some(field), Some(clusters)) = (layout.cluster, &mut self.clusters) else {
+            return Ok(());
+        };
+        let cluster = match signature {
+            Some(signature) => {
+                for band in signature.bands() {
+                    document.add_u64(layout.dup_bands, band);
+                }
+                document.add_bytes(layout.dup_signature, &signature.to_bytes());
+                clusters.assign(key, signature)?
+            }
+            None => key.to_owned(),
+        };
+        document.add_text(field, cluster);
+        Ok(())
     }
 
     /// A stamp larger than every earlier one: the time in microseconds, or one more than the
@@ -172,6 +211,7 @@ impl ArticleSink for LocalWriter {
             key,
             content_hash,
             news_hash,
+            signature,
             mut document,
         } = prepared;
         let previous = self.known.get(&key).copied();
@@ -209,6 +249,7 @@ impl ArticleSink for LocalWriter {
             Written::Added
         };
         document.add_u64(self.target.layout.indexed_at, stamp);
+        self.add_cluster(&key, signature.as_ref(), &mut document)?;
         self.writer()
             .add_document(document)
             .map_err(|source| tantivy_error(&self.target.path, source))?;
@@ -225,6 +266,9 @@ impl ArticleSink for LocalWriter {
             .commit()
             .map_err(|source| tantivy_error(&path, source))?;
         self.uncommitted = false;
+        if let Some(clusters) = &mut self.clusters {
+            clusters.committed()?;
+        }
         Ok(())
     }
 

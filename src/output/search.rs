@@ -25,9 +25,13 @@ impl Render for SearchResponse {
         };
         let plural = if results.total == 1 { "" } else { "s" };
         let query = self.query.trim();
+        let stories = match results.clusters {
+            Some(clusters) => format!(" in {clusters} {}", stories(clusters)),
+            None => String::new(),
+        };
         writeln!(
             out,
-            "{} hit{plural} for {}{shown}",
+            "{} hit{plural}{stories} for {}{shown}",
             results.total,
             style.title(if query.is_empty() {
                 "(everything)"
@@ -110,6 +114,9 @@ pub(super) fn hit_text(
     let mut meta = vec![date(hit.published)];
     meta.extend(hit.source.clone());
     meta.push(hit.id.clone());
+    if let (Some(similar @ 1..), Some(cluster)) = (hit.similar, &hit.cluster) {
+        meta.push(format!("+{similar} similar (cluster:{cluster})"));
+    }
     writeln!(out, "     {}", style.dim(&meta.join(" · ")))?;
     let facets = entity_summary(printer, &hit.entities);
     if !facets.is_empty() {
@@ -198,9 +205,16 @@ impl Render for FacetsResponse {
     /// One facet field as a table: value and count per line, values below others indented.
     fn text(&self, out: &mut dyn Write, printer: &Printer) -> io::Result<()> {
         let facet = &self.facet;
+        let counted = match self.clusters {
+            Some(clusters) => format!(
+                " in {clusters} {} (each counted once per story)",
+                stories(clusters)
+            ),
+            None => String::new(),
+        };
         writeln!(
             out,
-            "{} values of {} in {} articles",
+            "{} values of {} in {} articles{counted}",
             facet.distinct,
             printer.style.title(&facet.field),
             self.total
@@ -212,6 +226,10 @@ impl Render for FacetsResponse {
     fn json_lines(&self, out: &mut dyn Write) -> io::Result<()> {
         json_lines_of(out, &self.facet.values)
     }
+}
+
+fn stories(count: u64) -> &'static str {
+    if count == 1 { "story" } else { "stories" }
 }
 
 /// The widest key with its indentation, at `depth` and below.

@@ -264,6 +264,7 @@ struct SearchParams {
     sort: Option<String>,
     limit: Option<usize>,
     offset: Option<usize>,
+    collapse: Option<bool>,
 }
 
 /// Fields one search may count: each is a pass over the matches.
@@ -315,6 +316,7 @@ async fn search(state: Shared, Params(params): Params<SearchParams>) -> Result<R
             offset: params.offset.unwrap_or(0),
             facets,
             facet_limit: state.checked_limit("facet_limit", params.facet_limit, 10)?,
+            collapse: params.collapse.unwrap_or(false),
         },
     };
     answer(state, move |state| state.search.search(&request)).await
@@ -325,6 +327,7 @@ struct FacetsParams {
     field: Option<String>,
     q: Option<String>,
     limit: Option<usize>,
+    count_clusters: Option<bool>,
 }
 
 async fn facets(state: Shared, Params(params): Params<FacetsParams>) -> Result<Response, ApiError> {
@@ -335,6 +338,7 @@ async fn facets(state: Shared, Params(params): Params<FacetsParams>) -> Result<R
             .ok_or_else(|| ApiError::bad_request("field= is required: country, topic, ..."))?,
         query: state.checked_query(params.q)?,
         limit: state.checked_limit("limit", params.limit, 20)?,
+        count_clusters: params.count_clusters.unwrap_or(false),
     };
     answer(state, move |state| state.search.facets(&request)).await
 }

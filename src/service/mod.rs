@@ -37,6 +37,11 @@ pub enum ServiceError {
     /// A field named for counting is not countable: the user's to fix.
     #[error("`{name}` cannot be counted: choose from {}", known.join(", "))]
     NotCountable { name: String, known: Vec<String> },
+    #[error(
+        "this index has no countable `cluster` field (schema/fields.toml), so copies of a story \
+         cannot be collapsed or counted once"
+    )]
+    NoClusters,
     #[error("no article with id {id:?} in {location}")]
     NotFound { id: String, location: String },
     #[error("no article carries a `gold` object of labels")]
@@ -71,6 +76,7 @@ impl ServiceError {
             self,
             ServiceError::Query(_)
                 | ServiceError::NotCountable { .. }
+                | ServiceError::NoClusters
                 | ServiceError::Input(_)
                 | ServiceError::Watch(
                     WatchError::Unknown(_) | WatchError::Exists(_) | WatchError::BadName(_)

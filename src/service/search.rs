@@ -25,6 +25,8 @@ pub struct SearchOptions {
     /// Field names as the user gave them (`org`, `lang`).
     pub facets: Vec<String>,
     pub facet_limit: usize,
+    /// One hit per story: copies of a hit are counted in its `similar`, not listed.
+    pub collapse: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -84,12 +86,18 @@ pub struct FacetsRequest {
     pub field: String,
     pub query: String,
     pub limit: usize,
+    /// Count stories (clusters of copies), not articles: a wire story republished 40 times
+    /// counts once.
+    pub count_clusters: bool,
 }
 
 /// The values of one field over the articles matching a query.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FacetsResponse {
     pub total: u64,
+    /// The stories among them, when counting stories: then every count is of stories.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clusters: Option<u64>,
     #[serde(flatten)]
     pub facet: FacetCounts,
 }
@@ -153,9 +161,13 @@ impl<B: SearchBackend> SearchService<B> {
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse, ServiceError> {
         let facets = self.countable_fields(&request.options.facets)?;
         let query = self.parse(&request.query)?;
-        let results = self.search_with(&query, &request.options, facets, |page| {
-            self.backend.search(page)
-        })?;
+        let results = if request.options.collapse {
+            self.collapsed_search(&query, &request.options, facets)?
+        } else {
+            self.search_with(&query, &request.options, facets, |page| {
+                self.backend.search(page)
+            })?
+        };
         Ok(SearchResponse {
             query: request.query.clone(),
             offset: request.options.offset,
@@ -230,9 +242,79 @@ impl<B: SearchBackend> SearchService<B> {
         counts.sort_by_key(|counts| facets.iter().position(|f| *f == counts.field));
         Ok(SearchResults {
             total: page.total,
+            clusters: None,
             hits: page.hits,
             facets: counts,
         })
+    }
+
+    /// The best hit of each story, in rank order, with the number of its other copies among
+    /// the matches. Hits are read in growing pages until the page of stories is complete.
+    fn collapsed_search(
+        &self,
+        query: &Query,
+        options: &SearchOptions,
+        facets: Vec<String>,
+    ) -> Result<SearchResults, ServiceError> {
+        let cluster_field = self.cluster_field()?;
+        let (_, mut tallies) = self
+            .backend
+            .count(query, std::slice::from_ref(&cluster_field))
+            .map_err(ServiceError::backend)?;
+        let sizes = tallies.pop().unwrap_or_default();
+        let wanted = options.offset.saturating_add(options.limit);
+        let mut read = wanted.saturating_mul(4).max(50);
+        loop {
+            let page = SearchOptions {
+                offset: 0,
+                limit: read,
+                ..options.clone()
+            };
+            let mut results = self.search_with(query, &page, facets.clone(), |page| {
+                self.backend.search(page)
+            })?;
+            let complete = results.hits.len() as u64 >= results.total;
+            let mut seen = std::collections::HashSet::new();
+            results.hits.retain(|hit| seen.insert(hit.cluster.clone()));
+            if complete || results.hits.len() >= wanted {
+                results.hits = results
+                    .hits
+                    .into_iter()
+                    .skip(options.offset)
+                    .take(options.limit)
+                    .map(|mut hit| {
+                        let size = hit.cluster.as_ref().and_then(|cluster| sizes.get(cluster));
+                        hit.similar = Some(size.map_or(0, |size| size.saturating_sub(1)));
+                        hit
+                    })
+                    .collect();
+                results.clusters = Some(sizes.len() as u64);
+                return Ok(results);
+            }
+            read = read.saturating_mul(4);
+        }
+    }
+
+    /// The field holding each article's story, or why stories cannot be told apart.
+    fn cluster_field(&self) -> Result<String, ServiceError> {
+        self.countable_fields(&["cluster".to_owned()])
+            .ok()
+            .and_then(|mut fields| fields.pop())
+            .ok_or(ServiceError::NoClusters)
+    }
+
+    /// Stories per value of `field` among the matches, and the stories in all.
+    fn cluster_tally(&self, query: &Query, field: &str) -> Result<(u64, Tally), ServiceError> {
+        let cluster_field = self.cluster_field()?;
+        let pairs = self
+            .backend
+            .pair_counts(query, [field, cluster_field.as_str()])
+            .map_err(ServiceError::backend)?;
+        let mut tally = Tally::new();
+        for (value, _) in pairs.pairs.keys() {
+            *tally.entry(value.clone()).or_default() += 1;
+        }
+        Ok((pairs.second.len() as u64, tally))
     }
 
     /// One field's values over the articles matching the query (its own filters included);
@@ -242,15 +324,21 @@ impl<B: SearchBackend> SearchService<B> {
         let field = fields.pop().expect("one field asked, one resolved");
         let query = self.parse(&request.query)?;
         if let Some(both) = self.region_and_country_fields(&field) {
-            return self.region_tree_counts(&query, both, request.limit);
+            return self.region_tree_counts(&query, both, request);
         }
         let (total, mut tallies) = self
             .backend
             .count(&query, std::slice::from_ref(&field))
             .map_err(ServiceError::backend)?;
-        let tally = tallies.pop().unwrap_or_default();
+        let mut tally = tallies.pop().unwrap_or_default();
+        let mut clusters = None;
+        if request.count_clusters {
+            let (stories, by_value) = self.cluster_tally(&query, &field)?;
+            (clusters, tally) = (Some(stories), by_value);
+        }
         Ok(FacetsResponse {
             total,
+            clusters,
             facet: facet_counts(&field, tally, request.limit, false),
         })
     }
@@ -442,9 +530,17 @@ impl<B: SearchBackend> SearchService<B> {
         &self,
         query: &Query,
         fields: [String; 2],
-        limit: usize,
+        request: &FacetsRequest,
     ) -> Result<FacetsResponse, ServiceError> {
-        let (total, counts) = self.count_all(query, &fields)?;
+        let (total, mut counts) = self.count_all(query, &fields)?;
+        let mut clusters = None;
+        if request.count_clusters {
+            for (field, counted) in fields.iter().zip(counts.iter_mut()) {
+                let (stories, tally) = self.cluster_tally(query, field)?;
+                clusters = Some(stories);
+                *counted = facet_counts(field, tally, usize::MAX, false);
+            }
+        }
         let [regions, countries] = &counts[..] else {
             unreachable!("two fields asked, two counted")
         };
@@ -452,10 +548,11 @@ impl<B: SearchBackend> SearchService<B> {
             &self.schema.dictionaries,
             &regions.values,
             &countries.values,
-            limit,
+            request.limit,
         );
         Ok(FacetsResponse {
             total,
+            clusters,
             facet: FacetCounts {
                 values: tree,
                 ..regions.clone()

@@ -83,7 +83,16 @@ impl Double {
             language: None,
             snippet: Snippet::default(),
             entities: Default::default(),
+            cluster: doc.cluster(),
+            similar: None,
         }
+    }
+}
+
+impl Doc {
+    fn cluster(&self) -> Option<String> {
+        let clusters = self.facets.get("cluster")?;
+        clusters.first().map(|cluster| (*cluster).to_owned())
     }
 }
 
@@ -152,6 +161,7 @@ impl SearchBackend for Double {
                 author: None,
                 language: None,
                 entities: Default::default(),
+                cluster: doc.cluster(),
             }))
     }
 
@@ -287,13 +297,19 @@ fn service() -> SearchService<Double> {
                 ("country", &["NorthKorea", "SouthKorea"]),
                 ("topic", &["sanctions"]),
                 ("source", &["Sample Times", "sample times"]),
+                ("cluster", &["a"]),
             ],
         ),
+        // A copy of a's story.
         doc(
             "b",
             date(2024, 3, 9),
             "sanctions on moscow",
-            &[("country", &["Russia"]), ("topic", &["sanctions"])],
+            &[
+                ("country", &["Russia"]),
+                ("topic", &["sanctions"]),
+                ("cluster", &["a"]),
+            ],
         ),
         doc(
             "c",
@@ -302,6 +318,7 @@ fn service() -> SearchService<Double> {
             &[
                 ("country", &["Russia", "Ukraine"]),
                 ("topic", &["diplomacy"]),
+                ("cluster", &["c"]),
             ],
         ),
         doc(
@@ -311,6 +328,7 @@ fn service() -> SearchService<Double> {
             &[
                 ("country", &["Russia", "NorthKorea"]),
                 ("topic", &["sanctions", "diplomacy"]),
+                ("cluster", &["d"]),
             ],
         ),
     ];
@@ -336,6 +354,7 @@ fn options(facets: &[&str]) -> SearchOptions {
         offset: 0,
         facets: facets.iter().map(|f| (*f).to_owned()).collect(),
         facet_limit: 10,
+        collapse: false,
     }
 }
 
@@ -378,6 +397,47 @@ fn search_counts_a_filtered_field_as_if_its_filter_were_absent() {
         3,
         "one page and one count per multi-select field"
     );
+}
+
+#[test]
+fn collapsed_searches_show_one_hit_per_story_with_its_copies_counted() {
+    let service = service();
+    let request = SearchRequest {
+        query: "sanctions".to_owned(),
+        options: SearchOptions {
+            collapse: true,
+            ..options(&[])
+        },
+    };
+    let results = service.search(&request).unwrap().results;
+    assert_eq!((results.total, results.clusters), (3, Some(2)));
+    let hits: Vec<(&str, Option<u64>)> = results
+        .hits
+        .iter()
+        .map(|hit| (hit.id.as_str(), hit.similar))
+        .collect();
+    assert_eq!(hits, [("a", Some(1)), ("d", Some(0))]);
+}
+
+#[test]
+fn facets_count_stories_once_when_asked() {
+    let service = service();
+    let request = |count_clusters| FacetsRequest {
+        field: "topic".to_owned(),
+        query: String::new(),
+        limit: 10,
+        count_clusters,
+    };
+    let articles = service.facets(&request(false)).unwrap();
+    assert_eq!(
+        counts(&articles.facet),
+        [("sanctions", 3), ("diplomacy", 2)]
+    );
+    assert_eq!(articles.clusters, None);
+    let stories = service.facets(&request(true)).unwrap();
+    // a and b are one story; c and d stories of their own.
+    assert_eq!(stories.clusters, Some(3));
+    assert_eq!(counts(&stories.facet), [("diplomacy", 2), ("sanctions", 2)]);
 }
 
 #[test]
