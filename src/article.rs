@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::hash::Fnv64;
+use crate::hash::{Fnv64, Wide64};
 
 /// Publication years an article may carry: what a nanosecond timestamp, as search backends
 /// store dates, can hold.
@@ -112,7 +112,7 @@ impl Article {
 
     /// A fingerprint of everything indexed for this article: a changed article replaces the old one.
     pub fn content_hash(&self) -> u64 {
-        let mut hash = Fnv64::new();
+        let mut hash = Wide64::new();
         for field in [
             Some(self.key.as_str()),
             Some(self.title.as_str()),

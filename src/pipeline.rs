@@ -2,7 +2,8 @@
 //!
 //! A reader thread reads the files in order and sends records in batches over a bounded
 //! channel, so reading overlaps with the rest and memory stays bounded however large the corpus:
-//! at most [`BATCHES_AHEAD`] batches wait in the channel, with one more being read and one
+//! a batch holds at most [`BATCH_SIZE`] records and about [`BATCH_BYTES`], and at most
+//! [`BATCHES_AHEAD`] batches wait in the channel, with one more being read and one
 //! being analysed. Each batch goes to rayon to be mapped to articles,
 //! have its entities extracted and be prepared for the caller; results come back in input
 //! order.
@@ -18,6 +19,8 @@ use crate::extract::{Entities, Extractor, UnknownTag};
 use crate::ingest::{self, Discovery, InputFile, Item, Problem, RawRecord, RecordOutcome};
 
 const BATCH_SIZE: usize = 512;
+/// A batch is sent sooner when its records hold this much (web pages are large).
+const BATCH_BYTES: usize = 16 * 1024 * 1024;
 /// Batches read ahead of the one being analysed.
 const BATCHES_AHEAD: usize = 2;
 
@@ -91,16 +94,21 @@ enum Outcome<T> {
 /// hangs up.
 fn read_batches(files: &[InputFile], sender: SyncSender<Vec<Pending>>) {
     let mut batch = Vec::with_capacity(BATCH_SIZE);
+    let mut batch_bytes = 0;
     for file in files {
         let mut hung_up = false;
         ingest::read(file, &mut |item| {
             batch.push(match item {
-                Item::Record { origin, record } => Pending::Record(origin, record),
+                Item::Record { origin, record } => {
+                    batch_bytes += record.approximate_bytes();
+                    Pending::Record(origin, record)
+                }
                 Item::Problem(problem) => Pending::Problem(problem),
             });
-            if batch.len() < BATCH_SIZE {
+            if batch.len() < BATCH_SIZE && batch_bytes < BATCH_BYTES {
                 return ControlFlow::Continue(());
             }
+            batch_bytes = 0;
             let full = mem::replace(&mut batch, Vec::with_capacity(BATCH_SIZE));
             hung_up = sender.send(full).is_err();
             if hung_up {

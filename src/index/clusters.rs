@@ -1,19 +1,28 @@
 //! Which story an article being written is a copy of: the most similar earlier article
 //! sharing a band of its near-duplicate signature, among those committed (found through the
-//! index's band terms) and those written since the last commit (kept in memory until then).
+//! index's band terms, their signatures computed again from the stored bodies: that costs
+//! less than keeping them) and those written since the last commit (kept in memory until
+//! then).
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use rustc_hash::FxHashSet;
-use tantivy::DocSet;
-use tantivy::schema::IndexRecordOption;
-use tantivy::{DocId, IndexReader, SegmentReader, TERMINATED, Term};
+use chrono::DateTime;
+use rustc_hash::{FxHashMap, FxHashSet};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{
+    DocAddress, DocId, DocSet, IndexReader, Searcher, SegmentReader, TERMINATED, TantivyDocument,
+    Term,
+};
 
-use super::layout::{CLUSTER_FIELD, DUP_SIGNATURE_FIELD, Layout};
+use super::layout::Layout;
 use super::{IndexError, io_error, tantivy_error};
-use crate::dedup::{SAME_STORY, Signature};
+use crate::dedup::Signature;
+
+/// Earlier articles compared with each new one, at most. A band shared by thousands of
+/// articles is one story told thousands of times: a few of them tell which, and comparing
+/// with all would make a large story cost quadratic time.
+const MAX_CANDIDATES: usize = 64;
 
 pub struct ClusterFinder {
     reader: IndexReader,
@@ -21,8 +30,8 @@ pub struct ClusterFinder {
     path: Arc<Path>,
     /// Articles written since the last commit: their signatures and clusters.
     recent: Vec<(Signature, String)>,
-    /// Their bands, to positions in `recent`.
-    recent_bands: HashMap<u64, Vec<usize>>,
+    /// Their bands, each to the last of them that has it: one copy tells the story.
+    recent_bands: FxHashMap<u64, usize>,
 }
 
 /// The best copy found so far: its similarity and cluster.
@@ -35,24 +44,37 @@ impl ClusterFinder {
             layout,
             path: Arc::from(path),
             recent: Vec::new(),
-            recent_bands: HashMap::new(),
+            recent_bands: FxHashMap::default(),
         }
     }
 
-    /// The cluster of the article `key`: that of its most similar earlier copy, else its own.
-    pub fn assign(&mut self, key: &str, signature: &Signature) -> Result<String, IndexError> {
-        let bands = signature.bands();
-        let mut best = self.best_recent(signature, &bands);
+    /// The cluster of the article `key` with `signature` and its `bands`: that of its most
+    /// similar earlier copy, else its own key.
+    pub fn assign(
+        &mut self,
+        key: &str,
+        signature: &Signature,
+        bands: &[u64],
+    ) -> Result<String, IndexError> {
+        let mut best = self.best_recent(signature, bands);
         let searcher = self.reader.searcher();
-        for segment in searcher.segment_readers() {
-            self.best_committed(segment, signature, &bands, &mut best)?;
+        let mut budget = MAX_CANDIDATES;
+        for segment_ord in 0..searcher.segment_readers().len() as u32 {
+            if budget == 0 {
+                break;
+            }
+            self.best_committed(
+                &searcher,
+                segment_ord,
+                signature,
+                bands,
+                &mut budget,
+                &mut best,
+            )?;
         }
         let cluster = best.map_or_else(|| key.to_owned(), |(_, cluster)| cluster);
-        for band in bands {
-            self.recent_bands
-                .entry(band)
-                .or_default()
-                .push(self.recent.len());
+        for &band in bands {
+            self.recent_bands.insert(band, self.recent.len());
         }
         self.recent.push((signature.clone(), cluster.clone()));
         Ok(cluster)
@@ -71,68 +93,59 @@ impl ClusterFinder {
     fn best_recent(&self, signature: &Signature, bands: &[u64]) -> Best {
         let candidates: FxHashSet<usize> = bands
             .iter()
-            .filter_map(|band| self.recent_bands.get(band))
-            .flatten()
-            .copied()
+            .filter_map(|band| self.recent_bands.get(band).copied())
             .collect();
         let mut best = None;
         for position in candidates {
             let (other, cluster) = &self.recent[position];
-            consider(&mut best, signature.similarity(other), || cluster.clone());
+            consider(&mut best, signature, other, || cluster.clone());
         }
         best
     }
 
     fn best_committed(
         &self,
-        segment: &SegmentReader,
+        searcher: &Searcher,
+        segment_ord: u32,
         signature: &Signature,
         bands: &[u64],
+        budget: &mut usize,
         best: &mut Best,
     ) -> Result<(), IndexError> {
-        let candidates = self.segment_candidates(segment, bands)?;
-        if candidates.is_empty() {
-            return Ok(());
-        }
-        let error = |source| tantivy_error(&self.path, source);
-        let fast_fields = segment.fast_fields();
-        let (Some(signatures), Some(clusters)) = (
-            fast_fields.bytes(DUP_SIGNATURE_FIELD).map_err(error)?,
-            fast_fields.str(CLUSTER_FIELD).map_err(error)?,
-        ) else {
+        let segment = searcher.segment_reader(segment_ord);
+        let candidates = self.segment_candidates(segment, bands, *budget)?;
+        *budget -= candidates.len();
+        let Some(cluster_field) = self.layout.cluster else {
             return Ok(());
         };
-        let mut bytes = Vec::new();
         for doc in candidates {
-            let Some(ord) = signatures.term_ords(doc).next() else {
-                continue;
-            };
-            bytes.clear();
-            signatures
-                .ord_to_bytes(ord, &mut bytes)
-                .map_err(|source| io_error(&self.path, source))?;
-            let Some(other) = Signature::from_bytes(&bytes) else {
-                continue;
-            };
-            let Some(cluster_ord) = clusters.term_ords(doc).next() else {
-                continue;
-            };
-            let mut cluster = String::new();
-            let mut read = Ok(());
-            consider(best, signature.similarity(&other), || {
-                read = clusters.ord_to_str(cluster_ord, &mut cluster).map(drop);
-                cluster.clone()
-            });
-            read.map_err(|source| io_error(&self.path, source))?;
+            let document: TantivyDocument = searcher
+                .doc(DocAddress::new(segment_ord, doc))
+                .map_err(|source| tantivy_error(&self.path, source))?;
+            let body = document
+                .get_first(self.layout.body)
+                .and_then(|value| value.as_str());
+            let published = document
+                .get_first(self.layout.timestamp)
+                .and_then(|value| value.as_datetime())
+                .and_then(|date| DateTime::from_timestamp(date.into_timestamp_secs(), 0));
+            let other = body.and_then(|body| Signature::of(body, published));
+            let cluster = document
+                .get_first(cluster_field)
+                .and_then(|value| value.as_str());
+            if let (Some(other), Some(cluster)) = (other, cluster) {
+                consider(best, signature, &other, || cluster.to_owned());
+            }
         }
         Ok(())
     }
 
-    /// Live documents of `segment` sharing a band with the article.
+    /// Up to `limit` live documents of `segment` sharing a band with the article.
     fn segment_candidates(
         &self,
         segment: &SegmentReader,
         bands: &[u64],
+        limit: usize,
     ) -> Result<FxHashSet<DocId>, IndexError> {
         let inverted = segment
             .inverted_index(self.layout.dup_bands)
@@ -147,7 +160,7 @@ impl ClusterFinder {
                 continue;
             };
             let mut doc = postings.doc();
-            while doc != TERMINATED {
+            while doc != TERMINATED && candidates.len() < limit {
                 if !segment.is_deleted(doc) {
                     candidates.insert(doc);
                 }
@@ -159,9 +172,15 @@ impl ClusterFinder {
 }
 
 /// Keeps the candidate when it is a copy and more similar than the best so far.
-fn consider(best: &mut Best, similarity: f64, cluster: impl FnOnce() -> String) {
+fn consider(
+    best: &mut Best,
+    signature: &Signature,
+    candidate: &Signature,
+    cluster: impl FnOnce() -> String,
+) {
+    let similarity = signature.similarity(candidate);
     let better = best.as_ref().is_none_or(|(most, _)| similarity > *most);
-    if similarity >= SAME_STORY && better {
+    if better && signature.same_story(candidate) {
         *best = Some((similarity, cluster()));
     }
 }

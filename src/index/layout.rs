@@ -1,8 +1,8 @@
 //! The tantivy schema built from `schema/fields.toml`, and the analyzers it names.
 
 use tantivy::schema::{
-    BytesOptions, DateOptions, DateTimePrecision, FacetOptions, Field, IndexRecordOption,
-    NumericOptions, STORED, Schema as TantivySchema, TextFieldIndexing, TextOptions,
+    DateOptions, DateTimePrecision, FacetOptions, Field, IndexRecordOption, NumericOptions, STORED,
+    Schema as TantivySchema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{
     RawTokenizer, RemoveLongFilter, SimpleTokenizer, TextAnalyzer, Token, TokenStream, Tokenizer,
@@ -30,8 +30,6 @@ pub const NEWS_HASH_FIELD: &str = "_news_hash";
 pub const CLUSTER_FIELD: &str = "cluster";
 /// The bands of an article's near-duplicate signature, to find copies by term.
 pub const DUP_BANDS_FIELD: &str = "_dup_bands";
-/// The near-duplicate signature itself, to confirm a copy.
-pub const DUP_SIGNATURE_FIELD: &str = "_dup_signature";
 /// The article model's fields, as fields.toml must name them.
 pub const ID_FIELD: &str = "id";
 pub const TITLE_FIELD: &str = "title";
@@ -71,7 +69,6 @@ pub struct Layout {
     /// `None` when fields.toml declares no `cluster`: then copies are not looked for.
     pub cluster: Option<Field>,
     pub dup_bands: Field,
-    pub dup_signature: Field,
     pub facets: Vec<FacetField>,
     /// Searched text fields with their boosts.
     pub searched: Vec<(Field, f32)>,
@@ -141,7 +138,6 @@ impl Layout {
         // Filtered by range through its fast column: no inverted index needed.
         builder.add_u64_field(INDEXED_AT_FIELD, NumericOptions::default().set_fast());
         builder.add_u64_field(DUP_BANDS_FIELD, NumericOptions::default().set_indexed());
-        builder.add_bytes_field(DUP_SIGNATURE_FIELD, BytesOptions::default().set_fast());
         Layout::from_schema(builder.build(), fields).expect("a schema built from `fields` has them")
     }
 
@@ -159,7 +155,6 @@ impl Layout {
                     NEWS_HASH_FIELD,
                     INDEXED_AT_FIELD,
                     DUP_BANDS_FIELD,
-                    DUP_SIGNATURE_FIELD,
                 ]
                 .map(str::to_owned),
             );
@@ -223,7 +218,6 @@ impl Layout {
             indexed_at: field(INDEXED_AT_FIELD),
             cluster: schema.get_field(CLUSTER_FIELD).ok(),
             dup_bands: field(DUP_BANDS_FIELD),
-            dup_signature: field(DUP_SIGNATURE_FIELD),
             facets,
             searched,
             count_columns,

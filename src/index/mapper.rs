@@ -96,7 +96,9 @@ impl DocMapper {
             key: article.key.clone(),
             content_hash,
             news_hash,
-            signature: layout.cluster.and_then(|_| Signature::of(&article.body)),
+            signature: layout
+                .cluster
+                .and_then(|_| Signature::of(&article.body, article.published)),
             document,
         }
     }

@@ -171,11 +171,11 @@ impl LocalWriter {
         };
         let cluster = match signature {
             Some(signature) => {
-                for band in signature.bands() {
+                let bands = signature.bands();
+                for band in bands {
                     document.add_u64(layout.dup_bands, band);
                 }
-                document.add_bytes(layout.dup_signature, &signature.to_bytes());
-                clusters.assign(key, signature)?
+                clusters.assign(key, signature, &bands)?
             }
             None => key.to_owned(),
         };

@@ -92,7 +92,7 @@ impl RawRecord {
         let fields: usize = self
             .fields
             .iter()
-            .map(|(name, value)| name.len() + scalar_text(value).map_or(16, |text| text.len()))
+            .map(|(name, value)| name.len() + value.as_str().map_or(16, str::len))
             .sum();
         markup + fields
     }
