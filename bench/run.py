@@ -20,6 +20,13 @@ Every figure is a ratio against a baseline measured in the same run, on the same
    concurrency 1, 8 and 32, each request a faceted search), against the same queries through
    `search --batch` in one process, so that the cost of HTTP shows as a ratio; on the corpora
    and on the largest generated index, with the server's resident memory while idle.
+7. Copies: `geonews index` on the corpora with near-duplicate clustering (the built-in
+   schema) against the same binary without it (a schema without the `cluster` field),
+   alternating; and how many stories have copies.
+8. Web archives: a CC-NEWS-style WARC generated from the sample pages (examples/gen_warc,
+   1 GB in a full run) indexed whole: pages/s and peak memory.
+9. Main text of web pages: benches/html_extraction on ../shared/html-benchmark, geonews
+   beside the extractor crates it could have used (its table, as printed).
 
 Writes report.md, results.json and scale.png (with matplotlib) to --out, and prints the report.
 """
@@ -76,6 +83,8 @@ class Tools:
         self.http_load = str(Path(args.http_load).resolve())
         self.baselines = str(Path(args.baselines).resolve())
         self.gen_corpus = str(Path(args.gen_corpus).resolve())
+        self.gen_warc = str(Path(args.gen_warc).resolve())
+        self.html_extraction = str(Path(args.html_extraction).resolve())
 
     def geonews_at(self, index, *args):
         return [self.geonews, "--index", str(index), *map(str, args)]
@@ -337,6 +346,62 @@ def watch_overhead(mode, tools, work):
             "overhead": with_watches / plain - 1}
 
 
+# --- 7. copies ----------------------------------------------------------------------------------
+
+def schema_without_clusters(work):
+    """A --schema folder whose fields.toml lacks the `cluster` field: no copies looked for."""
+    folder = work / "schema-without-clusters"
+    folder.mkdir(exist_ok=True)
+    fields = (REPO / "schema" / "fields.toml").read_text()
+    kept = re.split(r"\n(?=(?:#[^\n]*\n)*\[\[field\]\]\nname = \"cluster\")", fields)[0]
+    (folder / "fields.toml").write_text(kept + "\n")
+    return folder
+
+
+def copies(mode, tools, work):
+    without = schema_without_clusters(work)
+    variants = {"with copies looked for": [], "without": ["--schema", without]}
+    seconds = {name: [] for name in variants}
+    for _ in range(mode.index_runs * 2 + 1):
+        for number, (name, flags) in enumerate(variants.items()):
+            index = work / f"idx-copies-{number}"
+            shutil.rmtree(index, ignore_errors=True)
+            command = [tools.geonews, *map(str, flags), "--index", str(index), "index",
+                       mode.corpus]
+            seconds[name].append(measure(command, ok_codes=(0, 3)).seconds)
+    clusters = json.loads(run(tools.geonews_at(work / "idx-copies-0", "facets", "cluster",
+                                               "-n", "1000000", "-f", "json")))
+    multi = [value["count"] for value in clusters["values"] if value["count"] > 1]
+    medians = {name: statistics.median(values) for name, values in seconds.items()}
+    return {"runs": len(seconds["without"]), "median_seconds": medians,
+            "all_seconds": {name: [round(s, 3) for s in values]
+                            for name, values in seconds.items()},
+            "throughput_ratio": medians["without"] / medians["with copies looked for"],
+            "articles": clusters["total"], "stories": clusters["distinct"],
+            "stories_with_copies": len(multi), "articles_in_them": sum(multi)}
+
+
+# --- 8. web archives ------------------------------------------------------------------------
+
+def web_archive(mode, tools, work):
+    megabytes = 1024 if mode.name == "full" else 64
+    archive = work / "archive.warc.gz"
+    run([tools.gen_warc, "--megabytes", megabytes, "--out", archive])
+    index = work / "idx-warc"
+    measured = measure(tools.geonews_at(index, "index", archive))
+    articles = json.loads(run(tools.geonews_at(index, "stats", "-f", "json")))["articles"]
+    return {"megabytes": megabytes, "compressed_bytes": archive.stat().st_size,
+            "pages": articles, "seconds": measured.seconds,
+            "pages_per_s": articles / measured.seconds,
+            "mb_per_s": megabytes / measured.seconds, "peak_bytes": measured.peak_bytes}
+
+
+# --- 9. main text of web pages ------------------------------------------------------------
+
+def html_extraction(tools):
+    return run([tools.html_extraction]).strip()
+
+
 def drop_page_cache():
     """Empties the page cache (needs root); False when the machine does not allow it."""
     try:
@@ -496,6 +561,24 @@ def report(results):
               f"against {watch['index_seconds']:.2f} s for `index` alone (median of "
               f"{watch['runs']}): +{watch['overhead'] * 100:.1f}% — target < 20%: "
               f"{verdict(watch['overhead'] < 0.2)}"]
+    cp, archive = results["copies"], results["web_archive"]
+    lines += ["", "## Copies of one story", "",
+              f"`index` with near-duplicate clustering against the same binary without it "
+              f"(median of {cp['runs']}, alternating): "
+              f"{cp['median_seconds']['with copies looked for']:.2f} s against "
+              f"{cp['median_seconds']['without']:.2f} s, throughput "
+              f"**{cp['throughput_ratio']:.3f}×**. {cp['articles']:,} articles are "
+              f"{cp['stories']:,} stories; {cp['stories_with_copies']:,} of them have copies "
+              f"({cp['articles_in_them']:,} articles).",
+              "", "## Web archives", "",
+              f"A {archive['megabytes']:,} MB WARC ({archive['compressed_bytes'] / 1e6:,.0f} MB "
+              f"gzipped, examples/gen_warc) of {archive['pages']:,} pages: "
+              f"{archive['seconds']:.1f} s, {archive['pages_per_s']:,.0f} pages/s, "
+              f"{archive['mb_per_s']:.1f} MB/s, peak memory "
+              f"**{archive['peak_bytes'] / (1 << 20):,.0f} MiB** — target < 500 MB: "
+              f"{verdict(archive['peak_bytes'] < 500e6)}",
+              "", "## Main text of web pages (benches/html_extraction)", "", "```text",
+              results["html"], "```"]
     if results["mode"] == "short":
         lines += ["", "Short mode: small corpora and one pass; the targets are for the full run."]
     return "\n".join(lines) + "\n"
@@ -599,6 +682,8 @@ def main():
     parser.add_argument("--baselines", required=True)
     parser.add_argument("--gen-corpus", required=True)
     parser.add_argument("--http-load", required=True)
+    parser.add_argument("--gen-warc", required=True)
+    parser.add_argument("--html-extraction", required=True)
     parser.add_argument("--short", action="store_true", help="small corpora, one pass (CI)")
     parser.add_argument("--drop-caches", action="store_true",
                         help="empty the machine's page cache (root only) before the first CLI "
@@ -629,6 +714,9 @@ def main():
                             work / "idx-geonews"),
                        step("HTTP on the largest index", http_load, mode, tools, work, largest)]
     results["watch"] = step("saved searches", watch_overhead, mode, tools, work)
+    results["copies"] = step("copies", copies, mode, tools, work)
+    results["web_archive"] = step("web archives", web_archive, mode, tools, work)
+    results["html"] = step("main text of web pages", html_extraction, tools)
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     text = report(results)
     (out / "report.md").write_text(text)
