@@ -119,7 +119,7 @@ const MIN_FIGURES: u32 = 3;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signature {
     slots: [u16; SLOTS],
-    figures: u128,
+    figures: u64,
     /// The day of publication (days since 1970-01-01), or [`UNDATED`].
     day: i32,
 }
@@ -133,12 +133,12 @@ impl Signature {
             return None;
         }
         let mut slots = [EMPTY_SLOT; SLOTS];
-        let mut figures = 0u128;
+        let mut figures = 0u64;
         let mut last_words = [0u64; SHINGLE_WORDS];
         let (mut words, mut figure_words) = (0, 0);
         for_each_word(text, |hash, is_figure| {
             if is_figure {
-                figures |= 1 << (hash % 128);
+                figures |= 1 << (hash % 64);
                 figure_words += 1;
             }
             last_words.rotate_left(1);
@@ -192,8 +192,8 @@ impl Signature {
     /// similarity), over the slots either fills.
     pub fn similarity(&self, other: &Signature) -> f64 {
         let (mut filled, mut equal) = (0u32, 0u32);
-        for (a, b) in self.slots.iter().zip(&other.slots) {
-            if *a == EMPTY_SLOT && *b == EMPTY_SLOT {
+        for (&a, &b) in self.slots.iter().zip(&other.slots) {
+            if a == EMPTY_SLOT && b == EMPTY_SLOT {
                 continue;
             }
             filled += 1;

@@ -209,6 +209,21 @@ fn syndicated_copies_collapse_into_one_story() {
 }
 
 #[test]
+fn a_copy_indexed_in_a_later_run_joins_the_story() {
+    let index = TempDir::new().unwrap();
+    for path in ["pages/kyiv-grain-corridor.html", "feeds/world-desk.rss"] {
+        geonews(index.path())
+            .arg("index")
+            .arg(web(path))
+            .assert()
+            .success();
+    }
+    let page_key = "https://www.meridiandispatch.com/world/europe/2024/10/08/kyiv-grain-corridor";
+    let copies = search(index.path(), &format!("cluster:\"{page_key}\""));
+    assert_eq!(total(&copies), 2, "{copies}");
+}
+
+#[test]
 fn tracking_parameters_do_not_make_a_second_article() {
     let index = TempDir::new().unwrap();
     let lines = "{\"url\": \"https://news.example/a?utm_source=x&fbclid=y\", \"title\": \"A\", \"body\": \"b\"}\n\

@@ -50,20 +50,12 @@ impl Score {
             })
             .sum();
         let exact = false_positives == 0 && false_negatives == 0;
-        if true_positives + false_positives > 0 {
-            self.precision_sum += if exact {
-                1.0
-            } else {
-                true_positives as f64 / (true_positives + false_positives) as f64
-            };
+        if let Some(precision) = share(true_positives, false_positives, exact) {
+            self.precision_sum += precision;
             self.precision_pages += 1;
         }
-        if true_positives + false_negatives > 0 {
-            self.recall_sum += if exact {
-                1.0
-            } else {
-                true_positives as f64 / (true_positives + false_negatives) as f64
-            };
+        if let Some(recall) = share(true_positives, false_negatives, exact) {
+            self.recall_sum += recall;
             self.recall_pages += 1;
         }
     }
@@ -83,5 +75,14 @@ impl Score {
         } else {
             2.0 * precision * recall / (precision + recall)
         }
+    }
+}
+
+/// TP / (TP + wrong) for one page: 1 when the page came out exactly, none when both are 0.
+fn share(true_positives: usize, wrong: usize, exact: bool) -> Option<f64> {
+    match true_positives + wrong {
+        0 => None,
+        _ if exact => Some(1.0),
+        all => Some(true_positives as f64 / all as f64),
     }
 }

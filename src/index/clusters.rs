@@ -1,15 +1,14 @@
 //! Which story an article being written is a copy of: the most similar earlier article
 //! sharing a band of its near-duplicate signature, among those committed (found through the
-//! index's band terms, their signatures computed again from the stored bodies: that costs
-//! less than keeping them) and those written since the last commit (kept in memory until
-//! then).
+//! index's band terms, their signatures computed again from their stored bodies) and those
+//! written since the last commit (kept in memory until then).
 
 use std::path::Path;
 use std::sync::Arc;
 
 use chrono::DateTime;
 use rustc_hash::{FxHashMap, FxHashSet};
-use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{
     DocAddress, DocId, DocSet, IndexReader, Searcher, SegmentReader, TERMINATED, TantivyDocument,
     Term,
@@ -22,7 +21,7 @@ use crate::dedup::Signature;
 /// Earlier articles compared with each new one, at most. A band shared by thousands of
 /// articles is one story told thousands of times: a few of them tell which, and comparing
 /// with all would make a large story cost quadratic time.
-const MAX_CANDIDATES: usize = 64;
+const MAX_CANDIDATES: usize = 8;
 
 pub struct ClusterFinder {
     reader: IndexReader,
@@ -32,20 +31,37 @@ pub struct ClusterFinder {
     recent: Vec<(Signature, String)>,
     /// Their bands, each to the last of them that has it: one copy tells the story.
     recent_bands: FxHashMap<u64, usize>,
+    /// Every band of the committed articles: most articles have no copy, and this tells so
+    /// without looking a band up in each segment (some 40 bytes an article).
+    committed_bands: FxHashSet<u64>,
+    /// Signatures (and clusters) of committed articles read since the last commit: a story
+    /// with many copies is a candidate again and again.
+    read_back: FxHashMap<(u32, DocId), Option<(Signature, String)>>,
 }
+
+/// Committed articles whose signatures are kept once read: at about 200 bytes each, 20 MB.
+const MAX_READ_BACK: usize = 100_000;
 
 /// The best copy found so far: its similarity and cluster.
 type Best = Option<(f64, String)>;
 
 impl ClusterFinder {
-    pub fn new(reader: IndexReader, layout: Arc<Layout>, path: &Path) -> ClusterFinder {
-        ClusterFinder {
+    pub fn new(
+        reader: IndexReader,
+        layout: Arc<Layout>,
+        path: &Path,
+    ) -> Result<ClusterFinder, IndexError> {
+        let committed_bands = committed_bands(&reader.searcher(), layout.dup_bands)
+            .map_err(|source| tantivy_error(path, source))?;
+        Ok(ClusterFinder {
             reader,
             layout,
             path: Arc::from(path),
             recent: Vec::new(),
             recent_bands: FxHashMap::default(),
-        }
+            committed_bands,
+            read_back: FxHashMap::default(),
+        })
     }
 
     /// The cluster of the article `key` with `signature` and its `bands`: that of its most
@@ -57,20 +73,27 @@ impl ClusterFinder {
         bands: &[u64],
     ) -> Result<String, IndexError> {
         let mut best = self.best_recent(signature, bands);
-        let searcher = self.reader.searcher();
-        let mut budget = MAX_CANDIDATES;
-        for segment_ord in 0..searcher.segment_readers().len() as u32 {
-            if budget == 0 {
-                break;
+        let shared: Vec<u64> = bands
+            .iter()
+            .copied()
+            .filter(|band| self.committed_bands.contains(band))
+            .collect();
+        if !shared.is_empty() {
+            let searcher = self.reader.searcher();
+            let mut budget = MAX_CANDIDATES;
+            for segment_ord in 0..searcher.segment_readers().len() as u32 {
+                if budget == 0 {
+                    break;
+                }
+                self.best_committed(
+                    &searcher,
+                    segment_ord,
+                    signature,
+                    &shared,
+                    &mut budget,
+                    &mut best,
+                )?;
             }
-            self.best_committed(
-                &searcher,
-                segment_ord,
-                signature,
-                bands,
-                &mut budget,
-                &mut best,
-            )?;
         }
         let cluster = best.map_or_else(|| key.to_owned(), |(_, cluster)| cluster);
         for &band in bands {
@@ -85,8 +108,11 @@ impl ClusterFinder {
         self.reader
             .reload()
             .map_err(|source| tantivy_error(&self.path, source))?;
+        self.committed_bands.extend(self.recent_bands.keys());
         self.recent.clear();
         self.recent_bands.clear();
+        // Document numbers change when segments merge.
+        self.read_back.clear();
         Ok(())
     }
 
@@ -103,8 +129,10 @@ impl ClusterFinder {
         best
     }
 
+    /// Candidates of one segment: their signatures computed again from their stored bodies
+    /// (cheaper than keeping them: few articles have a copy).
     fn best_committed(
-        &self,
+        &mut self,
         searcher: &Searcher,
         segment_ord: u32,
         signature: &Signature,
@@ -115,29 +143,43 @@ impl ClusterFinder {
         let segment = searcher.segment_reader(segment_ord);
         let candidates = self.segment_candidates(segment, bands, *budget)?;
         *budget -= candidates.len();
-        let Some(cluster_field) = self.layout.cluster else {
-            return Ok(());
-        };
         for doc in candidates {
-            let document: TantivyDocument = searcher
-                .doc(DocAddress::new(segment_ord, doc))
-                .map_err(|source| tantivy_error(&self.path, source))?;
-            let body = document
-                .get_first(self.layout.body)
-                .and_then(|value| value.as_str());
-            let published = document
-                .get_first(self.layout.timestamp)
-                .and_then(|value| value.as_datetime())
-                .and_then(|date| DateTime::from_timestamp(date.into_timestamp_secs(), 0));
-            let other = body.and_then(|body| Signature::of(body, published));
-            let cluster = document
-                .get_first(cluster_field)
-                .and_then(|value| value.as_str());
-            if let (Some(other), Some(cluster)) = (other, cluster) {
-                consider(best, signature, &other, || cluster.to_owned());
+            let read = match self.read_back.get(&(segment_ord, doc)) {
+                Some(read) => read.clone(),
+                None => {
+                    let read = self.read_signature(searcher, DocAddress::new(segment_ord, doc))?;
+                    if self.read_back.len() < MAX_READ_BACK {
+                        self.read_back.insert((segment_ord, doc), read.clone());
+                    }
+                    read
+                }
+            };
+            if let Some((other, cluster)) = read {
+                consider(best, signature, &other, || cluster);
             }
         }
         Ok(())
+    }
+
+    /// The signature and cluster of a committed article, from its stored body and date.
+    fn read_signature(
+        &self,
+        searcher: &Searcher,
+        address: DocAddress,
+    ) -> Result<Option<(Signature, String)>, IndexError> {
+        let Some(cluster_field) = self.layout.cluster else {
+            return Ok(None);
+        };
+        let document: TantivyDocument = searcher
+            .doc(address)
+            .map_err(|source| tantivy_error(&self.path, source))?;
+        let text = |field| document.get_first(field).and_then(|value| value.as_str());
+        let published = document
+            .get_first(self.layout.timestamp)
+            .and_then(|value| value.as_datetime())
+            .and_then(|date| DateTime::from_timestamp(date.into_timestamp_secs(), 0));
+        let signature = text(self.layout.body).and_then(|body| Signature::of(body, published));
+        Ok(signature.zip(text(cluster_field).map(str::to_owned)))
     }
 
     /// Up to `limit` live documents of `segment` sharing a band with the article.
@@ -169,6 +211,23 @@ impl ClusterFinder {
         }
         Ok(candidates)
     }
+}
+
+/// Every band term of the index's live segments (a deleted article's bands may remain: they
+/// only cost a lookup).
+fn committed_bands(searcher: &Searcher, field: Field) -> tantivy::Result<FxHashSet<u64>> {
+    let mut bands = FxHashSet::default();
+    for segment in searcher.segment_readers() {
+        let inverted = segment.inverted_index(field)?;
+        let mut terms = inverted.terms().stream()?;
+        while terms.advance() {
+            // A u64 term holds the number big-endian.
+            if let Ok(bytes) = <[u8; 8]>::try_from(terms.key()) {
+                bands.insert(u64::from_be_bytes(bytes));
+            }
+        }
+    }
+    Ok(bands)
 }
 
 /// Keeps the candidate when it is a copy and more similar than the best so far.

@@ -133,7 +133,7 @@ impl LocalWriter {
                 target.reader()?,
                 Arc::clone(&target.layout),
                 &target.path,
-            )),
+            )?),
             None => None,
         };
         Ok(LocalWriter {

@@ -837,6 +837,27 @@ mod tests {
         assert!(field(&read_page(&with_bom, &hints).unwrap(), "body").contains("Городской"));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_read_as_a_page_or_a_reason(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4096),
+        ) {
+            let hints = PageHints { url: None, date: None, charset: None };
+            let _ = read_page(&bytes, &hints);
+        }
+
+        #[test]
+        fn any_markup_reads_as_a_page_or_a_reason(
+            html in "(<(p|div|article|nav|meta charset=\"[a-z0-9-]{0,12}\"|script|/p|/div)>|[A-Za-z ,.]{0,40}){0,60}",
+        ) {
+            let hints = PageHints { url: Some("https://news.example/a"), date: None, charset: None };
+            if let Ok(page) = read_page(html.as_bytes(), &hints) {
+                let words = field(&page, "body").split_whitespace().count();
+                proptest::prop_assert!(words >= MIN_ARTICLE_WORDS, "{words} words");
+            }
+        }
+    }
+
     #[test]
     fn a_page_without_text_is_an_error() {
         let html = page("<title>Empty</title>", "<nav><a href=/>Home</a></nav>");

@@ -667,6 +667,46 @@ mod tests {
         );
     }
 
+    /// Every record of `bytes`, whatever they hold: pages and problems counted.
+    fn read_any(bytes: &[u8], gzip: bool) -> (usize, usize) {
+        let origin = Origin::file(Arc::from(Path::new("any.warc")));
+        let (mut pages, mut problems) = (0, 0);
+        read_warc(bytes, gzip, &origin, &mut |item| {
+            match item {
+                Item::Record { .. } => pages += 1,
+                Item::Problem(_) => problems += 1,
+            }
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        (pages, problems)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_are_read_without_panic(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048),
+            gzip in proptest::prelude::any::<bool>(),
+        ) {
+            read_any(&bytes, gzip);
+        }
+
+        #[test]
+        fn damaged_archives_lose_at_most_the_damaged_records(
+            at in 0usize..1000,
+            garbage in proptest::collection::vec(proptest::prelude::any::<u8>(), 1..64),
+        ) {
+            let record = html_response();
+            let mut archive = [record.clone(), record.clone(), record.clone()].concat();
+            let at = at * archive.len() / 1000;
+            let end = (at + garbage.len()).min(archive.len());
+            archive[at..end].copy_from_slice(&garbage[..end - at]);
+            let (pages, _) = read_any(&archive, false);
+            // The damage spans at most two records; the third is read.
+            proptest::prop_assert!(pages >= 1, "{pages} pages");
+        }
+    }
+
     #[test]
     fn chunk_sizes_are_checked() {
         assert_eq!(dechunk(b"3\r\nabc\r\n0\r\n\r\n").unwrap(), b"abc");
