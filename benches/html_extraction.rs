@@ -24,9 +24,10 @@ struct Sample {
 
 type Extractor = fn(&Sample) -> String;
 
-const EXTRACTORS: [(&str, Extractor); 5] = [
+const EXTRACTORS: [(&str, Extractor); 6] = [
     ("geonews", geonews_page),
     ("rs-trafilatura", rs_trafilatura_raw),
+    ("trafilatura", trafilatura_port),
     ("dom_smoothie", dom_smoothie),
     ("readability", readability),
     ("whole page text", whole_page_text),
@@ -108,6 +109,14 @@ fn geonews_page(sample: &Sample) -> String {
 
 fn rs_trafilatura_raw(sample: &Sample) -> String {
     rs_trafilatura::extract_bytes(&sample.html)
+        .map(|extracted| extracted.content_text)
+        .unwrap_or_default()
+}
+
+/// The `trafilatura` crate: a port of go-trafilatura.
+fn trafilatura_port(sample: &Sample) -> String {
+    let html = String::from_utf8_lossy(&sample.html);
+    trafilatura::extract(&html, &trafilatura::Options::default())
         .map(|extracted| extracted.content_text)
         .unwrap_or_default()
 }
