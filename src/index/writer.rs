@@ -165,15 +165,16 @@ impl LocalWriter {
         signature: Option<&Signature>,
         document: &mut TantivyDocument,
     ) -> Result<(), IndexError> {
-        let layout = Arc::clone(&self.target.layout);
-        let (Some(field), Some(clusters)) = (layout.cluster, &mut self.clusters) else {
+        let (cluster_field, bands_field) =
+            (self.target.layout.cluster, self.target.layout.dup_bands);
+        let (Some(field), Some(clusters)) = (cluster_field, &mut self.clusters) else {
             return Ok(());
         };
         let cluster = match signature {
             Some(signature) => {
                 let bands = signature.bands();
                 for band in bands {
-                    document.add_u64(layout.dup_bands, band);
+                    document.add_u64(bands_field, band);
                 }
                 clusters.assign(key, signature, &bands)?
             }

@@ -149,8 +149,7 @@ fn read_url(fetcher: &Fetcher, origin: &Origin, emit: Emit<'_>) {
     let media_type = page
         .content_type
         .as_deref()
-        .and_then(|value| value.split(';').next())
-        .map(|media| media.trim().to_ascii_lowercase())
+        .map(media_type)
         .unwrap_or_default();
     let head = String::from_utf8_lossy(&page.body[..page.body.len().min(SNIFF_BYTES)]);
     let is_feed = check_feed_root(&head).is_ok();
@@ -175,14 +174,7 @@ fn read_url(fetcher: &Fetcher, origin: &Origin, emit: Emit<'_>) {
 /// A fetched web page, read as a page when the record is mapped: its final URL and
 /// Last-Modified date stand in for what the page does not say.
 fn emit_page(page: FetchedPage, origin: &Origin, emit: Emit<'_>) {
-    let charset = page.content_type.as_deref().and_then(|value| {
-        value.split(';').find_map(|part| {
-            let (name, value) = part.split_once('=')?;
-            name.trim()
-                .eq_ignore_ascii_case("charset")
-                .then(|| value.trim().trim_matches('"').to_owned())
-        })
-    });
+    let charset = page.content_type.as_deref().and_then(charset);
     let markup = Markup::Page {
         bytes: page.body,
         url: Some(page.final_url),
@@ -197,6 +189,22 @@ fn emit_page(page: FetchedPage, origin: &Origin, emit: Emit<'_>) {
         origin: origin.clone(),
         record,
     });
+}
+
+/// The media type of an HTTP Content-Type value, lowercased: `text/html`.
+pub(super) fn media_type(content_type: &str) -> String {
+    let media = content_type.split(';').next().unwrap_or_default();
+    media.trim().to_ascii_lowercase()
+}
+
+/// The `charset` parameter of an HTTP Content-Type value.
+pub(super) fn charset(content_type: &str) -> Option<String> {
+    content_type.split(';').find_map(|part| {
+        let (name, value) = part.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches('"').to_owned())
+    })
 }
 
 fn open(file: &InputFile) -> io::Result<Box<dyn Read>> {

@@ -11,7 +11,7 @@ use std::ops::ControlFlow;
 use flate2::bufread::GzDecoder;
 use serde_json::Map;
 
-use super::formats::Emit;
+use super::formats::{Emit, charset, media_type};
 use super::record::{Markup, RawRecord};
 use super::{Item, Problem};
 use crate::article::Origin;
@@ -441,8 +441,7 @@ impl HttpResponse {
 
     fn media_type(&self) -> String {
         self.header("content-type")
-            .and_then(|value| value.split(';').next())
-            .map(|media| media.trim().to_ascii_lowercase())
+            .map(media_type)
             .filter(|media| !media.is_empty())
             .unwrap_or_else(|| "no content type".to_owned())
     }
@@ -461,13 +460,7 @@ impl HttpResponse {
     }
 
     fn charset(&self) -> Option<String> {
-        let content_type = self.header("content-type")?;
-        content_type.split(';').find_map(|part| {
-            let (name, value) = part.split_once('=')?;
-            name.trim()
-                .eq_ignore_ascii_case("charset")
-                .then(|| value.trim().trim_matches('"').to_owned())
-        })
+        self.header("content-type").and_then(charset)
     }
 }
 
