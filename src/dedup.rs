@@ -125,6 +125,34 @@ pub struct Signature {
 }
 
 impl Signature {
+    /// The length of [`Signature::to_bytes`].
+    pub const BYTES: usize = 2 * SLOTS + 8 + 4;
+
+    /// The signature as bytes, for [`Signature::from_bytes`].
+    pub fn to_bytes(&self) -> [u8; Signature::BYTES] {
+        let mut bytes = [0; Signature::BYTES];
+        let (slots, rest) = bytes.split_at_mut(2 * SLOTS);
+        for (place, slot) in slots.chunks_exact_mut(2).zip(self.slots) {
+            place.copy_from_slice(&slot.to_le_bytes());
+        }
+        rest[..8].copy_from_slice(&self.figures.to_le_bytes());
+        rest[8..].copy_from_slice(&self.day.to_le_bytes());
+        bytes
+    }
+
+    pub fn from_bytes(bytes: &[u8; Signature::BYTES]) -> Signature {
+        let (slots, rest) = bytes.split_at(2 * SLOTS);
+        let mut signature = Signature {
+            slots: [0; SLOTS],
+            figures: u64::from_le_bytes(rest[..8].try_into().expect("8 bytes")),
+            day: i32::from_le_bytes(rest[8..].try_into().expect("4 bytes")),
+        };
+        for (slot, place) in signature.slots.iter_mut().zip(slots.chunks_exact(2)) {
+            *slot = u16::from_le_bytes([place[0], place[1]]);
+        }
+        signature
+    }
+
     /// The signature of a body published on `published`, or `None` when it is too short to
     /// compare.
     pub fn of(text: &str, published: Option<DateTime<Utc>>) -> Option<Signature> {
@@ -224,19 +252,52 @@ impl Signature {
     }
 }
 
-/// A word's hash, built a byte at a time without multiplying (this runs on every byte of
-/// every body), and mixed once at the end of the word.
+/// A word's hash, built eight bytes at a step for runs of ASCII letters and digits (this runs
+/// on every byte of every body) and a character at a time for others, mixed once at the end of
+/// the word. A word is always split into the same steps, so it always has the same hash.
 #[derive(Clone, Copy)]
 struct WordHash(u64);
+
+const ONE_PER_BYTE: u64 = 0x0101_0101_0101_0101;
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+/// Set in each byte, it makes an ASCII letter lowercase and leaves a digit as it is.
+const LOWERCASE_BITS: u64 = 0x2020_2020_2020_2020;
 
 impl WordHash {
     fn new() -> WordHash {
         WordHash(0x6a09_e667_f3bc_c908)
     }
 
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = self.0.rotate_left(7) ^ u64::from(byte);
+    fn absorb(&mut self, step: u64) {
+        self.0 = (self.0 ^ step)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(27);
+    }
+
+    /// Absorbs a character that is not ASCII, lowercased.
+    fn absorb_char(&mut self, c: char) {
+        for lower in c.to_lowercase() {
+            // Its lowest byte is zero, which an ASCII step's never is.
+            self.absorb(u64::from(u32::from(lower)) << 32);
+        }
+    }
+
+    /// Absorbs the run of ASCII letters and digits starting at `start`, lowercased, and
+    /// returns where it ends.
+    fn absorb_ascii_run(&mut self, bytes: &[u8], start: usize) -> usize {
+        let mut at = start;
+        loop {
+            let step = eight_bytes_at(bytes, at);
+            let length = leading_alphanumeric_bytes(step) as usize;
+            if length == 0 {
+                return at;
+            }
+            let kept = u64::MAX >> (64 - 8 * length);
+            self.absorb((step | LOWERCASE_BITS) & kept);
+            at += length;
+            if length < 8 {
+                return at;
+            }
         }
     }
 
@@ -252,50 +313,73 @@ impl WordHash {
 
     #[cfg(test)]
     fn of(word: &str) -> u64 {
-        let mut hash = WordHash::new();
-        hash.write(word.as_bytes());
-        hash.finish()
+        let mut hashes = Vec::new();
+        for_each_word(word, |hash, _| hashes.push(hash));
+        assert_eq!(hashes.len(), 1, "{word} is one word");
+        hashes[0]
     }
 }
 
-/// Calls `visit` with the hash of each alphanumeric word, lowercased (of its UTF-8 bytes), and
-/// whether it is a figure (starts with a digit: `1987`, `3rd`, not `G20`). ASCII is read byte
-/// by byte; only other characters are decoded.
-fn for_each_word(text: &str, mut visit: impl FnMut(u64, bool)) {
-    let mut word: Option<(WordHash, bool)> = None;
-    let mut end_word = |word: &mut Option<(WordHash, bool)>| {
-        if let Some((hash, is_figure)) = word.take() {
-            visit(hash.finish(), is_figure);
-        }
-    };
-    let bytes = text.as_bytes();
-    let mut at = 0;
-    while at < bytes.len() {
-        let byte = bytes[at];
-        if byte.is_ascii() {
-            at += 1;
-            if byte.is_ascii_alphanumeric() {
-                let (hash, _) =
-                    word.get_or_insert_with(|| (WordHash::new(), byte.is_ascii_digit()));
-                hash.write(&[byte.to_ascii_lowercase()]);
-            } else {
-                end_word(&mut word);
-            }
-            continue;
-        }
-        let c = text[at..].chars().next().expect("a character starts here");
-        at += c.len_utf8();
-        if c.is_alphanumeric() {
-            let (hash, _) = word.get_or_insert_with(|| (WordHash::new(), false));
-            let mut buffer = [0; 4];
-            for lower in c.to_lowercase() {
-                hash.write(lower.encode_utf8(&mut buffer).as_bytes());
-            }
-        } else {
-            end_word(&mut word);
+/// The eight bytes from `at` as a little-endian number, zeros past the end.
+fn eight_bytes_at(bytes: &[u8], at: usize) -> u64 {
+    match bytes.get(at..at + 8) {
+        Some(eight) => u64::from_le_bytes(eight.try_into().expect("eight bytes")),
+        None => {
+            let mut padded = [0; 8];
+            let rest = &bytes[at.min(bytes.len())..];
+            padded[..rest.len()].copy_from_slice(rest);
+            u64::from_le_bytes(padded)
         }
     }
-    end_word(&mut word);
+}
+
+/// How many of the eight bytes, from the lowest, are ASCII letters or digits: all eight
+/// compared at once.
+fn leading_alphanumeric_bytes(eight: u64) -> u32 {
+    // Per byte below 0x80, the high bit of `(byte | 0x80) - c` is set when byte >= c; no
+    // byte borrows from the next, as each is at least 0x80 before the subtraction.
+    let at_least =
+        |bytes: u64, c: u8| ((bytes | HIGH_BITS) - ONE_PER_BYTE * u64::from(c)) & HIGH_BITS;
+    let ascii = !eight & HIGH_BITS;
+    let digit = at_least(eight, b'0') & !at_least(eight, b'9' + 1);
+    let lower = eight | LOWERCASE_BITS;
+    let letter = at_least(lower, b'a') & !at_least(lower, b'z' + 1);
+    let alphanumeric = (digit | letter) & ascii;
+    (!alphanumeric & HIGH_BITS).trailing_zeros() / 8
+}
+
+/// Calls `visit` with the hash of each alphanumeric word, lowercased, and whether it is a
+/// figure (starts with a digit: `1987`, `3rd`, not `G20`). Runs of ASCII letters and digits
+/// are read eight bytes at a step; only other characters are decoded.
+fn for_each_word(text: &str, mut visit: impl FnMut(u64, bool)) {
+    let bytes = text.as_bytes();
+    let mut word: Option<(WordHash, bool)> = None;
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
+        if byte.is_ascii_alphanumeric() {
+            let (hash, _) = word.get_or_insert_with(|| (WordHash::new(), byte.is_ascii_digit()));
+            at = hash.absorb_ascii_run(bytes, at);
+            continue;
+        }
+        let c = if byte.is_ascii() {
+            at += 1;
+            char::from(byte)
+        } else {
+            let c = text[at..].chars().next().expect("a character starts here");
+            at += c.len_utf8();
+            c
+        };
+        if !byte.is_ascii() && c.is_alphanumeric() {
+            word.get_or_insert_with(|| (WordHash::new(), false))
+                .0
+                .absorb_char(c);
+        } else if let Some((hash, is_figure)) = word.take() {
+            visit(hash.finish(), is_figure);
+        }
+    }
+    if let Some((hash, is_figure)) = word {
+        visit(hash.finish(), is_figure);
+    }
 }
 
 /// A well-spread hash of a shingle from its words' (already well-spread) hashes: each word
@@ -421,6 +505,34 @@ mod tests {
             .map(|word| (WordHash::of(word), word.starts_with('3')))
             .collect();
         assert_eq!(words, expected);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn words_are_the_alphanumeric_runs_whatever_the_case(
+            text in "[a-zA-Z0-9 ,.'éÖçΣ€—-]{0,80}"
+        ) {
+            let mut found = Vec::new();
+            for_each_word(&text, |hash, figure| found.push((hash, figure)));
+            let expected: Vec<(u64, bool)> = text
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|word| !word.is_empty())
+                .map(|word| {
+                    let lower: String = word.chars().flat_map(char::to_lowercase).collect();
+                    let upper: String = word.chars().flat_map(char::to_uppercase).collect();
+                    proptest::prop_assert_eq!(WordHash::of(&lower), WordHash::of(&upper));
+                    Ok((WordHash::of(&lower), word.starts_with(|c: char| c.is_ascii_digit())))
+                })
+                .collect::<Result<_, _>>()?;
+            proptest::prop_assert_eq!(found, expected);
+        }
+    }
+
+    #[test]
+    fn signatures_read_back_from_bytes_unchanged() {
+        let day = Some(Utc.with_ymd_and_hms(2025, 3, 1, 12, 0, 0).unwrap());
+        let signature = Signature::of(&format!("{} 17 March 2025", story("Geneva")), day).unwrap();
+        assert_eq!(Signature::from_bytes(&signature.to_bytes()), signature);
     }
 
     #[test]

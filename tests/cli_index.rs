@@ -294,7 +294,7 @@ fn a_foreign_or_outdated_index_asks_for_a_rebuild() {
     let index = sample_index();
     let meta = index.path().join("geonews.json");
     let text = fs::read_to_string(&meta).unwrap();
-    fs::write(&meta, text.replace("\"format\": 5", "\"format\": 4")).unwrap();
+    fs::write(&meta, text.replace("\"format\": 6", "\"format\": 5")).unwrap();
     geonews(index.path())
         .args(["search", "sanctions"])
         .assert()

@@ -28,8 +28,6 @@ pub const NEWS_HASH_FIELD: &str = "_news_hash";
 /// in fields.toml (a keyword, so that `cluster:KEY` finds a story's copies and `facets cluster`
 /// counts them); filled by the writer, never from the input.
 pub const CLUSTER_FIELD: &str = "cluster";
-/// The bands of an article's near-duplicate signature, to find copies by term.
-pub const DUP_BANDS_FIELD: &str = "_dup_bands";
 /// The article model's fields, as fields.toml must name them.
 pub const ID_FIELD: &str = "id";
 pub const TITLE_FIELD: &str = "title";
@@ -68,7 +66,6 @@ pub struct Layout {
     pub indexed_at: Field,
     /// `None` when fields.toml declares no `cluster`: then copies are not looked for.
     pub cluster: Option<Field>,
-    pub dup_bands: Field,
     pub facets: Vec<FacetField>,
     /// Searched text fields with their boosts.
     pub searched: Vec<(Field, f32)>,
@@ -137,7 +134,6 @@ impl Layout {
         builder.add_u64_field(NEWS_HASH_FIELD, NumericOptions::default().set_fast());
         // Filtered by range through its fast column: no inverted index needed.
         builder.add_u64_field(INDEXED_AT_FIELD, NumericOptions::default().set_fast());
-        builder.add_u64_field(DUP_BANDS_FIELD, NumericOptions::default().set_indexed());
         Layout::from_schema(builder.build(), fields).expect("a schema built from `fields` has them")
     }
 
@@ -154,7 +150,6 @@ impl Layout {
                     CONTENT_HASH_FIELD,
                     NEWS_HASH_FIELD,
                     INDEXED_AT_FIELD,
-                    DUP_BANDS_FIELD,
                 ]
                 .map(str::to_owned),
             );
@@ -217,7 +212,6 @@ impl Layout {
             news_hash: field(NEWS_HASH_FIELD),
             indexed_at: field(INDEXED_AT_FIELD),
             cluster: schema.get_field(CLUSTER_FIELD).ok(),
-            dup_bands: field(DUP_BANDS_FIELD),
             facets,
             searched,
             count_columns,

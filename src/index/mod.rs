@@ -29,8 +29,9 @@ use crate::schema::Schema;
 /// Bumped whenever the way geonews lays out an index changes. 2: fast-field dictionaries are
 /// no longer zstd-compressed (each lookup of a hit's id or a facet value decompressed a block).
 /// 3 and 4: every article records when it was indexed and a hash of what a reader sees of it,
-/// for saved searches.
-const FORMAT_VERSION: u32 = 5;
+/// for saved searches. 5: each article's `cluster`. 6: the signatures that find copies live
+/// beside the index, not as terms in it.
+const FORMAT_VERSION: u32 = 6;
 const META_FILE: &str = "geonews.json";
 
 #[derive(Debug, thiserror::Error)]

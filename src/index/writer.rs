@@ -129,11 +129,7 @@ impl LocalWriter {
             .max()
             .unwrap_or(0);
         let clusters = match target.layout.cluster {
-            Some(_) => Some(ClusterFinder::new(
-                target.reader()?,
-                Arc::clone(&target.layout),
-                &target.path,
-            )?),
+            Some(_) => Some(ClusterFinder::open(&target.path)?),
             None => None,
         };
         Ok(LocalWriter {
@@ -165,19 +161,11 @@ impl LocalWriter {
         signature: Option<&Signature>,
         document: &mut TantivyDocument,
     ) -> Result<(), IndexError> {
-        let (cluster_field, bands_field) =
-            (self.target.layout.cluster, self.target.layout.dup_bands);
-        let (Some(field), Some(clusters)) = (cluster_field, &mut self.clusters) else {
+        let (Some(field), Some(clusters)) = (self.target.layout.cluster, &mut self.clusters) else {
             return Ok(());
         };
         let cluster = match signature {
-            Some(signature) => {
-                let bands = signature.bands();
-                for band in bands {
-                    document.add_u64(bands_field, band);
-                }
-                clusters.assign(key, signature, &bands)?
-            }
+            Some(signature) => clusters.assign(key, signature)?,
             None => key.to_owned(),
         };
         document.add_text(field, cluster);
