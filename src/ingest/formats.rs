@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::feed::{check_feed_root, read_feed};
 use super::fetch::{Fetched, FetchedPage, Fetcher};
-use super::record::{Markup, RawRecord, is_known_field};
+use super::record::{Markup, RawRecord, is_known_field, is_long_text_field};
 use super::text::parse_text_article;
 use super::warc::read_warc;
 use super::{InputFile, InputFormat, Item, Problem, Source};
@@ -372,135 +372,304 @@ fn read_json_lines(mut reader: impl BufRead, origin: &Origin, emit: Emit<'_>) ->
     }
 }
 
+/// A record may span this many lines (a body with many paragraphs) before the quote that opened
+/// it is taken for a stray one.
+const MAX_CSV_RECORD_LINES: usize = 2_000;
+/// And this many bytes.
+const MAX_CSV_RECORD_BYTES: usize = 8 << 20;
+
+/// Reads CSV rows as records, by header or guessed columns. A stray quote makes a field run on
+/// over the lines after it: such a field is reported at the line it opens on, and reading starts
+/// again on the next line, so that the rows it took in are read and nothing is lost unsaid.
 fn read_csv(reader: impl Read, origin: &Origin, emit: Emit<'_>) -> io::Result<()> {
-    let (reader, mut lines) = LineCounter::new(reader);
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(reader);
-    let rows = csv.byte_records();
+    let mut lines = CsvLines::new(io::BufReader::new(reader));
     let mut columns: Option<CsvColumns> = None;
     let mut warned_latin1 = false;
-    for row in rows {
-        let row = match row {
-            Ok(row) => row,
-            Err(error) if error.is_io_error() => return Err(io::Error::other(error)),
-            Err(error) => {
-                let at = origin.at_line(error.position().map_or(0, |p| lines.line_at(p.byte())));
-                let problem = Problem::skipped(at, format!("invalid CSV: {error}"));
-                if emit(Item::Problem(problem)).is_break() {
-                    return Ok(());
-                }
-                continue;
+    let (mut rows, mut rows_read) = (0u64, 0u64);
+    while let Some(assembled) = lines.next_record()? {
+        let at = origin.at_line(assembled.line);
+        if let Some(why) = &assembled.runaway {
+            rows += 1;
+            let problem = Problem::skipped(at, restart_message(why, assembled.line));
+            lines.read_again(assembled.line, assembled.lines);
+            if emit(Item::Problem(problem)).is_break() {
+                return Ok(());
             }
-        };
-        let at = origin.at_line(row.position().map_or(0, |p| lines.line_at(p.byte())));
-        let mut fields: Vec<String> = Vec::with_capacity(row.len());
-        for field in row.iter() {
+            continue;
+        }
+        let mut fields: Vec<String> = Vec::with_capacity(assembled.fields.len());
+        for field in &assembled.fields {
             let Some(text) = decode_warning_once(field, &at, &mut warned_latin1, emit) else {
                 return Ok(());
             };
             fields.push(text.into_owned());
         }
-        let flow = match &columns {
-            None => match CsvColumns::from_header(&fields) {
-                Some(header) => {
-                    columns = Some(header);
-                    ControlFlow::Continue(())
-                }
-                None => {
-                    let guessed = CsvColumns::guess(&fields);
-                    let note = format!(
-                        "no header row recognised; reading columns as {}",
-                        guessed.describe()
-                    );
-                    let flow = match emit(Item::Problem(Problem::warning(origin.clone(), note))) {
-                        ControlFlow::Continue(()) => guessed.emit_row(fields, at, emit),
-                        stop => stop,
-                    };
-                    columns = Some(guessed);
-                    flow
-                }
-            },
-            Some(header) if fields.len() != header.names.len() => {
-                emit(Item::Problem(Problem::skipped(
-                    at,
-                    format!(
-                        "wrong column count: {} where the header has {}",
-                        fields.len(),
-                        header.names.len()
-                    ),
-                )))
+        let Some(header) = &columns else {
+            let (header, flow) = first_csv_row(fields, origin, at, emit);
+            rows_read += u64::from(header.is_guessed);
+            rows += u64::from(header.is_guessed);
+            columns = Some(header);
+            if flow.is_break() {
+                return Ok(());
             }
-            Some(header) => header.emit_row(fields, at, emit),
+            continue;
+        };
+        rows += 1;
+        let spans_lines = assembled.lines.len() > 1;
+        let problem = if fields.len() != header.names.len() && spans_lines {
+            let why = format!(
+                "runs over {} lines and leaves {} columns where the header has {}",
+                assembled.lines.len(),
+                fields.len(),
+                header.names.len()
+            );
+            Some(restart_message(&why, assembled.line))
+        } else if fields.len() != header.names.len() {
+            Some(format!(
+                "wrong column count: {} where the header has {}",
+                fields.len(),
+                header.names.len()
+            ))
+        } else if let Some(column) = header.swallowed_rows(&assembled) {
+            let why = format!(
+                "in column `{column}` runs over {} lines that read as rows",
+                assembled.lines.len()
+            );
+            Some(restart_message(&why, assembled.line))
+        } else {
+            None
+        };
+        let flow = match problem {
+            Some(message) => {
+                if spans_lines {
+                    lines.read_again(assembled.line, assembled.lines);
+                }
+                emit(Item::Problem(Problem::skipped(at, message)))
+            }
+            None => {
+                rows_read += 1;
+                header.emit_row(fields, at, emit)
+            }
         };
         if flow.is_break() {
             return Ok(());
         }
     }
+    if rows_read < rows {
+        let summary = format!("read {rows_read} of the {rows} rows in the file");
+        let _ = emit(Item::Problem(Problem::note(origin.clone(), summary)));
+    }
     Ok(())
 }
 
-/// Line numbers by byte offset, counted from the bytes as they are read (the csv crate's own
-/// line count is off for files with CRLF line ends).
-struct LineCounter {
-    /// Offsets of newlines read but not yet passed by a record.
-    newlines: std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<u64>>>,
-    passed: u64,
+fn restart_message(why: &str, line: u64) -> String {
+    format!(
+        "a quoted field opened on this line {why}: a stray quote? This row is skipped and \
+         reading starts again at line {}",
+        line + 1
+    )
 }
 
-struct CountingReader<R> {
-    inner: R,
-    offset: u64,
-    newlines: std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<u64>>>,
+/// The columns the first row names (a header), or guessed from it (then it is a row too).
+fn first_csv_row(
+    fields: Vec<String>,
+    origin: &Origin,
+    at: Origin,
+    emit: Emit<'_>,
+) -> (CsvColumns, ControlFlow<()>) {
+    if let Some(header) = CsvColumns::from_header(&fields) {
+        return (header, ControlFlow::Continue(()));
+    }
+    let guessed = CsvColumns::guess(&fields);
+    let note = format!(
+        "no header row recognised; reading columns as {}",
+        guessed.describe()
+    );
+    let flow = match emit(Item::Problem(Problem::warning(origin.clone(), note))) {
+        ControlFlow::Continue(()) => guessed.emit_row(fields, at, emit),
+        stop => stop,
+    };
+    (guessed, flow)
 }
 
-impl LineCounter {
-    fn new<R: Read>(inner: R) -> (CountingReader<R>, LineCounter) {
-        let newlines = std::rc::Rc::default();
-        let reader = CountingReader {
-            inner,
-            offset: 0,
-            newlines: std::rc::Rc::clone(&newlines),
-        };
-        (
+/// One CSV record as read: the line it starts on, the lines it spans, its fields and which of
+/// them span lines; or, when a quoted field never closes within the limits, why not.
+struct AssembledRecord {
+    line: u64,
+    lines: Vec<Vec<u8>>,
+    fields: Vec<Vec<u8>>,
+    multiline: Vec<bool>,
+    runaway: Option<String>,
+}
+
+/// The physical lines of a CSV file, numbered, and lines given back to be read again.
+struct CsvLines<R> {
+    reader: R,
+    next_line: u64,
+    again: std::collections::VecDeque<(u64, Vec<u8>)>,
+}
+
+impl<R: io::BufRead> CsvLines<R> {
+    fn new(reader: R) -> CsvLines<R> {
+        CsvLines {
             reader,
-            LineCounter {
-                newlines,
-                passed: 0,
-            },
-        )
+            next_line: 1,
+            again: std::collections::VecDeque::new(),
+        }
     }
 
-    /// The 1-based line of byte `offset`; offsets must be asked in increasing order.
-    fn line_at(&mut self, offset: u64) -> u64 {
-        let mut newlines = self.newlines.borrow_mut();
-        // `<=`: after a CRLF the csv crate starts the next record at the `\n`.
-        while newlines.front().is_some_and(|&newline| newline <= offset) {
-            newlines.pop_front();
-            self.passed += 1;
+    fn next_line(&mut self) -> io::Result<Option<(u64, Vec<u8>)>> {
+        if let Some(line) = self.again.pop_front() {
+            return Ok(Some(line));
         }
-        self.passed + 1
+        let mut line = Vec::new();
+        if self.reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(None);
+        }
+        if self.next_line == 1 && line.starts_with(b"\xef\xbb\xbf") {
+            line.drain(..3);
+        }
+        self.next_line += 1;
+        Ok(Some((self.next_line - 1, line)))
+    }
+
+    /// The lines of a record after its first (line `first`), to be read again.
+    fn read_again(&mut self, first: u64, lines: Vec<Vec<u8>>) {
+        let numbered: Vec<(u64, Vec<u8>)> = (first..).zip(lines).skip(1).collect();
+        for line in numbered.into_iter().rev() {
+            self.again.push_front(line);
+        }
+    }
+
+    fn next_record(&mut self) -> io::Result<Option<AssembledRecord>> {
+        let mut scanner = CsvScanner::default();
+        let mut record = AssembledRecord {
+            line: 0,
+            lines: Vec::new(),
+            fields: Vec::new(),
+            multiline: Vec::new(),
+            runaway: None,
+        };
+        let mut bytes = 0;
+        loop {
+            let Some((number, line)) = self.next_line()? else {
+                if record.lines.is_empty() {
+                    return Ok(None);
+                }
+                if scanner.state == CsvState::Quoted {
+                    record.runaway = Some("is never closed".to_owned());
+                } else {
+                    scanner.end_field();
+                }
+                break;
+            };
+            if record.lines.is_empty() {
+                if line.iter().all(|&byte| byte == b'\r' || byte == b'\n') {
+                    continue;
+                }
+                record.line = number;
+            }
+            bytes += line.len();
+            let complete = scanner.feed(&line);
+            record.lines.push(line);
+            if complete {
+                break;
+            }
+            if record.lines.len() > MAX_CSV_RECORD_LINES || bytes > MAX_CSV_RECORD_BYTES {
+                record.runaway = Some(format!(
+                    "runs over more than {MAX_CSV_RECORD_LINES} lines or {} MB",
+                    MAX_CSV_RECORD_BYTES >> 20
+                ));
+                break;
+            }
+        }
+        record.fields = scanner.fields;
+        record.multiline = scanner.multiline;
+        Ok(Some(record))
     }
 }
 
-impl<R: Read> Read for CountingReader<R> {
-    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
-        let read = self.inner.read(buffer)?;
-        let mut newlines = self.newlines.borrow_mut();
-        let found = buffer[..read]
-            .iter()
-            .enumerate()
-            .filter(|(_, byte)| **byte == b'\n');
-        newlines.extend(found.map(|(index, _)| self.offset + index as u64));
-        self.offset += read as u64;
-        Ok(read)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum CsvState {
+    #[default]
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A quote inside a quoted field: the field's end, or the first of two quotes for one.
+    QuoteInQuoted,
+}
+
+/// Splits CSV fields as the csv crate reads them (RFC 4180, leniently: a quote inside an
+/// unquoted field is text), a line at a time, so that where a record ends is known line by
+/// line.
+#[derive(Default)]
+struct CsvScanner {
+    state: CsvState,
+    fields: Vec<Vec<u8>>,
+    multiline: Vec<bool>,
+    current: Vec<u8>,
+    current_multiline: bool,
+}
+
+impl CsvScanner {
+    /// Reads one line (ending in `\n` but the file's last); whether the record ends with it.
+    fn feed(&mut self, line: &[u8]) -> bool {
+        for &byte in line {
+            match (self.state, byte) {
+                (CsvState::Quoted, b'"') => self.state = CsvState::QuoteInQuoted,
+                (CsvState::Quoted, _) => {
+                    self.current_multiline |= byte == b'\n';
+                    self.current.push(byte);
+                }
+                (CsvState::QuoteInQuoted, b'"') => {
+                    self.current.push(b'"');
+                    self.state = CsvState::Quoted;
+                }
+                (CsvState::FieldStart, b'"') => self.state = CsvState::Quoted,
+                (_, b',') => self.end_field(),
+                (_, b'\n') => {
+                    if self.current.last() == Some(&b'\r') && self.state != CsvState::QuoteInQuoted
+                    {
+                        self.current.pop();
+                    }
+                    self.end_field();
+                    return true;
+                }
+                (_, _) => {
+                    self.current.push(byte);
+                    self.state = CsvState::Unquoted;
+                }
+            }
+        }
+        false
     }
+
+    fn end_field(&mut self) {
+        self.fields.push(std::mem::take(&mut self.current));
+        self.multiline
+            .push(std::mem::take(&mut self.current_multiline));
+        self.state = CsvState::FieldStart;
+    }
+}
+
+/// How many fields `line` holds when read as a whole record, or `None` when a quoted field
+/// runs past its end.
+fn fields_in_line(line: &[u8]) -> Option<usize> {
+    let mut scanner = CsvScanner::default();
+    if !scanner.feed(line) {
+        if scanner.state == CsvState::Quoted {
+            return None;
+        }
+        scanner.end_field();
+    }
+    Some(scanner.fields.len())
 }
 
 /// How CSV columns map to record fields.
 struct CsvColumns {
     names: Vec<String>,
+    /// Guessed from the first row, which is then an article too.
+    is_guessed: bool,
 }
 
 impl CsvColumns {
@@ -510,7 +679,21 @@ impl CsvColumns {
             .any(|name| is_known_field(name))
             .then(|| CsvColumns {
                 names: header.iter().map(|name| name.trim().to_owned()).collect(),
+                is_guessed: false,
             })
+    }
+
+    /// The column of a field that spans lines where only long text may, when the line after
+    /// the record's first reads as a whole row: the rows a stray quote took in.
+    fn swallowed_rows(&self, record: &AssembledRecord) -> Option<&str> {
+        let column = self
+            .names
+            .iter()
+            .zip(&record.multiline)
+            .find(|(name, multiline)| **multiline && !is_long_text_field(name))?
+            .0;
+        let next = record.lines.get(1)?;
+        (fields_in_line(next) == Some(self.names.len())).then_some(column.as_str())
     }
 
     /// For a file without a header: numbers are labels, the longest text is the body and the
@@ -529,7 +712,10 @@ impl CsvColumns {
                 _ => format!("column{}", index + 1),
             })
             .collect();
-        CsvColumns { names }
+        CsvColumns {
+            names,
+            is_guessed: true,
+        }
     }
 
     fn describe(&self) -> String {
@@ -678,7 +864,10 @@ mod tests {
         assert_eq!(record_count(&items), 2);
         assert_eq!(
             problems(&items),
-            [":3 wrong column count: 4 where the header has 3"]
+            [
+                ":3 wrong column count: 4 where the header has 3",
+                " read 2 of the 3 rows in the file"
+            ]
         );
     }
 
@@ -689,8 +878,130 @@ mod tests {
         assert_eq!(record_count(&items), 1);
         assert_eq!(
             problems(&items),
-            [":5 wrong column count: 4 where the header has 3"]
+            [
+                ":5 wrong column count: 4 where the header has 3",
+                " read 1 of the 2 rows in the file"
+            ]
         );
+    }
+
+    /// `id,title,body` rows 1..=rows, with `change` applied to each row's text.
+    fn csv_rows(rows: usize, change: impl Fn(usize, String) -> String) -> Vec<u8> {
+        let mut text = String::from("id,title,body\n");
+        for row in 1..=rows {
+            let line = format!("{row},Title {row},Body of row {row}");
+            text.push_str(&change(row, line));
+            text.push('\n');
+        }
+        text.into_bytes()
+    }
+
+    fn record_ids(items: &[Item]) -> Vec<String> {
+        items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Record { record, .. } => Some(record.fields["id"].as_str()?.to_owned()),
+                Item::Problem(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_stray_quote_never_closed_loses_only_its_row() {
+        let text = csv_rows(10_000, |row, line| {
+            if row == 3 {
+                line.replace("Title 3", "\"Title 3")
+            } else {
+                line
+            }
+        });
+        let items = read_all("a.csv", &text, InputFormat::Csv);
+        assert_eq!(record_count(&items), 9_999);
+        let problems = problems(&items);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems[0].starts_with(":4 a quoted field opened on this line runs over more than")
+                && problems[0].ends_with("reading starts again at line 5"),
+            "{problems:?}"
+        );
+        assert_eq!(problems[1], " read 9999 of the 10000 rows in the file");
+        assert_eq!(record_ids(&items)[2..4], ["4", "5"]);
+    }
+
+    #[test]
+    fn rows_merged_between_two_stray_quotes_are_read_again() {
+        let text = csv_rows(40, |row, line| match row {
+            5 => line.replace("Title 5", "\"Title 5"),
+            30 => line.replace("Title 30", "Title 30\""),
+            _ => line,
+        });
+        let items = read_all("a.csv", &text, InputFormat::Csv);
+        let problems = problems(&items);
+        assert!(
+            problems[0].starts_with(":6 a quoted field opened on this line")
+                && problems[0].contains("reading starts again at line 7"),
+            "{problems:?}"
+        );
+        let ids = record_ids(&items);
+        assert!(!ids.contains(&"5".to_owned()));
+        assert!(
+            ids.contains(&"6".to_owned()) && ids.contains(&"29".to_owned()),
+            "{ids:?}"
+        );
+        assert_eq!(
+            problems.last().unwrap(),
+            &format!(
+                " read {} of the {} rows in the file",
+                ids.len(),
+                ids.len() + problems.len() - 1
+            )
+        );
+    }
+
+    #[test]
+    fn bodies_over_many_lines_are_one_row() {
+        let text = csv_rows(3, |row, line| {
+            let line = line.replace(
+                "Body of row",
+                "\"A body, over lines\n\nand, a second, paragraph,\n of row",
+            ) + "\"";
+            if row == 2 {
+                line.replace("Title 2", "\"Title 2, quoted \"\"aside\"\"\"")
+            } else {
+                line
+            }
+        });
+        let items = read_all("a.csv", &text, InputFormat::Csv);
+        assert_eq!(problems(&items), Vec::<String>::new());
+        assert_eq!(record_ids(&items), ["1", "2", "3"]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn csv_fields_are_read_as_the_csv_crate_reads_them(
+            rows in proptest::collection::vec(
+                proptest::collection::vec("[a-z ,\"\n\r]{0,12}", 3), 1..8)
+        ) {
+            let mut writer = csv::Writer::from_writer(Vec::new());
+            for row in &rows {
+                writer.write_record(row).unwrap();
+            }
+            let bytes = writer.into_inner().unwrap();
+            let mut ours = Vec::new();
+            let mut lines = CsvLines::new(&bytes[..]);
+            while let Some(record) = lines.next_record().unwrap() {
+                proptest::prop_assert!(record.runaway.is_none());
+                ours.push(record.fields);
+            }
+            let theirs: Vec<Vec<Vec<u8>>> = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(&bytes[..])
+                .byte_records()
+                .map(|row| row.unwrap().iter().map(<[u8]>::to_vec).collect())
+                .collect();
+            proptest::prop_assert_eq!(ours, theirs);
+        }
     }
 
     #[test]

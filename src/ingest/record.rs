@@ -52,6 +52,15 @@ pub fn is_known_field(name: &str) -> bool {
         .any(|names| names.contains(&name.as_str()))
 }
 
+/// Whether a field of this name holds long text (a body or a summary), where line breaks are
+/// normal.
+pub fn is_long_text_field(name: &str) -> bool {
+    let name = canonical_name(name);
+    [BODY, SUMMARY]
+        .iter()
+        .any(|names| names.contains(&name.as_str()))
+}
+
 /// A record as read from a file, before mapping.
 #[derive(Debug, Clone, Default)]
 pub struct RawRecord {
