@@ -10,7 +10,8 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::analytics::CoocOptions;
-use crate::index::{LocalIndex, WriterOptions};
+use crate::backend::SearchBackend;
+use crate::index::{IndexError, LiveIndex, LocalIndex, LocalWriter, WriterOptions};
 use crate::ingest::{FetchOptions, Fetcher, is_url};
 use crate::output::{self, Format, Printer, Render, Style};
 use crate::schema::Schema;
@@ -322,8 +323,8 @@ fn open_search(
 }
 
 /// What the index warns of (stale facets), before it is used.
-fn print_warnings(config: &Config, backend: &LocalIndex) {
-    for warning in crate::backend::SearchBackend::warnings(backend) {
+fn print_warnings(config: &Config, backend: &impl SearchBackend) {
+    for warning in backend.warnings() {
         eprintln!("{} {warning}", config.style.warning("warning:"));
     }
 }
@@ -337,6 +338,8 @@ fn index(
     printer: &Printer,
 ) -> Outcome {
     let service = IngestService::new(schema)?;
+    // The writer lock is taken before anything (fetch state included) is written.
+    let sink = open_writer(config, service.schema(), writer)?;
     let mut request = request.clone();
     let has_urls = request
         .paths
@@ -348,8 +351,6 @@ fn index(
             .map_err(ServiceError::Input)?;
         request.fetcher = Some(Arc::new(fetcher));
     }
-    let sink = LocalIndex::writer(&config.index_dir, service.schema(), writer)
-        .map_err(ServiceError::backend)?;
     let progress = progress_bar(config.interactive);
     let style = config.style;
     let mut commits = 0;
@@ -371,10 +372,44 @@ fn index(
     Ok(exit_code(report.skipped as usize))
 }
 
+/// The index's writer, queued behind another writer with `--wait`; what earlier runs left
+/// and it removed is noted.
+fn open_writer(
+    config: &Config,
+    schema: &Arc<Schema>,
+    options: &WriterOptions,
+) -> Result<LocalWriter, ServiceError> {
+    let first_try = WriterOptions {
+        wait: false,
+        ..options.clone()
+    };
+    let writer = match LocalIndex::writer(&config.index_dir, schema, &first_try) {
+        Err(IndexError::Busy { holder, .. }) if options.wait => {
+            eprintln!(
+                "{} waiting for the other writer of {} to finish ({holder})",
+                config.style.dim("note:"),
+                config.index_dir.display()
+            );
+            LocalIndex::writer(&config.index_dir, schema, options)
+        }
+        other => other,
+    }
+    .map_err(ServiceError::backend)?;
+    for removed in writer.removed_leftovers() {
+        eprintln!(
+            "{} removed {} ({}): {}",
+            config.style.dim("note:"),
+            removed.path.display(),
+            output::human_bytes(removed.bytes),
+            removed.why
+        );
+    }
+    Ok(writer)
+}
+
 /// `geonews serve`: the services behind the HTTP API and the web page, until Ctrl-C.
 fn serve(config: &Config, schema: Arc<Schema>, options: &ServeOptions) -> Outcome {
-    let backend =
-        LocalIndex::open_live(&config.index_dir, &schema).map_err(ServiceError::backend)?;
+    let backend = LiveIndex::open(&config.index_dir, &schema).map_err(ServiceError::backend)?;
     print_warnings(config, &backend);
     let state = Arc::new(AppState::new(
         SearchService::new(Arc::clone(&schema), backend),

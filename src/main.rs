@@ -241,6 +241,10 @@ struct IndexArgs {
     /// Stop at the first problem with the input, committing nothing from this run
     #[arg(long)]
     strict: bool,
+    /// When another `geonews index` is writing the same index, wait for it to finish instead
+    /// of stopping
+    #[arg(long)]
+    wait: bool,
     /// Commit (make searchable) after this many new or changed articles
     #[arg(long, default_value_t = 100_000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     commit_every: u64,
@@ -487,6 +491,7 @@ impl Cli {
                 },
                 writer: WriterOptions {
                     rebuild: args.rebuild,
+                    wait: args.wait,
                     threads: WriterOptions::threads_for(
                         args.memory,
                         std::thread::available_parallelism().map_or(1, |n| n.get()),

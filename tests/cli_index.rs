@@ -292,9 +292,10 @@ fn tagged_facets_merge_with_extracted_ones() {
 #[test]
 fn a_foreign_or_outdated_index_asks_for_a_rebuild() {
     let index = sample_index();
-    let meta = index.path().join("geonews.json");
+    let live = fs::read_to_string(index.path().join("CURRENT")).unwrap();
+    let meta = index.path().join(live.trim()).join("geonews.json");
     let text = fs::read_to_string(&meta).unwrap();
-    fs::write(&meta, text.replace("\"format\": 6", "\"format\": 5")).unwrap();
+    fs::write(&meta, text.replace("\"format\": 7", "\"format\": 6")).unwrap();
     geonews(index.path())
         .args(["search", "sanctions"])
         .assert()
@@ -451,7 +452,7 @@ fn the_index_location_comes_from_the_environment() {
         .arg(articles().join("json"))
         .assert()
         .success();
-    assert!(chosen.path().join("geonews.json").exists());
+    assert!(chosen.path().join("CURRENT").exists());
 
     let data_home = TempDir::new().unwrap();
     assert_cmd::Command::new(binary())
@@ -461,7 +462,7 @@ fn the_index_location_comes_from_the_environment() {
         .arg(articles().join("json"))
         .assert()
         .success();
-    assert!(data_home.path().join("geonews/index/geonews.json").exists());
+    assert!(data_home.path().join("geonews/index/CURRENT").exists());
 }
 
 #[test]

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use common::server::{Response, Server};
 use common::*;
-use geonews::index::LocalIndex;
+use geonews::index::LiveIndex;
 use geonews::schema::Schema;
 use geonews::server::url_encode as encode;
 use geonews::server::{Access, AppState, Limits, router};
@@ -454,13 +454,50 @@ fn new_commits_are_searched_while_eight_clients_search() {
         }
         std::thread::sleep(Duration::from_millis(100));
     };
+    assert!(found, "the new article was never searched");
+
+    // A rebuild swaps in a new generation: the server moves to it, and no request fails.
+    let rebuilt = input.path().join("rebuilt.jsonl");
+    std::fs::write(
+        &rebuilt,
+        "{\"id\": \"live-2\", \"title\": \"Pemba port talks\", \"body\": \"Officials met on Pemba to discuss quokkaport plans.\"}\n",
+    )
+    .unwrap();
+    geonews(index.path())
+        .args(["index", "--rebuild"])
+        .arg(articles())
+        .arg(&rebuilt)
+        .assert()
+        .success();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let moved = loop {
+        let (new, old) = (
+            server.get("/api/search?q=quokkaport").json(),
+            server.get("/api/search?q=quokkaferry").json(),
+        );
+        if new["total"] == 1 && old["total"] == 0 {
+            break true;
+        }
+        if Instant::now() > deadline {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     stop.store(true, Ordering::Relaxed);
     for client in clients {
         client.join().unwrap();
     }
-    assert!(found, "the new article was never searched");
+    assert!(moved, "the server never searched the rebuilt index");
     assert_eq!(failed.load(Ordering::Relaxed), 0);
     assert!(answered.load(Ordering::Relaxed) > 8);
+
+    // The build the server read is removed by the next writer, now that no one reads it.
+    let stderr = stderr_of(geonews(index.path()).arg("index").arg(&rebuilt));
+    assert!(
+        stderr.contains("gen-000001") && stderr.contains("no one reads"),
+        "{stderr}"
+    );
+    assert!(!index.path().join("gen-000001").exists());
 }
 
 /// The router in process, without a socket (`tower::ServiceExt::oneshot`).
@@ -471,7 +508,7 @@ async fn the_router_answers_in_process() {
     let state = Arc::new(AppState::new(
         SearchService::new(
             Arc::clone(&schema),
-            LocalIndex::open(index.path(), &schema).unwrap(),
+            LiveIndex::open(index.path(), &schema).unwrap(),
         ),
         IngestService::new(schema).unwrap(),
         WatchStore::new(index.path()),

@@ -5,6 +5,7 @@
 mod analyzer;
 mod clusters;
 mod counts;
+mod generations;
 mod layout;
 mod mapper;
 mod search;
@@ -19,9 +20,10 @@ use serde::{Deserialize, Serialize};
 use tantivy::directory::MmapDirectory;
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
+pub use generations::Removed;
 pub use layout::Layout;
 pub use mapper::{DocMapper, PreparedDocument};
-pub use search::LocalIndex;
+pub use search::{LiveIndex, LocalIndex};
 pub use writer::{LocalWriter, MemoryBudgetError, WriterOptions};
 
 use crate::schema::Schema;
@@ -30,8 +32,9 @@ use crate::schema::Schema;
 /// no longer zstd-compressed (each lookup of a hit's id or a facet value decompressed a block).
 /// 3 and 4: every article records when it was indexed and a hash of what a reader sees of it,
 /// for saved searches. 5: each article's `cluster`. 6: the signatures that find copies live
-/// beside the index, not as terms in it.
-const FORMAT_VERSION: u32 = 6;
+/// beside the index, not as terms in it. 7: the index folder holds generations of the index
+/// and `CURRENT`, so that a rebuild swaps without moving a folder under its readers.
+const FORMAT_VERSION: u32 = 7;
 const META_FILE: &str = "geonews.json";
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +57,11 @@ pub enum IndexError {
     NotCountable(String),
     #[error("stored article is corrupt: {0}")]
     Corrupt(String),
+    #[error(
+        "another geonews is writing the index at {path} ({holder}); wait for it to finish, or \
+         pass --wait to queue behind it"
+    )]
+    Busy { path: PathBuf, holder: String },
 }
 
 /// What geonews writes beside tantivy's own files, to know an index it can read.
@@ -78,7 +86,12 @@ impl IndexMeta {
 
 /// An opened index with the layout it was built with.
 pub struct OpenIndex {
+    /// The generation's folder (see [`generations`]).
     pub path: PathBuf,
+    /// The index folder the user names.
+    pub folder: PathBuf,
+    /// Held while the index is open, so that a rebuild does not remove it under its readers.
+    _pinned: Option<generations::Pinned>,
     pub index: Index,
     pub layout: Arc<Layout>,
     /// False when the dictionaries changed since indexing: facets may be stale.
@@ -86,8 +99,17 @@ pub struct OpenIndex {
 }
 
 impl OpenIndex {
-    /// Opens an existing index, checking it was built with this schema's layout.
-    pub(crate) fn open(path: &Path, schema: &Schema) -> Result<OpenIndex, IndexError> {
+    /// Opens the live generation of the index folder `folder`, checking it was built with this
+    /// schema's layout.
+    pub(crate) fn open(folder: &Path, schema: &Schema) -> Result<OpenIndex, IndexError> {
+        let pinned = generations::IndexFolder::new(folder)
+            .pin_current()
+            .map_err(|source| io_error(folder, source))?;
+        // Without generations, an index of an older format may sit at the top of the folder.
+        let path = pinned
+            .as_ref()
+            .map_or_else(|| folder.to_owned(), |pinned| pinned.path.clone());
+        let path = path.as_path();
         let meta_path = path.join(META_FILE);
         if !meta_path.exists() {
             if path.join("meta.json").exists() {
@@ -128,13 +150,16 @@ impl OpenIndex {
         })?;
         Ok(OpenIndex {
             path: path.to_owned(),
+            folder: folder.to_owned(),
+            _pinned: pinned,
             index,
             layout: Arc::new(layout),
             dictionaries_current: meta.dictionary_fingerprint == wanted.dictionary_fingerprint,
         })
     }
 
-    /// Creates a new, empty index in `path`, which must be empty or absent.
+    /// Creates a new, empty index in the generation folder `path`, which must be empty or
+    /// absent.
     pub fn create(path: &Path, schema: &Schema) -> Result<OpenIndex, IndexError> {
         fs::create_dir_all(path).map_err(|source| io_error(path, source))?;
         let layout = Layout::build(&schema.fields);
@@ -146,6 +171,8 @@ impl OpenIndex {
         write_meta(path, schema)?;
         Ok(OpenIndex {
             path: path.to_owned(),
+            folder: path.parent().unwrap_or(path).to_owned(),
+            _pinned: None,
             index,
             layout: Arc::new(layout),
             dictionaries_current: true,

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 use std::ops::Bound;
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 use tantivy::collector::{Collector, Count, TopDocs};
@@ -66,8 +66,9 @@ impl LocalIndex {
     }
 
     /// The index, following the commits other processes make (a server): each commit is
-    /// searched within a second of it, without holding the writer's lock.
-    pub fn open_live(path: &Path, schema: &Arc<Schema>) -> Result<LocalIndex, IndexError> {
+    /// searched within a second of it, without holding the writer's lock. A rebuild is
+    /// followed by [`LiveIndex`].
+    fn open_following_commits(path: &Path, schema: &Arc<Schema>) -> Result<LocalIndex, IndexError> {
         let open = OpenIndex::open(path, schema)?;
         let reader = open.reader_with(tantivy::ReloadPolicy::OnCommitWithDelay)?;
         Ok(LocalIndex::with_reader(open, reader, schema))
@@ -544,7 +545,7 @@ impl SearchBackend for LocalIndex {
     }
 
     fn location(&self) -> String {
-        self.open.path.display().to_string()
+        self.open.folder.display().to_string()
     }
 
     fn warnings(&self) -> Vec<String> {
@@ -786,4 +787,97 @@ fn match_all() -> Box<dyn TantivyQuery> {
 
 fn filter(query: Box<dyn TantivyQuery>) -> Box<dyn TantivyQuery> {
     Box::new(ConstScoreQuery::new(query, 0.0))
+}
+
+/// The index for a long-lived reader (a server, `watch`): it follows commits, and moves to a
+/// rebuild's generation once that is live (the old one is removed when the last request on it
+/// ends).
+pub struct LiveIndex {
+    folder: PathBuf,
+    schema: Arc<Schema>,
+    current: RwLock<Arc<LocalIndex>>,
+}
+
+impl LiveIndex {
+    pub fn open(path: &Path, schema: &Arc<Schema>) -> Result<LiveIndex, IndexError> {
+        let index = LocalIndex::open_following_commits(path, schema)?;
+        Ok(LiveIndex {
+            folder: path.to_owned(),
+            schema: Arc::clone(schema),
+            current: RwLock::new(Arc::new(index)),
+        })
+    }
+
+    /// The live generation, opened again when a rebuild has replaced the one held.
+    fn current(&self) -> Result<Arc<LocalIndex>, IndexError> {
+        let held = Arc::clone(&self.current.read().unwrap_or_else(|p| p.into_inner()));
+        let live = super::generations::IndexFolder::new(&self.folder)
+            .current()
+            .map_err(|source| super::io_error(&self.folder, source))?;
+        if live.is_none_or(|live| live == held.open.path) {
+            return Ok(held);
+        }
+        let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
+        let reopened = Arc::new(LocalIndex::open_following_commits(
+            &self.folder,
+            &self.schema,
+        )?);
+        *current = Arc::clone(&reopened);
+        Ok(reopened)
+    }
+}
+
+impl SearchBackend for LiveIndex {
+    type Error = IndexError;
+
+    fn search(&self, request: &PageRequest) -> Result<Page<Hit>, IndexError> {
+        self.current()?.search(request)
+    }
+
+    fn search_ids(&self, request: &PageRequest) -> Result<Page<String>, IndexError> {
+        self.current()?.search_ids(request)
+    }
+
+    fn count(&self, query: &Query, fields: &[String]) -> Result<(u64, Vec<Tally>), IndexError> {
+        self.current()?.count(query, fields)
+    }
+
+    fn article(&self, id: &str) -> Result<Option<StoredArticle>, IndexError> {
+        self.current()?.article(id)
+    }
+
+    fn timeline(
+        &self,
+        query: &Query,
+        interval: Interval,
+        split: Option<&str>,
+    ) -> Result<TimelineCounts, IndexError> {
+        self.current()?.timeline(query, interval, split)
+    }
+
+    fn pair_counts(&self, query: &Query, fields: [&str; 2]) -> Result<PairCounts, IndexError> {
+        self.current()?.pair_counts(query, fields)
+    }
+
+    fn related(&self, id: &str, limit: usize) -> Result<Option<Related>, IndexError> {
+        self.current()?.related(id, limit)
+    }
+
+    fn indexed_through(&self) -> Result<u64, IndexError> {
+        self.current()?.indexed_through()
+    }
+
+    fn overview(&self, fields: &[String]) -> Result<(Overview, Vec<Tally>), IndexError> {
+        self.current()?.overview(fields)
+    }
+
+    fn location(&self) -> String {
+        self.folder.display().to_string()
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.current()
+            .map(|index| index.warnings())
+            .unwrap_or_default()
+    }
 }

@@ -10,18 +10,20 @@ use std::sync::Arc;
 use tantivy::{IndexWriter, TantivyDocument, Term};
 
 use super::clusters::ClusterFinder;
+use super::generations::{IndexFolder, Removed, WriterLock};
 use super::layout::{CONTENT_HASH_FIELD, ID_FIELD, INDEXED_AT_FIELD, NEWS_HASH_FIELD};
 use super::mapper::{DocMapper, PreparedDocument};
 use super::{IndexError, OpenIndex, io_error, tantivy_error};
 use crate::backend::{ArticleSink, Written};
 use crate::dedup::Signature;
 use crate::schema::Schema;
-use crate::watch::WatchStore;
 
 #[derive(Debug, Clone)]
 pub struct WriterOptions {
     /// Build a fresh index, replacing the old one only once the new one is complete.
     pub rebuild: bool,
+    /// Queue behind another writer of the index rather than stop.
+    pub wait: bool,
     pub threads: usize,
     /// The writer's memory, shared by its threads: a segment is written out when it is spent.
     pub memory_budget_bytes: usize,
@@ -70,13 +72,16 @@ impl WriterOptions {
     }
 }
 
-/// Writes documents into the index at a folder, creating it when absent, or into a fresh index
-/// beside it that replaces it when finished (`rebuild`).
+/// Writes documents into the index at a folder, creating it when absent, or into a fresh
+/// generation that replaces the live one when finished (`rebuild`). It holds the folder's
+/// writer lock from before anything is written.
 pub struct LocalWriter {
     /// The folder as the user named it.
     named: PathBuf,
-    index_dir: PathBuf,
+    folder: IndexFolder,
     target: OpenIndex,
+    /// What earlier runs left and this one removed.
+    removed: Vec<Removed>,
     schema: Arc<Schema>,
     rebuild: bool,
     /// `None` once finished or dropped.
@@ -95,6 +100,8 @@ pub struct LocalWriter {
     uncommitted: bool,
     /// Finds the story each article is a copy of; `None` when the layout has no `cluster`.
     clusters: Option<ClusterFinder>,
+    /// Last, so that it is released after everything else is dropped.
+    _lock: WriterLock,
 }
 
 impl LocalWriter {
@@ -104,11 +111,29 @@ impl LocalWriter {
         options: &WriterOptions,
     ) -> Result<LocalWriter, IndexError> {
         let named = index_dir.to_owned();
-        // Absolute, so that `--index .` has a name and a parent for the staging folder.
+        // Absolute, so that `--index .` has a name and a parent.
         let index_dir = fs::canonicalize(index_dir)
             .or_else(|_| std::path::absolute(index_dir))
             .map_err(|source| io_error(index_dir, source))?;
-        let target = prepare_target(&index_dir, schema, options.rebuild)?;
+        refuse_foreign_dir(&index_dir)?;
+        let folder = IndexFolder::new(&index_dir);
+        let lock = folder
+            .lock_writer(options.wait)
+            .map_err(|source| io_error(&index_dir, source))?
+            .map_err(|holder| IndexError::Busy {
+                path: named.clone(),
+                holder: holder.0,
+            })?;
+        let mut removed = folder
+            .remove_leftovers()
+            .map_err(|source| io_error(&index_dir, source))?;
+        removed.extend(remove_old_staging(&index_dir)?);
+        let replaced = if options.rebuild {
+            replaced_keys(&folder)
+        } else {
+            HashMap::new()
+        };
+        let target = prepare_target(&folder, schema, options.rebuild)?;
         let writer = target
             .index
             .writer_with_num_threads(options.threads, options.memory_budget_bytes)
@@ -117,11 +142,6 @@ impl LocalWriter {
             .into_iter()
             .map(|(key, known)| (key, (known, false)))
             .collect();
-        let replaced = if options.rebuild {
-            replaced_keys(&index_dir)
-        } else {
-            HashMap::new()
-        };
         let last_stamp = known
             .values()
             .map(|(known, _)| known.stamp)
@@ -139,7 +159,9 @@ impl LocalWriter {
             last_stamp,
             mapper: DocMapper::new(Arc::clone(&target.layout), Arc::clone(schema)),
             named,
-            index_dir,
+            folder,
+            removed,
+            _lock: lock,
             target,
             schema: Arc::clone(schema),
             rebuild: options.rebuild,
@@ -147,6 +169,12 @@ impl LocalWriter {
             seen: 0,
             uncommitted: false,
         })
+    }
+
+    /// What earlier runs left (unfinished rebuilds, builds no one reads any more) and this
+    /// writer removed on opening.
+    pub fn removed_leftovers(&self) -> &[Removed] {
+        &self.removed
     }
 
     fn writer(&mut self) -> &mut IndexWriter {
@@ -272,14 +300,22 @@ impl ArticleSink for LocalWriter {
             self.target.record_current_dictionaries(&self.schema)?;
         }
         if self.rebuild {
-            replace_index(&self.target.path, &self.index_dir)?;
+            let dir = self.folder.dir().to_owned();
+            self.folder
+                .make_current(&self.target.path)
+                .map_err(|source| io_error(&dir, source))?;
+            remove_old_format_index(&dir)?;
+            // The build it replaces goes now unless someone is reading it.
+            self.folder
+                .remove_leftovers()
+                .map_err(|source| io_error(&dir, source))?;
         }
         Ok(articles)
     }
 }
 
 impl Drop for LocalWriter {
-    /// A rebuild that did not finish leaves no staging folder behind.
+    /// A rebuild that did not finish leaves no generation behind.
     fn drop(&mut self) {
         if let Some(writer) = self.writer.take()
             && self.rebuild
@@ -290,34 +326,40 @@ impl Drop for LocalWriter {
     }
 }
 
+/// The generation to write: the live one, a new one when there is none, or a new one that
+/// will replace it (`rebuild`).
 fn prepare_target(
-    index_dir: &Path,
+    folder: &IndexFolder,
     schema: &Schema,
     rebuild: bool,
 ) -> Result<OpenIndex, IndexError> {
-    if rebuild {
-        refuse_foreign_dir(index_dir)?;
-        let staging = sibling(index_dir, "rebuild");
-        if staging.exists() {
-            fs::remove_dir_all(&staging).map_err(|source| io_error(&staging, source))?;
+    let dir = folder.dir();
+    if !rebuild {
+        match OpenIndex::open(dir, schema) {
+            Err(IndexError::Missing(_)) => {}
+            other => return other,
         }
-        return OpenIndex::create(&staging, schema);
     }
-    match OpenIndex::open(index_dir, schema) {
-        Err(IndexError::Missing(_)) => {
-            refuse_foreign_dir(index_dir)?;
-            OpenIndex::create(index_dir, schema)
-        }
-        other => other,
+    let generation = folder
+        .new_generation()
+        .map_err(|source| io_error(dir, source))?;
+    let target = OpenIndex::create(&generation, schema)?;
+    if !rebuild {
+        folder
+            .make_current(&generation)
+            .map_err(|source| io_error(dir, source))?;
     }
+    Ok(target)
 }
 
-/// Never write into, or replace, a folder holding something other than an index.
+/// Never write into a folder holding something other than an index.
 fn refuse_foreign_dir(dir: &Path) -> Result<(), IndexError> {
     let Ok(mut entries) = fs::read_dir(dir) else {
         return Ok(());
     };
-    let is_index = dir.join(super::META_FILE).exists() || dir.join("meta.json").exists();
+    let is_index = [super::META_FILE, "meta.json", "CURRENT", "writer.lock"]
+        .iter()
+        .any(|name| dir.join(name).exists());
     if entries.next().is_some() && !is_index {
         return Err(io_error(
             dir,
@@ -327,50 +369,64 @@ fn refuse_foreign_dir(dir: &Path) -> Result<(), IndexError> {
     Ok(())
 }
 
-fn sibling(dir: &Path, suffix: &str) -> PathBuf {
-    let name = dir
+/// Staging folders that rebuilds of index format 6 and earlier left beside the index.
+fn remove_old_staging(index_dir: &Path) -> Result<Vec<Removed>, IndexError> {
+    let name = index_dir
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "index".to_owned());
-    dir.with_file_name(format!(".{name}.{suffix}"))
-}
-
-fn replace_index(staging: &Path, index_dir: &Path) -> Result<(), IndexError> {
-    let old = sibling(index_dir, "old");
-    if old.exists() {
-        fs::remove_dir_all(&old).map_err(|source| io_error(&old, source))?;
-    }
-    swap_in(staging, index_dir, &old)?;
-    if old.exists() {
-        fs::remove_dir_all(&old).map_err(|source| io_error(&old, source))?;
-    }
-    Ok(())
-}
-
-/// Moves the live index to `old` and `staging` into its place. Saved searches belong to the
-/// index, not to one build of it: they are carried over, and nobody changes them until the new
-/// index is in place.
-fn swap_in(staging: &Path, index_dir: &Path, old: &Path) -> Result<(), IndexError> {
-    let store = WatchStore::new(index_dir);
-    let _watches_locked = store
-        .lock()
-        .map_err(|error| io_error(index_dir, std::io::Error::other(error.to_string())))?;
-    let watches = store.path();
-    if watches.exists() {
-        let copy = staging.join(crate::watch::WATCHES_FILE);
-        fs::copy(&watches, &copy).map_err(|source| io_error(&copy, source))?;
-    }
-    if index_dir.exists() {
-        fs::rename(index_dir, old).map_err(|source| io_error(index_dir, source))?;
-    }
-    if let Err(source) = fs::rename(staging, index_dir) {
-        // Put the old index back rather than leave no index at all.
-        if old.exists() {
-            let _ = fs::rename(old, index_dir);
+        .unwrap_or_default();
+    let mut removed = Vec::new();
+    for suffix in ["rebuild", "old"] {
+        let path = index_dir.with_file_name(format!(".{name}.{suffix}"));
+        if path.is_dir() {
+            let bytes = super::size_on_disk(&path);
+            fs::remove_dir_all(&path).map_err(|source| io_error(&path, source))?;
+            removed.push(Removed {
+                path,
+                bytes,
+                why: "an unfinished rebuild left by a run that was stopped",
+            });
         }
-        return Err(io_error(index_dir, source));
+    }
+    Ok(removed)
+}
+
+/// Once a rebuild is live, the files of an index of an older format at the top of the folder
+/// (tantivy's and geonews's own, by name) go.
+fn remove_old_format_index(dir: &Path) -> Result<(), IndexError> {
+    if !dir.join("meta.json").exists() {
+        return Ok(());
+    }
+    let entries = fs::read_dir(dir).map_err(|source| io_error(dir, source))?;
+    for entry in entries {
+        let entry = entry.map_err(|source| io_error(dir, source))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = entry.path();
+        let removal = if name == "signatures" {
+            fs::remove_dir_all(&path)
+        } else if is_old_format_file(&name) {
+            fs::remove_file(&path)
+        } else {
+            continue;
+        };
+        removal.map_err(|source| io_error(&path, source))?;
     }
     Ok(())
+}
+
+fn is_old_format_file(name: &str) -> bool {
+    let segment_file = name.split_once('.').is_some_and(|(stem, _)| {
+        stem.len() == 32 && stem.bytes().all(|byte| byte.is_ascii_hexdigit())
+    });
+    segment_file
+        || name.starts_with(".tantivy-")
+        || [
+            "meta.json",
+            ".managed.json",
+            super::META_FILE,
+            "geonews.json.tmp",
+        ]
+        .contains(&name)
 }
 
 /// What the index knows of an article: its content hash and when it was written.
@@ -384,14 +440,20 @@ struct Known {
 /// The articles of the index a rebuild replaces, whatever layout built it (a rebuild is the
 /// way to a new layout), so that those it writes again unchanged keep their stamps. An index
 /// that cannot be read, or predates stamps, gives none: then every article is new.
-fn replaced_keys(index_dir: &Path) -> HashMap<String, Known> {
-    let Ok(index) = tantivy::Index::open_in_dir(index_dir) else {
+fn replaced_keys(folder: &IndexFolder) -> HashMap<String, Known> {
+    // An index of an older format sits at the top of the folder.
+    let live = folder
+        .current()
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| folder.dir().to_owned());
+    let Ok(index) = tantivy::Index::open_in_dir(&live) else {
         return HashMap::new();
     };
     let Ok(reader) = index.reader() else {
         return HashMap::new();
     };
-    keys_of(&reader.searcher(), index_dir).unwrap_or_default()
+    keys_of(&reader.searcher(), &live).unwrap_or_default()
 }
 
 /// Every article of the index by key.
@@ -446,10 +508,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn staging_folders_are_hidden_siblings() {
-        assert_eq!(
-            sibling(Path::new("/a/idx"), "rebuild"),
-            Path::new("/a/.idx.rebuild")
-        );
+    fn only_files_of_an_old_format_index_are_taken_for_it() {
+        for name in [
+            "meta.json",
+            ".managed.json",
+            "geonews.json",
+            ".tantivy-writer.lock",
+            "0123456789abcdef0123456789abcdef.idx",
+            "0123456789abcdef0123456789abcdef.3.del",
+        ] {
+            assert!(is_old_format_file(name), "{name}");
+        }
+        for name in [
+            "watches.json",
+            "fetch-state.json",
+            "CURRENT",
+            "notes.txt",
+            "gen-000001",
+        ] {
+            assert!(!is_old_format_file(name), "{name}");
+        }
     }
 }

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 pub use ingest::problem_text;
+pub use search::human_bytes;
 pub use style::Style;
 
 use crate::schema::{DictionaryName, Fields};

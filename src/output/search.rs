@@ -354,7 +354,7 @@ fn described(entities: &Entities, dictionary: &DictionaryName) -> Vec<String> {
     }
 }
 
-fn human_bytes(bytes: u64) -> String {
+pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
     let mut value = bytes as f64;
     let mut unit = 0;
