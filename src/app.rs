@@ -11,9 +11,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::analytics::CoocOptions;
 use crate::backend::SearchBackend;
-use crate::index::{IndexError, LiveIndex, LocalIndex, LocalWriter, WriterOptions};
+use crate::index::{IndexError, LocalIndex, LocalWriter, WriterOptions};
 use crate::ingest::{FetchOptions, Fetcher, is_url};
 use crate::output::{self, Format, Printer, Render, Style};
+use crate::results::{CheckReport, DamagedSegment};
 use crate::schema::Schema;
 use crate::server::{self, AppState, ServeOptions};
 use crate::service::{
@@ -29,6 +30,8 @@ const EXIT_USAGE: u8 = 2;
 const EXIT_SKIPPED_INPUT: u8 = 3;
 /// Exit code when `watch run` found nothing new.
 const EXIT_NOTHING_NEW: u8 = 4;
+/// The index's files are not what its writer left.
+const EXIT_DAMAGED: u8 = 5;
 /// New articles `index --watch` shows per saved search (all of them count as seen).
 const WATCH_HITS_SHOWN: usize = 10;
 
@@ -79,6 +82,10 @@ pub enum Command {
     },
     Stats {
         facet_limit: usize,
+        format: Format,
+    },
+    /// Every file of the index against its checksum.
+    Check {
         format: Format,
     },
     Show {
@@ -174,6 +181,7 @@ pub fn run(config: Config) -> anyhow::Result<ExitCode> {
             search_batch(&config, schema, input, options, &mut stdout)
         }
         Command::Serve(options) => serve(&config, schema, options),
+        Command::Check { format } => check(&config, &schema, *format, &printer, &mut stdout),
         Command::Watch(action) => watch(&config, schema, action, &printer, &mut stdout),
         query => answer(&config, schema, query, &printer, &mut stdout),
     };
@@ -183,6 +191,14 @@ pub fn run(config: Config) -> anyhow::Result<ExitCode> {
         Err(error) if error.is_usage() => {
             eprintln!("{} {error}", config.style.error("error:"));
             Ok(ExitCode::from(EXIT_USAGE))
+        }
+        Err(ServiceError::Backend(error))
+            if error
+                .downcast_ref::<IndexError>()
+                .is_some_and(IndexError::is_damage) =>
+        {
+            eprintln!("{} {error}", config.style.error("error:"));
+            Ok(ExitCode::from(EXIT_DAMAGED))
         }
         // Kept an io::Error, so that main sees a closed pipe for what it is.
         Err(ServiceError::Output(error)) => Err(error.into()),
@@ -239,6 +255,7 @@ fn answer(
         | Command::Extract { .. }
         | Command::Eval { .. }
         | Command::Serve(_)
+        | Command::Check { .. }
         | Command::Watch(_) => unreachable!("not a single-answer command"),
     }
 }
@@ -372,6 +389,37 @@ fn index(
     Ok(exit_code(report.skipped as usize))
 }
 
+/// `geonews check`: every file against its checksum, the damaged segments named.
+fn check(
+    config: &Config,
+    schema: &Schema,
+    format: Format,
+    printer: &Printer,
+    out: &mut dyn Write,
+) -> Outcome {
+    let checked = LocalIndex::check(&config.index_dir, schema).map_err(ServiceError::backend)?;
+    let report = CheckReport {
+        location: config.index_dir.display().to_string(),
+        segments: checked.segments,
+        files: checked.files,
+        bytes: checked.bytes,
+        damaged: checked
+            .damaged
+            .into_iter()
+            .map(|(segment, kinds)| DamagedSegment {
+                segment,
+                files: kinds.into_iter().collect(),
+            })
+            .collect(),
+    };
+    show(out, format, printer, &report)?;
+    Ok(if report.damaged.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_DAMAGED)
+    })
+}
+
 /// The index's writer, queued behind another writer with `--wait`; what earlier runs left
 /// and it removed is noted.
 fn open_writer(
@@ -409,7 +457,8 @@ fn open_writer(
 
 /// `geonews serve`: the services behind the HTTP API and the web page, until Ctrl-C.
 fn serve(config: &Config, schema: Arc<Schema>, options: &ServeOptions) -> Outcome {
-    let backend = LiveIndex::open(&config.index_dir, &schema).map_err(ServiceError::backend)?;
+    let backend =
+        LocalIndex::open_live(&config.index_dir, &schema).map_err(ServiceError::backend)?;
     print_warnings(config, &backend);
     let state = Arc::new(AppState::new(
         SearchService::new(Arc::clone(&schema), backend),

@@ -2,8 +2,10 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -108,6 +110,9 @@ enum CliCommand {
     Cooc(CoocArgs),
     /// Articles, date span, index size and top facet values
     Stats(StatsArgs),
+    /// Read every file of the index and compare it with its checksum; name the damaged
+    /// segments (exit code 5 when there are any)
+    Check(CheckArgs),
     /// Print one stored article with its entities
     Show(ShowArgs),
     /// Print the entities found in articles, without indexing
@@ -368,6 +373,12 @@ struct StatsArgs {
 }
 
 #[derive(Debug, Args)]
+struct CheckArgs {
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
 struct ShowArgs {
     /// The article's id (as `search` prints it)
     id: String,
@@ -573,6 +584,9 @@ impl Cli {
                 facet_limit: args.facet_limit,
                 format: args.format,
             },
+            CliCommand::Check(args) => Command::Check {
+                format: args.format,
+            },
             CliCommand::Show(args) => Command::Show {
                 id: args.id,
                 format: args.format,
@@ -679,6 +693,7 @@ fn parse_byte_size(text: &str) -> Result<usize, String> {
 }
 
 fn main() -> ExitCode {
+    keep_panics_for_their_boundaries();
     let cli = Cli::parse();
     let config = match cli.into_config() {
         Ok(config) => config,
@@ -687,14 +702,49 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match geonews::run(config) {
-        Ok(code) => code,
-        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
-        Err(error) => {
+    // Nothing of the run is used after a panic but the message.
+    match catch_unwind(AssertUnwindSafe(|| geonews::run(config))) {
+        Ok(Ok(code)) => code,
+        Ok(Err(error)) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Ok(Err(error)) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
+        Err(_) => {
+            let panic = LAST_PANIC
+                .lock()
+                .map(|last| last.clone())
+                .unwrap_or_default();
+            eprintln!("error: internal error ({panic}); please report it");
+            ExitCode::from(EXIT_INTERNAL_ERROR)
+        }
     }
+}
+
+/// A bug: a panic no narrower boundary caught (one around each read of the index turns a
+/// panic on a damaged file into a damaged-index error).
+const EXIT_INTERNAL_ERROR: u8 = 70;
+
+static LAST_PANIC: Mutex<String> = Mutex::new(String::new());
+
+/// Panics are reported by the boundaries that catch them, once, as errors: the hook only
+/// keeps the message and where it happened.
+fn keep_panics_for_their_boundaries() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("a panic");
+        let location = info
+            .location()
+            .map(|at| format!(" at {}:{}", at.file(), at.line()))
+            .unwrap_or_default();
+        if let Ok(mut last) = LAST_PANIC.lock() {
+            *last = format!("{message}{location}");
+        }
+    }));
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {

@@ -226,6 +226,23 @@ fn region_node(
 }
 
 /// Articles like one article: similar words, shared entities.
+/// What `geonews check` found: every file of the index read and its checksum compared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckReport {
+    pub location: String,
+    pub segments: usize,
+    pub files: usize,
+    pub bytes: u64,
+    /// The damaged segments, each with the kinds of its files that fail their sums.
+    pub damaged: Vec<DamagedSegment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DamagedSegment {
+    pub segment: String,
+    pub files: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Related {
     pub id: String,

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use common::server::{Response, Server};
 use common::*;
-use geonews::index::LiveIndex;
+use geonews::index::LocalIndex;
 use geonews::schema::Schema;
 use geonews::server::url_encode as encode;
 use geonews::server::{Access, AppState, Limits, router};
@@ -508,7 +508,7 @@ async fn the_router_answers_in_process() {
     let state = Arc::new(AppState::new(
         SearchService::new(
             Arc::clone(&schema),
-            LiveIndex::open(index.path(), &schema).unwrap(),
+            LocalIndex::open_live(index.path(), &schema).unwrap(),
         ),
         IngestService::new(schema).unwrap(),
         WatchStore::new(index.path()),

@@ -6,7 +6,9 @@ mod analyzer;
 mod clusters;
 mod counts;
 mod generations;
+mod integrity;
 mod layout;
+mod local;
 mod mapper;
 mod search;
 mod snippet;
@@ -21,9 +23,10 @@ use tantivy::directory::MmapDirectory;
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
 pub use generations::Removed;
+pub use integrity::Checked;
 pub use layout::Layout;
+pub use local::LocalIndex;
 pub use mapper::{DocMapper, PreparedDocument};
-pub use search::{LiveIndex, LocalIndex};
 pub use writer::{LocalWriter, MemoryBudgetError, WriterOptions};
 
 use crate::schema::Schema;
@@ -62,6 +65,18 @@ pub enum IndexError {
          pass --wait to queue behind it"
     )]
     Busy { path: PathBuf, holder: String },
+    #[error(
+        "index damaged at {path}: {detail}; run `geonews check`, then `geonews index --rebuild` \
+         or restore a backup"
+    )]
+    Damaged { path: PathBuf, detail: String },
+}
+
+impl IndexError {
+    /// Whether the index's files are not what its writer left.
+    pub fn is_damage(&self) -> bool {
+        matches!(self, IndexError::Damaged { .. })
+    }
 }
 
 /// What geonews writes beside tantivy's own files, to know an index it can read.
@@ -100,8 +115,15 @@ pub struct OpenIndex {
 
 impl OpenIndex {
     /// Opens the live generation of the index folder `folder`, checking it was built with this
-    /// schema's layout.
+    /// schema's layout and that its files are as recorded (see [`integrity`]).
     pub(crate) fn open(folder: &Path, schema: &Schema) -> Result<OpenIndex, IndexError> {
+        let open = OpenIndex::open_to_check(folder, schema)?;
+        integrity::check_changed_files(&open.path, &open.index)?;
+        Ok(open)
+    }
+
+    /// Opens the live generation without looking at its files' sums, for a full check.
+    pub(crate) fn open_to_check(folder: &Path, schema: &Schema) -> Result<OpenIndex, IndexError> {
         let pinned = generations::IndexFolder::new(folder)
             .pin_current()
             .map_err(|source| io_error(folder, source))?;
@@ -140,7 +162,13 @@ impl OpenIndex {
                 why: "with other index fields (schema/fields.toml)".to_owned(),
             });
         }
-        let index = Index::open_in_dir(path).map_err(|source| tantivy_error(path, source))?;
+        let index = Index::open_in_dir(path).map_err(|source| match source {
+            tantivy::TantivyError::DataCorruption(_) => IndexError::Damaged {
+                path: path.to_owned(),
+                detail: format!("its list of segments cannot be read ({source})"),
+            },
+            source => tantivy_error(path, source),
+        })?;
         layout::register_analyzers(index.tokenizers());
         let layout = Layout::from_schema(index.schema(), &schema.fields).map_err(|field| {
             IndexError::Mismatch {

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 use std::ops::Bound;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::path::Path;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tantivy::collector::{Collector, Count, TopDocs};
@@ -22,7 +22,6 @@ use super::counts::{
 use super::layout::{ID_FIELD, INDEXED_AT_FIELD, Layout};
 use super::mapper::DocMapper;
 use super::snippet::Snippets;
-use super::writer::{LocalWriter, WriterOptions};
 use super::{IndexError, OpenIndex, size_on_disk, tantivy_error};
 use crate::analytics::{Interval, PairCounts, TimelineCounts};
 use crate::backend::{Overview, Page, PageRequest, SearchBackend, Tally};
@@ -50,46 +49,45 @@ struct Matches {
     tallies: FacetTallies,
 }
 
-/// The local index, opened for searching; the reader is reused across queries.
-pub struct LocalIndex {
+/// One generation of the local index, opened for searching; the reader is reused across
+/// queries. [`super::LocalIndex`] holds the live one.
+pub(super) struct Generation {
     open: OpenIndex,
     reader: IndexReader,
     mapper: DocMapper,
 }
 
-impl LocalIndex {
-    /// The index as of its last commit, for one command.
-    pub fn open(path: &Path, schema: &Arc<Schema>) -> Result<LocalIndex, IndexError> {
+impl Generation {
+    /// The live generation of the index folder `path`: as of its last commit, or following
+    /// the commits other processes make (`live`, for a server: each commit is searched within
+    /// a second of it, without holding the writer's lock).
+    pub(super) fn open(
+        path: &Path,
+        schema: &Arc<Schema>,
+        live: bool,
+    ) -> Result<Generation, IndexError> {
         let open = OpenIndex::open(path, schema)?;
-        let reader = open.reader()?;
-        Ok(LocalIndex::with_reader(open, reader, schema))
+        let policy = if live {
+            tantivy::ReloadPolicy::OnCommitWithDelay
+        } else {
+            tantivy::ReloadPolicy::Manual
+        };
+        let reader = open.reader_with(policy)?;
+        Ok(Generation::with_reader(open, reader, schema))
     }
 
-    /// The index, following the commits other processes make (a server): each commit is
-    /// searched within a second of it, without holding the writer's lock. A rebuild is
-    /// followed by [`LiveIndex`].
-    fn open_following_commits(path: &Path, schema: &Arc<Schema>) -> Result<LocalIndex, IndexError> {
-        let open = OpenIndex::open(path, schema)?;
-        let reader = open.reader_with(tantivy::ReloadPolicy::OnCommitWithDelay)?;
-        Ok(LocalIndex::with_reader(open, reader, schema))
+    /// The generation's folder and its tantivy index, to check what failed.
+    pub(super) fn files(&self) -> (&Path, &tantivy::Index) {
+        (&self.open.path, &self.open.index)
     }
 
-    fn with_reader(open: OpenIndex, reader: IndexReader, schema: &Arc<Schema>) -> LocalIndex {
+    fn with_reader(open: OpenIndex, reader: IndexReader, schema: &Arc<Schema>) -> Generation {
         let mapper = DocMapper::new(Arc::clone(&open.layout), Arc::clone(schema));
-        LocalIndex {
+        Generation {
             open,
             reader,
             mapper,
         }
-    }
-
-    /// The write side: the index at `path`, created when absent (see [`LocalWriter`]).
-    pub fn writer(
-        path: &Path,
-        schema: &Arc<Schema>,
-        options: &WriterOptions,
-    ) -> Result<LocalWriter, IndexError> {
-        LocalWriter::open(path, schema, options)
     }
 
     fn layout(&self) -> &Layout {
@@ -113,7 +111,16 @@ impl LocalIndex {
             .map_err(|source| self.error(source))
     }
 
+    /// A failed read: damage when the error says the data is not what was written.
     fn error(&self, source: tantivy::TantivyError) -> IndexError {
+        use tantivy::TantivyError::{DataCorruption, IoError, OpenReadError};
+        if matches!(source, DataCorruption(_) | IoError(_) | OpenReadError(_)) {
+            return super::integrity::damage_after_failure(
+                &self.open.path,
+                &self.open.index,
+                &source.to_string(),
+            );
+        }
         tantivy_error(&self.open.path, source)
     }
 
@@ -279,7 +286,7 @@ impl LocalIndex {
     }
 }
 
-impl LocalIndex {
+impl Generation {
     fn address_of(&self, searcher: &Searcher, id: &str) -> Result<Option<DocAddress>, IndexError> {
         let query = TermQuery::new(
             Term::from_field_text(self.layout().id, id),
@@ -388,7 +395,7 @@ fn lead_snippet(text: &str) -> Snippet {
     }
 }
 
-impl SearchBackend for LocalIndex {
+impl SearchBackend for Generation {
     type Error = IndexError;
 
     fn search(&self, request: &PageRequest) -> Result<Page<Hit>, IndexError> {
@@ -787,97 +794,4 @@ fn match_all() -> Box<dyn TantivyQuery> {
 
 fn filter(query: Box<dyn TantivyQuery>) -> Box<dyn TantivyQuery> {
     Box::new(ConstScoreQuery::new(query, 0.0))
-}
-
-/// The index for a long-lived reader (a server, `watch`): it follows commits, and moves to a
-/// rebuild's generation once that is live (the old one is removed when the last request on it
-/// ends).
-pub struct LiveIndex {
-    folder: PathBuf,
-    schema: Arc<Schema>,
-    current: RwLock<Arc<LocalIndex>>,
-}
-
-impl LiveIndex {
-    pub fn open(path: &Path, schema: &Arc<Schema>) -> Result<LiveIndex, IndexError> {
-        let index = LocalIndex::open_following_commits(path, schema)?;
-        Ok(LiveIndex {
-            folder: path.to_owned(),
-            schema: Arc::clone(schema),
-            current: RwLock::new(Arc::new(index)),
-        })
-    }
-
-    /// The live generation, opened again when a rebuild has replaced the one held.
-    fn current(&self) -> Result<Arc<LocalIndex>, IndexError> {
-        let held = Arc::clone(&self.current.read().unwrap_or_else(|p| p.into_inner()));
-        let live = super::generations::IndexFolder::new(&self.folder)
-            .current()
-            .map_err(|source| super::io_error(&self.folder, source))?;
-        if live.is_none_or(|live| live == held.open.path) {
-            return Ok(held);
-        }
-        let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
-        let reopened = Arc::new(LocalIndex::open_following_commits(
-            &self.folder,
-            &self.schema,
-        )?);
-        *current = Arc::clone(&reopened);
-        Ok(reopened)
-    }
-}
-
-impl SearchBackend for LiveIndex {
-    type Error = IndexError;
-
-    fn search(&self, request: &PageRequest) -> Result<Page<Hit>, IndexError> {
-        self.current()?.search(request)
-    }
-
-    fn search_ids(&self, request: &PageRequest) -> Result<Page<String>, IndexError> {
-        self.current()?.search_ids(request)
-    }
-
-    fn count(&self, query: &Query, fields: &[String]) -> Result<(u64, Vec<Tally>), IndexError> {
-        self.current()?.count(query, fields)
-    }
-
-    fn article(&self, id: &str) -> Result<Option<StoredArticle>, IndexError> {
-        self.current()?.article(id)
-    }
-
-    fn timeline(
-        &self,
-        query: &Query,
-        interval: Interval,
-        split: Option<&str>,
-    ) -> Result<TimelineCounts, IndexError> {
-        self.current()?.timeline(query, interval, split)
-    }
-
-    fn pair_counts(&self, query: &Query, fields: [&str; 2]) -> Result<PairCounts, IndexError> {
-        self.current()?.pair_counts(query, fields)
-    }
-
-    fn related(&self, id: &str, limit: usize) -> Result<Option<Related>, IndexError> {
-        self.current()?.related(id, limit)
-    }
-
-    fn indexed_through(&self) -> Result<u64, IndexError> {
-        self.current()?.indexed_through()
-    }
-
-    fn overview(&self, fields: &[String]) -> Result<(Overview, Vec<Tally>), IndexError> {
-        self.current()?.overview(fields)
-    }
-
-    fn location(&self) -> String {
-        self.folder.display().to_string()
-    }
-
-    fn warnings(&self) -> Vec<String> {
-        self.current()
-            .map(|index| index.warnings())
-            .unwrap_or_default()
-    }
 }

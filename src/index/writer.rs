@@ -11,6 +11,7 @@ use tantivy::{IndexWriter, TantivyDocument, Term};
 
 use super::clusters::ClusterFinder;
 use super::generations::{IndexFolder, Removed, WriterLock};
+use super::integrity;
 use super::layout::{CONTENT_HASH_FIELD, ID_FIELD, INDEXED_AT_FIELD, NEWS_HASH_FIELD};
 use super::mapper::{DocMapper, PreparedDocument};
 use super::{IndexError, OpenIndex, io_error, tantivy_error};
@@ -283,6 +284,7 @@ impl ArticleSink for LocalWriter {
             .commit()
             .map_err(|source| tantivy_error(&path, source))?;
         self.uncommitted = false;
+        integrity::record_verified(&self.target.path, &self.target.index)?;
         if let Some(clusters) = &mut self.clusters {
             clusters.committed()?;
         }
@@ -295,6 +297,7 @@ impl ArticleSink for LocalWriter {
         writer
             .wait_merging_threads()
             .map_err(|source| tantivy_error(&self.target.path, source))?;
+        integrity::record_verified(&self.target.path, &self.target.index)?;
         let articles = self.target.reader()?.searcher().num_docs();
         if self.seen == articles && !self.target.dictionaries_current {
             self.target.record_current_dictionaries(&self.schema)?;
@@ -439,7 +442,7 @@ struct Known {
 
 /// The articles of the index a rebuild replaces, whatever layout built it (a rebuild is the
 /// way to a new layout), so that those it writes again unchanged keep their stamps. An index
-/// that cannot be read, or predates stamps, gives none: then every article is new.
+/// that cannot be read (damaged, or predating stamps) gives none: then every article is new.
 fn replaced_keys(folder: &IndexFolder) -> HashMap<String, Known> {
     // An index of an older format sits at the top of the folder.
     let live = folder
@@ -447,13 +450,15 @@ fn replaced_keys(folder: &IndexFolder) -> HashMap<String, Known> {
         .ok()
         .flatten()
         .unwrap_or_else(|| folder.dir().to_owned());
-    let Ok(index) = tantivy::Index::open_in_dir(&live) else {
-        return HashMap::new();
-    };
-    let Ok(reader) = index.reader() else {
-        return HashMap::new();
-    };
-    keys_of(&reader.searcher(), &live).unwrap_or_default()
+    // A damaged index may panic when read: then its articles are all new.
+    std::panic::catch_unwind(|| {
+        let index = tantivy::Index::open_in_dir(&live).ok()?;
+        let reader = index.reader().ok()?;
+        keys_of(&reader.searcher(), &live).ok()
+    })
+    .ok()
+    .flatten()
+    .unwrap_or_default()
 }
 
 /// Every article of the index by key.

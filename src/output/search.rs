@@ -4,7 +4,9 @@ use std::io::{self, Write};
 
 use super::{Printer, Render, Style, date, json_lines_of};
 use crate::extract::Entities;
-use crate::results::{FacetCount, FacetCounts, Hit, Related, SharedValues, Snippet, StoredArticle};
+use crate::results::{
+    CheckReport, FacetCount, FacetCounts, Hit, Related, SharedValues, Snippet, StoredArticle,
+};
 use crate::schema::DictionaryName;
 use crate::service::{FacetsResponse, SearchResponse, StatsResponse};
 
@@ -284,6 +286,37 @@ impl Render for StatsResponse {
         }
         writeln!(out)?;
         facets_text(out, style, &stats.facets)
+    }
+}
+
+impl Render for CheckReport {
+    fn text(&self, out: &mut dyn Write, printer: &Printer) -> io::Result<()> {
+        let style = printer.style;
+        writeln!(
+            out,
+            "{}: read {} files of {} segment{} ({}), each against its checksum",
+            self.location,
+            self.files,
+            self.segments,
+            if self.segments == 1 { "" } else { "s" },
+            human_bytes(self.bytes)
+        )?;
+        if self.damaged.is_empty() {
+            return writeln!(out, "no damage found");
+        }
+        for damaged in &self.damaged {
+            writeln!(
+                out,
+                "{} segment {}: {} fails its checksum",
+                style.error("damaged:"),
+                damaged.segment,
+                damaged.files.join(", ")
+            )?;
+        }
+        writeln!(
+            out,
+            "run `geonews index --rebuild PATH...` on the original files, or restore a backup"
+        )
     }
 }
 
