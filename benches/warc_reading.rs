@@ -55,7 +55,7 @@ fn read_with_geonews(archive: &Path) -> usize {
     let discovery = ingest::discover(&[archive.to_path_buf()], None);
     let mut pages = 0;
     for file in &discovery.files {
-        ingest::read(file, &mut |item| {
+        ingest::read(file, &ingest::ReadLimits::default(), &mut |item| {
             pages += usize::from(matches!(item, Item::Record { .. }));
             ControlFlow::Continue(())
         });

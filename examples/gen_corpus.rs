@@ -167,7 +167,7 @@ impl Corpus {
         };
         let mut sources = BTreeSet::new();
         for file in &discovery.files {
-            ingest::read(file, &mut |item| {
+            ingest::read(file, &ingest::ReadLimits::default(), &mut |item| {
                 corpus.add(item, &mut sources);
                 ControlFlow::Continue(())
             });

@@ -13,7 +13,7 @@ use geonews::analytics::{CoocOptions, CoocOrder, Interval};
 use geonews::app::{self, Command, Config, WatchAction};
 use geonews::eval::EvalOptions;
 use geonews::index::{WriterOptions, default_index_dir};
-use geonews::ingest::FetchOptions;
+use geonews::ingest::{FetchOptions, ReadLimits};
 use geonews::output::{Format, Style};
 use geonews::results::Sort;
 use geonews::server::{self, Limits, ServeOptions};
@@ -260,6 +260,18 @@ struct IndexArgs {
     /// million articles with the default)
     #[arg(long, default_value = "512MB", value_name = "SIZE", value_parser = parse_byte_size)]
     memory: usize,
+    /// The longest article body: longer ones are cut there, stored and indexed text alike, with
+    /// a warning. A record (a JSON line or document, a text file) over four times this is not
+    /// read whole: a line or document is skipped, a text file read from its beginning
+    #[arg(long, default_value = "2MB", value_name = "SIZE", value_parser = parse_byte_size)]
+    max_article: usize,
+    /// The most a compressed file may inflate to (a larger one is refused from that point)
+    #[arg(long, default_value = "64GB", value_name = "SIZE", value_parser = parse_byte_size)]
+    max_decompressed: usize,
+    /// How many times its compressed size a file may inflate to, past its first 64 MiB: a
+    /// compression bomb is refused with its numbers (text rarely passes 20)
+    #[arg(long, default_value_t = 100, value_name = "N", value_parser = clap::value_parser!(u64).range(2..))]
+    max_ratio: u64,
 }
 
 #[derive(Debug, Args)]
@@ -499,6 +511,11 @@ impl Cli {
                     fetcher: None,
                     strict: args.strict,
                     commit_every: usize::try_from(args.commit_every).map_err(|e| e.to_string())?,
+                    limits: ReadLimits {
+                        max_decompressed: args.max_decompressed as u64,
+                        max_ratio: args.max_ratio,
+                        max_article: args.max_article,
+                    },
                 },
                 writer: WriterOptions {
                     rebuild: args.rebuild,

@@ -16,7 +16,9 @@ use rayon::prelude::*;
 
 use crate::article::{Article, Origin};
 use crate::extract::{Entities, Extractor, UnknownTag};
-use crate::ingest::{self, Discovery, InputFile, Item, Problem, RawRecord, RecordOutcome};
+use crate::ingest::{
+    self, Discovery, InputFile, Item, Problem, RawRecord, ReadLimits, RecordOutcome,
+};
 
 const BATCH_SIZE: usize = 512;
 /// A batch is sent sooner when its records hold this much (web pages are large).
@@ -61,12 +63,12 @@ where
         sink.problem(problem)?;
     }
     let (sender, batches) = mpsc::sync_channel(BATCHES_AHEAD);
-    let files = discovery.files.clone();
+    let (files, limits) = (discovery.files.clone(), discovery.limits);
     // Not a scoped thread: when the sink fails, nobody waits for a reader that may be blocked
     // on standard input. Dropping `batches` stops it at its next send.
-    let reader = std::thread::spawn(move || read_batches(&files, sender));
+    let reader = std::thread::spawn(move || read_batches(&files, &limits, sender));
     for batch in batches {
-        deliver(analyse_batch(batch, extractor, &prepare), sink)?;
+        deliver(analyse_batch(batch, extractor, &limits, &prepare), sink)?;
     }
     // The channel closed because the reader finished, or panicked: pass a panic on.
     if let Err(panic) = reader.join() {
@@ -92,12 +94,12 @@ enum Outcome<T> {
 
 /// Reads `files` in order into batches for the channel, until the files end or the receiver
 /// hangs up.
-fn read_batches(files: &[InputFile], sender: SyncSender<Vec<Pending>>) {
+fn read_batches(files: &[InputFile], limits: &ReadLimits, sender: SyncSender<Vec<Pending>>) {
     let mut batch = Vec::with_capacity(BATCH_SIZE);
     let mut batch_bytes = 0;
     for file in files {
         let mut hung_up = false;
-        ingest::read(file, &mut |item| {
+        ingest::read(file, limits, &mut |item| {
             batch.push(match item {
                 Item::Record { origin, record } => {
                     batch_bytes += record.approximate_bytes();
@@ -129,12 +131,13 @@ fn read_batches(files: &[InputFile], sender: SyncSender<Vec<Pending>>) {
 fn analyse_batch<T: Send>(
     batch: Vec<Pending>,
     extractor: &Extractor,
+    limits: &ReadLimits,
     prepare: &(impl Fn(Analysed) -> T + Sync),
 ) -> Vec<Outcome<T>> {
     batch
         .into_par_iter()
         .map(|pending| match pending {
-            Pending::Record(origin, record) => match analyse(extractor, origin, record) {
+            Pending::Record(origin, record) => match analyse(extractor, limits, origin, record) {
                 Ok((analysed, warnings)) => Outcome::Prepared(prepare(analysed), warnings),
                 Err(problem) => Outcome::Problem(problem),
             },
@@ -163,13 +166,22 @@ fn deliver<T, S: Sink<T>>(outcomes: Vec<Outcome<T>>, sink: &mut S) -> Result<(),
 /// Maps a record to an article and extracts its entities, with the warnings of both.
 fn analyse(
     extractor: &Extractor,
+    limits: &ReadLimits,
     origin: Origin,
     record: RawRecord,
 ) -> Result<(Analysed, Vec<Problem>), Problem> {
-    let (article, warnings) = match ingest::to_article(record) {
+    let (mut article, mut warnings) = match ingest::to_article(record) {
         RecordOutcome::Article { article, warnings } => (*article, warnings),
         RecordOutcome::Skipped(reason) => return Err(Problem::skipped(origin, reason)),
     };
+    if article.body.len() > limits.max_article {
+        warnings.push(format!(
+            "body of {} cut to {} (--max-article)",
+            ingest::megabytes(article.body.len() as u64),
+            ingest::megabytes(limits.max_article as u64)
+        ));
+        ingest::cut_to(&mut article.body, limits.max_article);
+    }
     let (entities, unknown_tags) = extractor.extract(&article);
     let warnings = warnings
         .into_iter()

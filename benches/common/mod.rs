@@ -10,7 +10,7 @@ use geonews::ingest::{self, Item, RecordOutcome};
 /// that are not articles are passed over.
 pub fn for_each_article(paths: &[PathBuf], mut each: impl FnMut(Article)) {
     for file in ingest::discover(paths, None).files {
-        ingest::read(&file, &mut |item| {
+        ingest::read(&file, &ingest::ReadLimits::default(), &mut |item| {
             if let Item::Record { record, .. } = item
                 && let RecordOutcome::Article { article, .. } = ingest::to_article(record)
             {

@@ -496,7 +496,7 @@ mod tests {
         let paths: Vec<_> = folders.iter().map(|folder| corpora.join(folder)).collect();
         let mut texts = Vec::new();
         for file in &ingest::discover(&paths, None).files {
-            ingest::read(file, &mut |item| {
+            ingest::read(file, &ingest::ReadLimits::default(), &mut |item| {
                 if let Item::Record { record, .. } = item
                     && let RecordOutcome::Article { article, .. } = ingest::to_article(record)
                 {

@@ -5,11 +5,11 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::ops::ControlFlow;
 
-use flate2::read::MultiGzDecoder;
 use serde_json::{Map, Value};
 
 use super::feed::{check_feed_root, read_feed};
 use super::fetch::{Fetched, FetchedPage, Fetcher};
+use super::limits::{self, ReadLimits};
 use super::record::{Markup, RawRecord, is_known_field, is_long_text_field};
 use super::text::parse_text_article;
 use super::warc::read_warc;
@@ -25,7 +25,7 @@ pub(super) type Emit<'a> = &'a mut dyn FnMut(Item) -> ControlFlow<()>;
 const MAX_PAGE_BYTES: u64 = 64 * 1024 * 1024;
 const GZIP_MAGIC: &[u8] = b"\x1f\x8b";
 
-pub(super) fn read(file: &InputFile, emit: Emit<'_>) {
+pub(super) fn read(file: &InputFile, limits: &ReadLimits, emit: Emit<'_>) {
     let origin = Origin::file(file.path.clone());
     if let Source::Url(fetcher) = &file.source {
         read_url(fetcher, &origin, emit);
@@ -43,12 +43,11 @@ pub(super) fn read(file: &InputFile, emit: Emit<'_>) {
         }
         return;
     }
-    let opened = open(file).and_then(|reader| {
+    let opened = open(file, limits).and_then(|reader| {
         let (head, rest) = read_head(reader)?;
         let stdin = matches!(file.source, Source::Stdin);
         if stdin && head.starts_with(GZIP_MAGIC) {
-            let inflated = MultiGzDecoder::new(io::Cursor::new(head).chain(rest));
-            return read_head(Box::new(inflated));
+            return read_head(inflate(Box::new(io::Cursor::new(head).chain(rest)), limits));
         }
         Ok((head, rest))
     });
@@ -73,10 +72,10 @@ pub(super) fn read(file: &InputFile, emit: Emit<'_>) {
     }
     let reader = BufReader::with_capacity(64 * 1024, io::Cursor::new(head).chain(rest));
     let result = match format {
-        InputFormat::Json => read_json(reader, &origin, emit),
-        InputFormat::JsonLines => read_json_lines(reader, &origin, emit),
+        InputFormat::Json => read_json(reader, &origin, limits, emit),
+        InputFormat::JsonLines => read_json_lines(reader, &origin, limits, emit),
         InputFormat::Csv => read_csv(reader, &origin, emit),
-        InputFormat::Text => read_text(reader, &origin, emit),
+        InputFormat::Text => read_text(reader, &origin, limits, emit),
         InputFormat::Html => read_html(reader, &origin, emit),
         InputFormat::Feed => read_feed(reader, &origin, emit),
         InputFormat::Warc => read_warc(reader, false, &origin, emit),
@@ -207,17 +206,18 @@ pub(super) fn charset(content_type: &str) -> Option<String> {
     })
 }
 
-fn open(file: &InputFile) -> io::Result<Box<dyn Read>> {
+fn open(file: &InputFile, limits: &ReadLimits) -> io::Result<Box<dyn Read>> {
     let raw: Box<dyn Read> = if matches!(file.source, Source::Stdin) {
         Box::new(io::stdin().lock())
     } else {
         Box::new(File::open(&file.path)?)
     };
-    Ok(if file.gzip {
-        Box::new(MultiGzDecoder::new(raw))
-    } else {
-        raw
-    })
+    Ok(if file.gzip { inflate(raw, limits) } else { raw })
+}
+
+/// The gzip stream `raw` inflated, within the limits.
+fn inflate(raw: Box<dyn Read>, limits: &ReadLimits) -> Box<dyn Read> {
+    Box::new(limits::gunzip(raw, *limits))
 }
 
 /// The first bytes of the input (all of them, however slowly a pipe delivers them, up to
@@ -282,13 +282,38 @@ fn json_kind(value: &Value) -> &'static str {
     }
 }
 
-/// serde_json's message without its " at line L column C" tail: the origin carries the line.
-fn json_error_message(error: &serde_json::Error) -> String {
+/// A JSON parse error as a problem at its line (counted after `lines_before` lines of the
+/// file) and column. serde_json puts an error at a line's end at column 0 of the next line:
+/// it is shown where it is, after the line's last character.
+fn json_problem(
+    emit: Emit<'_>,
+    origin: &Origin,
+    lines_before: u64,
+    text: &str,
+    error: &serde_json::Error,
+) -> ControlFlow<()> {
+    let (mut line, mut column) = (error.line(), error.column());
+    if column == 0 && line > 1 {
+        line -= 1;
+        column = text
+            .lines()
+            .nth(line - 1)
+            .map_or(0, |content| content.chars().count() + 1);
+    }
+    let message = format!("invalid JSON (column {column}): {}", reason(error));
+    emit(Item::Problem(Problem::skipped(
+        origin.at_line(lines_before + line as u64),
+        message,
+    )))
+}
+
+/// serde_json's message without its " at line L column C" tail: the problem carries both.
+fn reason(error: &serde_json::Error) -> String {
     let message = error.to_string();
-    let reason = message
+    message
         .rfind(" at line ")
-        .map_or(message.as_str(), |tail| &message[..tail]);
-    format!("invalid JSON (column {}): {reason}", error.column())
+        .map_or(message.as_str(), |tail| &message[..tail])
+        .to_owned()
 }
 
 /// Decodes text with [`decode`], warning once per file (`latin1_warned`) when it was not
@@ -310,49 +335,127 @@ fn decode_warning_once<'b>(
     Some(text)
 }
 
-fn read_json(mut reader: impl Read, origin: &Origin, emit: Emit<'_>) -> io::Result<()> {
+/// A JSON file: an array is read an item at a time (never held whole), anything else as one
+/// record.
+fn read_json(
+    mut reader: impl BufRead,
+    origin: &Origin,
+    limits: &ReadLimits,
+    emit: Emit<'_>,
+) -> io::Result<()> {
+    if first_non_whitespace(&mut reader)? == Some(b'[') {
+        return read_json_array(reader, origin, emit);
+    }
     let mut bytes = Vec::new();
-    reader.read_to_end(&mut bytes)?;
+    let max = limits.max_record();
+    reader.take(max as u64 + 1).read_to_end(&mut bytes)?;
+    if bytes.len() > max {
+        let _ = emit(Item::Problem(Problem::skipped(
+            origin.clone(),
+            too_long(max, "a JSON document"),
+        )));
+        return Ok(());
+    }
     let Some(text) = decode_warning_once(&bytes, origin, &mut false, emit) else {
         return Ok(());
     };
-    let value: Value = match serde_json::from_str(&text) {
-        Ok(value) => value,
-        Err(error) => {
-            let at = origin.at_line(error.line() as u64);
-            let _ = emit(Item::Problem(Problem::skipped(
-                at,
-                json_error_message(&error),
-            )));
-            return Ok(());
-        }
+    let _ = match serde_json::from_str(&text) {
+        Ok(value) => emit_record(emit, origin.clone(), value),
+        Err(error) => json_problem(emit, origin, 0, &text, &error),
     };
-    match value {
-        Value::Array(items) => {
-            for (position, item) in (1..).zip(items) {
-                if emit_record(emit, origin.at_part("array item", position), item).is_break() {
-                    break;
+    Ok(())
+}
+
+fn first_non_whitespace(reader: &mut impl BufRead) -> io::Result<Option<u8>> {
+    loop {
+        let buffer = reader.fill_buf()?;
+        let Some(&first) = buffer.first() else {
+            return Ok(None);
+        };
+        if !first.is_ascii_whitespace() {
+            return Ok(Some(first));
+        }
+        reader.consume(1);
+    }
+}
+
+/// The items of a JSON array, each an article, parsed and handed on one at a time.
+fn read_json_array(reader: impl BufRead, origin: &Origin, emit: Emit<'_>) -> io::Result<()> {
+    struct Items<'o, 'e, 'f> {
+        origin: &'o Origin,
+        emit: &'e mut dyn FnMut(Item) -> ControlFlow<()>,
+        stopped: &'f mut bool,
+    }
+    impl<'de> serde::de::Visitor<'de> for Items<'_, '_, '_> {
+        type Value = ();
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str("an array of articles")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
+            let mut position = 0;
+            while let Some(item) = items.next_element::<Value>()? {
+                position += 1;
+                let at = self.origin.at_part("array item", position);
+                if emit_record(self.emit, at, item).is_break() {
+                    *self.stopped = true;
+                    return Ok(());
                 }
             }
+            Ok(())
         }
-        other => {
-            let _ = emit_record(emit, origin.clone(), other);
+    }
+    let mut stopped = false;
+    let mut deserializer = serde_json::Deserializer::from_reader(reader);
+    let items = Items {
+        origin,
+        emit: &mut *emit,
+        stopped: &mut stopped,
+    };
+    match serde::Deserializer::deserialize_seq(&mut deserializer, items) {
+        Ok(()) => {}
+        // Stopping early leaves the array open, which the parser takes for an error.
+        Err(_) if stopped => {}
+        Err(error) if error.is_io() => return Err(io::Error::other(error)),
+        Err(error) => {
+            let at = origin.at_line(error.line() as u64);
+            let message = format!(
+                "invalid JSON (column {}): {}",
+                error.column(),
+                reason(&error)
+            );
+            let _ = emit(Item::Problem(Problem::skipped(at, message)));
         }
     }
     Ok(())
 }
 
-fn read_json_lines(mut reader: impl BufRead, origin: &Origin, emit: Emit<'_>) -> io::Result<()> {
+fn read_json_lines(
+    mut reader: impl BufRead,
+    origin: &Origin,
+    limits: &ReadLimits,
+    emit: Emit<'_>,
+) -> io::Result<()> {
     let mut line = Vec::new();
     let mut line_number = 0;
     let mut warned_latin1 = false;
+    let max = limits.max_record();
     loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
-            return Ok(());
-        }
+        let read = limits::read_line_within(&mut reader, &mut line, max)?;
         line_number += 1;
         let at = origin.at_line(line_number);
+        match read {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(_) => {
+                let problem = Problem::skipped(at, too_long(max, "a line"));
+                if emit(Item::Problem(problem)).is_break() {
+                    return Ok(());
+                }
+                continue;
+            }
+        }
         let Some(text) = decode_warning_once(&line, &at, &mut warned_latin1, emit) else {
             return Ok(());
         };
@@ -361,15 +464,19 @@ fn read_json_lines(mut reader: impl BufRead, origin: &Origin, emit: Emit<'_>) ->
         }
         let flow = match serde_json::from_str::<Value>(&text) {
             Ok(value) => emit_record(emit, at, value),
-            Err(error) => emit(Item::Problem(Problem::skipped(
-                at,
-                json_error_message(&error),
-            ))),
+            Err(error) => json_problem(emit, origin, line_number - 1, &text, &error),
         };
         if flow.is_break() {
             return Ok(());
         }
     }
+}
+
+fn too_long(max: usize, what: &str) -> String {
+    format!(
+        "{what} longer than {} (four times --max-article) is not read",
+        limits::megabytes(max as u64)
+    )
 }
 
 /// A record may span this many lines (a body with many paragraphs) before the quote that opened
@@ -770,9 +877,28 @@ fn read_html(reader: impl Read, origin: &Origin, emit: Emit<'_>) -> io::Result<(
     Ok(())
 }
 
-fn read_text(mut reader: impl Read, origin: &Origin, emit: Emit<'_>) -> io::Result<()> {
+/// A text or Markdown article. Past four times `--max-article` the rest of the file is not
+/// read (the body is then cut to `--max-article` like any other).
+fn read_text(
+    reader: impl Read,
+    origin: &Origin,
+    limits: &ReadLimits,
+    emit: Emit<'_>,
+) -> io::Result<()> {
     let mut bytes = Vec::new();
+    let max = limits.max_record();
+    let mut reader = reader.take(max as u64 + 1);
     reader.read_to_end(&mut bytes)?;
+    if bytes.len() > max {
+        bytes.truncate(max);
+        let note = format!(
+            "a text longer than {}; only its beginning is read",
+            limits::megabytes(max as u64)
+        );
+        if emit(Item::Problem(Problem::warning(origin.clone(), note))).is_break() {
+            return Ok(());
+        }
+    }
     let Some(text) = decode_warning_once(&bytes, origin, &mut false, emit) else {
         return Ok(());
     };
@@ -806,7 +932,7 @@ mod tests {
             source: Source::File,
         };
         let mut items = Vec::new();
-        read(&file, &mut |item| {
+        read(&file, &ReadLimits::default(), &mut |item| {
             items.push(item);
             ControlFlow::Continue(())
         });

@@ -8,6 +8,7 @@ mod feed;
 mod fetch;
 mod formats;
 mod html;
+mod limits;
 mod record;
 mod text;
 mod title;
@@ -25,6 +26,7 @@ pub use dates::parse_date;
 pub use fetch::FetchOptions;
 pub use fetch::{Fetcher, is_url};
 pub use html::{Page, PageHints, read_page};
+pub use limits::{ReadLimits, cut_to, megabytes};
 pub use record::{Markup, RawRecord, RecordOutcome, to_article};
 
 use crate::article::Origin;
@@ -127,6 +129,8 @@ pub struct Discovery {
     /// Files that are not articles: documentation, unsupported extensions.
     pub ignored: Vec<(PathBuf, &'static str)>,
     pub problems: Vec<Problem>,
+    /// What reading each file and record may cost.
+    pub limits: ReadLimits,
 }
 
 /// File stems that name documentation, not articles, in corpus folders.
@@ -292,8 +296,8 @@ pub fn record_from_body(body: &str, is_json: bool) -> Result<RawRecord, String> 
 }
 
 /// Reads every record of `file`, handing each record or problem to `emit`, which may stop it.
-pub fn read(file: &InputFile, emit: &mut dyn FnMut(Item) -> ControlFlow<()>) {
-    formats::read(file, emit);
+pub fn read(file: &InputFile, limits: &ReadLimits, emit: &mut dyn FnMut(Item) -> ControlFlow<()>) {
+    formats::read(file, limits, emit);
 }
 
 #[cfg(test)]

@@ -36,6 +36,11 @@ pub fn parse_text_article(text: &str) -> Result<RawRecord, FrontMatterError> {
 /// A front matter parser: the value, or the line within the front matter and a message.
 type FrontMatterParser = fn(&str) -> Result<Value, (u64, String)>;
 
+/// Front matter holds a few fields: past this size or nesting it is not parsed (YAML parsers
+/// take quadratic time on deeply nested input).
+const MAX_FRONT_MATTER_BYTES: usize = 64 * 1024;
+const MAX_FRONT_MATTER_DEPTH: usize = 32;
+
 fn split_front_matter(text: &str) -> Result<(Map<String, Value>, &str), FrontMatterError> {
     for (fence, parse) in [
         ("---", parse_yaml as FrontMatterParser),
@@ -50,6 +55,7 @@ fn split_front_matter(text: &str) -> Result<(Map<String, Value>, &str), FrontMat
                 message: format!("front matter opened with `{fence}` is never closed"),
             });
         };
+        check_front_matter_size(front)?;
         // Lines of the front matter are counted from the opening fence, line 1 of the file.
         let value = parse(front).map_err(|(line, message)| FrontMatterError {
             line: line + 1,
@@ -65,6 +71,44 @@ fn split_front_matter(text: &str) -> Result<(Map<String, Value>, &str), FrontMat
         };
     }
     Ok((Map::new(), text))
+}
+
+fn check_front_matter_size(front: &str) -> Result<(), FrontMatterError> {
+    let too_large = |message: String| Err(FrontMatterError { line: 1, message });
+    if front.len() > MAX_FRONT_MATTER_BYTES {
+        return too_large(format!(
+            "front matter of {} KB; more than {} KB is not read",
+            front.len() / 1024,
+            MAX_FRONT_MATTER_BYTES / 1024
+        ));
+    }
+    if nesting_depth(front) > MAX_FRONT_MATTER_DEPTH {
+        return too_large(format!(
+            "front matter nested more than {MAX_FRONT_MATTER_DEPTH} levels deep is not read"
+        ));
+    }
+    Ok(())
+}
+
+/// The deepest nesting of brackets and braces, or of indentation (two spaces a level), in
+/// YAML or TOML text, counted without parsing it.
+fn nesting_depth(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start_matches([' ', '-']).len();
+        deepest = deepest.max(indent / 2);
+        for byte in line.bytes() {
+            match byte {
+                b'[' | b'{' => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    deepest
 }
 
 fn strip_line_end(text: &str) -> Option<&str> {
@@ -161,6 +205,33 @@ mod tests {
         let record = parse_text_article(text).unwrap();
         assert_eq!(field(&record, "title"), None);
         assert_eq!(field(&record, "body"), Some(text));
+    }
+
+    #[test]
+    fn front_matter_too_large_or_deep_is_not_parsed() {
+        let deep = format!(
+            "---\nkey: {}1{}\n---\nBody.\n",
+            "[".repeat(40),
+            "]".repeat(40)
+        );
+        let error = parse_text_article(&deep).unwrap_err();
+        assert!(
+            error.message.contains("nested more than 32 levels"),
+            "{}",
+            error.message
+        );
+        let indented: String = (0..40)
+            .map(|level| format!("{}k{level}:\n", "  ".repeat(level)))
+            .collect();
+        let error = parse_text_article(&format!("---\n{indented}---\nBody.\n")).unwrap_err();
+        assert!(error.message.contains("nested"), "{}", error.message);
+        let large = format!("---\nnote: {}\n---\nBody.\n", "x".repeat(70_000));
+        let error = parse_text_article(&large).unwrap_err();
+        assert!(
+            error.message.contains("more than 64 KB"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]

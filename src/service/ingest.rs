@@ -30,6 +30,8 @@ pub struct IndexRequest {
     pub strict: bool,
     /// Commit after this many new or changed articles.
     pub commit_every: usize,
+    /// What reading each file and record may cost.
+    pub limits: ingest::ReadLimits,
 }
 
 /// Progress, for a progress bar and for warnings as they happen.
@@ -322,7 +324,9 @@ impl<T> Sink<T> for ReadSink<'_, T> {
 /// The inputs of an index request: its paths, and the URLs its list names.
 fn discover_with_url_list(request: &IndexRequest) -> Result<ingest::Discovery, ServiceError> {
     let Some(list) = &request.url_list else {
-        return Ok(ingest::discover(&request.paths, request.fetcher.as_ref()));
+        let mut discovery = ingest::discover(&request.paths, request.fetcher.as_ref());
+        discovery.limits = request.limits;
+        return Ok(discovery);
     };
     let (urls, problems) = ingest::read_url_list(list).map_err(|error| {
         ServiceError::Input(format!("{}: cannot read: {error}", list.display()))
@@ -330,6 +334,7 @@ fn discover_with_url_list(request: &IndexRequest) -> Result<ingest::Discovery, S
     let paths: Vec<PathBuf> = request.paths.iter().cloned().chain(urls).collect();
     let mut discovery = ingest::discover(&paths, request.fetcher.as_ref());
     discovery.problems.extend(problems);
+    discovery.limits = request.limits;
     Ok(discovery)
 }
 
