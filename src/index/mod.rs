@@ -70,6 +70,11 @@ pub enum IndexError {
          or restore a backup"
     )]
     Damaged { path: PathBuf, detail: String },
+    #[error(
+        "no space left on device ({free_megabytes} MB free on {path}); the index keeps its last \
+         commit: free some space and run again"
+    )]
+    DiskFull { path: PathBuf, free_megabytes: u64 },
 }
 
 impl IndexError {

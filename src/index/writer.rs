@@ -225,6 +225,24 @@ impl ArticleSink for LocalWriter {
     }
 
     fn write(&mut self, prepared: PreparedDocument) -> Result<Written, IndexError> {
+        self.write_document(prepared)
+            .map_err(|error| disk_full_or(error, &self.folder))
+    }
+
+    fn commit(&mut self) -> Result<(), IndexError> {
+        self.commit_all()
+            .map_err(|error| disk_full_or(error, &self.folder))
+    }
+
+    fn finish(self) -> Result<u64, IndexError> {
+        let folder = self.folder.clone();
+        self.finish_all()
+            .map_err(|error| disk_full_or(error, &folder))
+    }
+}
+
+impl LocalWriter {
+    fn write_document(&mut self, prepared: PreparedDocument) -> Result<Written, IndexError> {
         let PreparedDocument {
             key,
             content_hash,
@@ -275,7 +293,7 @@ impl ArticleSink for LocalWriter {
         Ok(written)
     }
 
-    fn commit(&mut self) -> Result<(), IndexError> {
+    fn commit_all(&mut self) -> Result<(), IndexError> {
         if !self.uncommitted {
             return Ok(());
         }
@@ -291,8 +309,8 @@ impl ArticleSink for LocalWriter {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<u64, IndexError> {
-        self.commit()?;
+    fn finish_all(mut self) -> Result<u64, IndexError> {
+        self.commit_all()?;
         let writer = self.writer.take().expect("a writer until finished");
         writer
             .wait_merging_threads()
@@ -326,6 +344,21 @@ impl Drop for LocalWriter {
             drop(writer);
             let _ = fs::remove_dir_all(&self.target.path);
         }
+    }
+}
+
+/// Below this, a failed write is taken for a full disk.
+const FULL_DISK_BYTES: u64 = 64 << 20;
+
+/// `error`, or a full disk when that is what it comes from (tantivy's writer threads report
+/// it as their death, with no word of space).
+fn disk_full_or(error: IndexError, folder: &IndexFolder) -> IndexError {
+    match fs4::available_space(folder.dir()) {
+        Ok(free) if free < FULL_DISK_BYTES => IndexError::DiskFull {
+            path: folder.dir().to_owned(),
+            free_megabytes: free / 1_000_000,
+        },
+        _ => error,
     }
 }
 

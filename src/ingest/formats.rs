@@ -12,6 +12,7 @@ use super::fetch::{Fetched, FetchedPage, Fetcher};
 use super::limits::{self, ReadLimits};
 use super::record::{Markup, RawRecord, is_known_field, is_long_text_field};
 use super::text::parse_text_article;
+use super::transcode::{ToUtf8, WideEncoding};
 use super::warc::read_warc;
 use super::{InputFile, InputFormat, Item, Problem, Source};
 use crate::article::Origin;
@@ -44,12 +45,21 @@ pub(super) fn read(file: &InputFile, limits: &ReadLimits, emit: Emit<'_>) {
         return;
     }
     let opened = open(file, limits).and_then(|reader| {
-        let (head, rest) = read_head(reader)?;
-        let stdin = matches!(file.source, Source::Stdin);
-        if stdin && head.starts_with(GZIP_MAGIC) {
-            return read_head(inflate(Box::new(io::Cursor::new(head).chain(rest)), limits));
+        let (mut head, mut rest) = read_head(reader)?;
+        if file.source.is_stream() && head.starts_with(GZIP_MAGIC) {
+            (head, rest) = read_head(inflate(Box::new(io::Cursor::new(head).chain(rest)), limits))?;
         }
-        Ok((head, rest))
+        let reads_its_own_charset = matches!(
+            file.format,
+            InputFormat::Html | InputFormat::Feed | InputFormat::Warc
+        ) && !file.source.is_stream();
+        match WideEncoding::of(&head) {
+            Some(encoding) if !reads_its_own_charset => {
+                let whole = io::Cursor::new(head).chain(rest);
+                read_head(Box::new(ToUtf8::new(whole, encoding)))
+            }
+            _ => Ok((head, rest)),
+        }
     });
     let (head, rest) = match opened {
         Ok(opened) => opened,
@@ -61,7 +71,7 @@ pub(super) fn read(file: &InputFile, limits: &ReadLimits, emit: Emit<'_>) {
             return;
         }
     };
-    let format = if matches!(file.source, Source::Stdin) {
+    let format = if file.source.is_stream() {
         detect_format(&head)
     } else {
         file.format

@@ -12,6 +12,7 @@ mod limits;
 mod record;
 mod text;
 mod title;
+mod transcode;
 mod warc;
 
 use std::ffi::OsStr;
@@ -60,7 +61,17 @@ pub struct InputFile {
 pub enum Source {
     File,
     Stdin,
+    /// A named pipe or device (`<(zcat x.gz)`, `/dev/stdin`, a FIFO): read once, as it comes,
+    /// its format told from its first bytes.
+    Stream,
     Url(Arc<Fetcher>),
+}
+
+impl Source {
+    /// Whether the input is a stream whose format is told from its first bytes.
+    pub fn is_stream(&self) -> bool {
+        matches!(self, Source::Stdin | Source::Stream)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,6 +176,15 @@ pub fn discover(paths: &[PathBuf], fetcher: Option<&Arc<Fetcher>>) -> Discovery 
             discovery.add_url(url, fetcher);
             continue;
         }
+        if is_stream(path) {
+            discovery.files.push(InputFile {
+                path: Arc::from(path.as_path()),
+                format: InputFormat::JsonLines,
+                gzip: false,
+                source: Source::Stream,
+            });
+            continue;
+        }
         // Links are followed; walkdir reports a link back into its own ancestors as a loop.
         let walker = WalkDir::new(path)
             .follow_links(true)
@@ -186,6 +206,12 @@ pub fn discover(paths: &[PathBuf], fetcher: Option<&Arc<Fetcher>>) -> Discovery 
         }
     }
     discovery
+}
+
+/// Whether `path` names something that is neither a folder nor a regular file: a pipe, a
+/// device, a socket.
+fn is_stream(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|meta| !meta.is_dir() && !meta.is_file())
 }
 
 fn cannot_read(error: &walkdir::Error) -> String {

@@ -182,6 +182,10 @@ fn lex_proximity(
 
 /// How deeply parentheses and negations may nest: deeper queries are refused, not overflowed.
 const MAX_DEPTH: usize = 64;
+/// Words and phrases a query may hold: each is a clause the engine runs.
+const MAX_TERMS: usize = 256;
+/// Fuzzy words (`~`) a query may hold: each expands to every word in reach in the index.
+const MAX_FUZZY: usize = 16;
 
 struct Parser<'q> {
     query: &'q str,
@@ -201,12 +205,48 @@ pub fn parse(query: &str) -> Result<Option<Node>, QueryError> {
     if parser.tokens.is_empty() {
         return Ok(None);
     }
+    check_cost(query, &parser.tokens)?;
     let node = parser.and_expr()?;
     match parser.peek() {
         None => Ok(Some(node)),
         // `and_expr` reads everything up to the end or an unmatched `)`.
         Some(Spanned { span, .. }) => Err(parser.error(*span, "this `)` closes no `(`")),
     }
+}
+
+/// Refuses a query that would cost the engine too much: too many terms, or too many fuzzy
+/// words, pointing at the first one over the limit.
+fn check_cost(query: &str, tokens: &[Spanned]) -> Result<(), QueryError> {
+    let (mut terms, mut fuzzy) = (0, 0);
+    for Spanned { token, span } in tokens {
+        let is_fuzzy = match token {
+            Token::Word(word) => word.rsplit_once('~').is_some_and(|(base, distance)| {
+                !base.is_empty() && distance.chars().all(|c| c.is_ascii_digit())
+            }),
+            Token::Phrase(..) => false,
+            _ => continue,
+        };
+        terms += 1;
+        fuzzy += usize::from(is_fuzzy);
+        if terms > MAX_TERMS {
+            return Err(QueryError::at(
+                query,
+                *span,
+                format!("a query may hold {MAX_TERMS} words and phrases; this one has more"),
+            ));
+        }
+        if fuzzy > MAX_FUZZY {
+            return Err(QueryError::at(
+                query,
+                *span,
+                format!(
+                    "a query may hold {MAX_FUZZY} fuzzy words (`~`), each of which stands for \
+                     every word within reach; this one has more"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl Parser<'_> {

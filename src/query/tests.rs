@@ -361,3 +361,18 @@ fn people_outside_the_dictionary_are_found_by_their_name() {
     let typo = resolve("person:Putn").unwrap_err();
     assert_eq!(typo.suggestions[0], "VladimirPutin");
 }
+
+#[test]
+fn costly_queries_are_refused_at_the_term_over_the_limit() {
+    let fuzzy: Vec<String> = (0..17).map(|n| format!("word{n}~")).collect();
+    let query = fuzzy.join(" OR ");
+    let message = error(&query);
+    assert!(message.contains("16 fuzzy words"), "{message}");
+    let refused = resolve(&query).unwrap_err();
+    assert_eq!(refused.column, query.find("word16~").unwrap() + 1);
+
+    let words: Vec<String> = (0..300).map(|n| format!("w{n}")).collect();
+    let message = error(&words.join(" OR "));
+    assert!(message.contains("256 words and phrases"), "{message}");
+    assert!(resolve(&words[..256].join(" OR ")).is_ok());
+}

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::ServiceError;
-use crate::article::Article;
+use crate::article::{Article, Origin};
 use crate::backend::{ArticleSink, DocumentMapper, Written};
 use crate::eval::{EvalOptions, Evaluation, Evaluator};
 use crate::extract::{Decision, Entities, Extractor};
@@ -170,6 +170,7 @@ impl IngestService {
                 ..IndexReport::default()
             },
             problem_kinds: HashMap::new(),
+            shown: ShownProblems::default(),
             on_event,
         };
         (run.on_event)(IndexEvent::FilesFound(discovery.files.len()));
@@ -346,7 +347,55 @@ struct IndexRun<'r, S> {
     pending: usize,
     report: IndexReport,
     problem_kinds: HashMap<String, u64>,
+    shown: ShownProblems,
     on_event: &'r mut dyn FnMut(IndexEvent),
+}
+
+/// Problems shown one by one: the first [`SHOWN_PER_FILE`] of each file and
+/// [`SHOWN_IN_ALL`] in all; the rest are counted in the summary (a file of a million bad
+/// lines reports twenty and a count, not a million lines).
+#[derive(Default)]
+struct ShownProblems {
+    in_file: usize,
+    hidden_in_file: u64,
+    in_all: usize,
+    /// The file the last problem came from, for the count of those not shown.
+    file: Option<Origin>,
+}
+
+const SHOWN_PER_FILE: usize = 20;
+const SHOWN_IN_ALL: usize = 1_000;
+
+impl ShownProblems {
+    /// Whether to show this problem; counts it otherwise.
+    fn show(&mut self, problem: &Problem) -> bool {
+        self.file = Some(Origin::file(problem.origin.path.clone()));
+        if self.in_file < SHOWN_PER_FILE && self.in_all < SHOWN_IN_ALL {
+            self.in_file += 1;
+            self.in_all += 1;
+            return true;
+        }
+        self.hidden_in_file += 1;
+        false
+    }
+
+    /// At a file's end: a note of the problems not shown, if any.
+    fn file_done(&mut self) -> Option<Problem> {
+        let hidden = std::mem::take(&mut self.hidden_in_file);
+        self.in_file = 0;
+        let file = self.file.take()?;
+        (hidden > 0).then(|| {
+            let message = if self.in_all >= SHOWN_IN_ALL {
+                format!(
+                    "{hidden} more problems not shown (after {SHOWN_IN_ALL} in all, problems are \
+                     only counted in the summary)"
+                )
+            } else {
+                format!("{hidden} more problems not shown (at most {SHOWN_PER_FILE} a file)")
+            };
+            Problem::note(file, message)
+        })
+    }
 }
 
 impl<S: ArticleSink> Sink<<S::Mapper as DocumentMapper>::Document> for IndexRun<'_, S> {
@@ -354,7 +403,9 @@ impl<S: ArticleSink> Sink<<S::Mapper as DocumentMapper>::Document> for IndexRun<
 
     fn problem(&mut self, problem: &Problem) -> Result<(), ServiceError> {
         if problem.severity == Severity::Note {
-            (self.on_event)(IndexEvent::Problem(problem));
+            if self.shown.show(problem) {
+                (self.on_event)(IndexEvent::Problem(problem));
+            }
             return Ok(());
         }
         if self.request.strict {
@@ -368,7 +419,9 @@ impl<S: ArticleSink> Sink<<S::Mapper as DocumentMapper>::Document> for IndexRun<
             .problem_kinds
             .entry(problem_kind(&problem.message))
             .or_default() += 1;
-        (self.on_event)(IndexEvent::Problem(problem));
+        if self.shown.show(problem) {
+            (self.on_event)(IndexEvent::Problem(problem));
+        }
         Ok(())
     }
 
@@ -394,6 +447,9 @@ impl<S: ArticleSink> Sink<<S::Mapper as DocumentMapper>::Document> for IndexRun<
 
     fn file_done(&mut self) {
         self.report.files_read += 1;
+        if let Some(note) = self.shown.file_done() {
+            (self.on_event)(IndexEvent::Problem(&note));
+        }
         (self.on_event)(IndexEvent::FileDone);
     }
 }
