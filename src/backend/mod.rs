@@ -103,6 +103,9 @@ pub enum Written {
     Updated,
     /// The engine already holds it with the same content.
     Unchanged,
+    /// Another record with its key came earlier in this run, with other content: the first
+    /// is kept, so that running the same input again changes nothing.
+    Duplicate,
 }
 
 /// Turns analysed articles into an engine's documents. It runs on every core at once, while

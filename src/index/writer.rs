@@ -251,6 +251,11 @@ impl LocalWriter {
             mut document,
         } = prepared;
         let previous = self.known.get(&key).copied();
+        if let Some((known, true)) = previous
+            && known.content_hash != content_hash
+        {
+            return Ok(Written::Duplicate);
+        }
         if !matches!(previous, Some((_, true))) {
             self.seen += 1;
         }

@@ -159,6 +159,8 @@ fn canonical_name(name: &str) -> String {
 
 struct Fields {
     by_canonical_name: BTreeMap<String, (String, Value)>,
+    /// Warnings for text fields given as lists or objects, read as text.
+    coerced: Vec<String>,
 }
 
 impl Fields {
@@ -169,16 +171,29 @@ impl Fields {
                 .entry(canonical_name(&name))
                 .or_insert((name, value));
         }
-        Fields { by_canonical_name }
+        Fields {
+            by_canonical_name,
+            coerced: Vec::new(),
+        }
     }
 
-    /// The first non-empty text value among `names`, removed from the record.
+    /// The first non-empty text value among `names`, removed from the record. A list or an
+    /// object read as text is noted in [`Fields::coerced`].
     fn take_text(&mut self, names: &[&str]) -> Option<String> {
         for name in names {
-            if let Some((_, value)) = self.by_canonical_name.get(*name)
+            if let Some((original, value)) = self.by_canonical_name.get(*name)
                 && let Some(text) = scalar_text(value)
                 && !text.trim().is_empty()
             {
+                match value {
+                    Value::Array(_) => self.coerced.push(format!(
+                        "`{original}` is a list; its items were joined into one text"
+                    )),
+                    Value::Object(_) => self.coerced.push(format!(
+                        "`{original}` is an object; its `name` was taken as the text"
+                    )),
+                    _ => {}
+                }
                 self.by_canonical_name.remove(*name);
                 return Some(text.trim().to_owned());
             }
@@ -259,6 +274,10 @@ pub fn to_article(record: RawRecord) -> RecordOutcome {
         people: fields.take_list(PEOPLE),
         organizations: fields.take_list(ORGANIZATIONS),
     };
+    let source = fields.take_text(SOURCE);
+    let author = fields.take_text(AUTHOR);
+    let language = fields.take_text(LANGUAGE).map(|lang| lang.to_lowercase());
+    warnings.append(&mut fields.coerced);
     let article = Article {
         key: Article::derive_key(id.as_deref(), url.as_deref(), &title, &body),
         title,
@@ -267,16 +286,16 @@ pub fn to_article(record: RawRecord) -> RecordOutcome {
         body,
         published,
         url,
-        source: fields.take_text(SOURCE),
-        author: fields.take_text(AUTHOR),
-        language: fields.take_text(LANGUAGE).map(|lang| lang.to_lowercase()),
+        source,
+        author,
+        language,
         tagged,
+        gold,
         extra: fields
             .by_canonical_name
             .into_values()
             .filter_map(|(name, value)| scalar_text(&value).map(|text| (name, text)))
             .collect(),
-        gold,
     };
     RecordOutcome::Article {
         article: Box::new(article),
@@ -433,6 +452,28 @@ mod tests {
         }));
         assert_eq!(article.tagged.countries, ["Japan", "KP"]);
         assert_eq!(article.tagged.topics, ["trade", "energy"]);
+    }
+
+    #[test]
+    fn text_fields_given_as_lists_or_objects_are_read_with_a_warning() {
+        let record = RawRecord::from_fields(
+            serde_json::from_str(
+                r#"{"title": "Talks", "body": ["First part.", "Second part."], "author": {"name": "A. Reporter"}}"#,
+            )
+            .unwrap(),
+        );
+        let RecordOutcome::Article { article, warnings } = to_article(record) else {
+            panic!("an article")
+        };
+        assert_eq!(article.body, "First part., Second part.");
+        assert_eq!(article.author.as_deref(), Some("A. Reporter"));
+        assert_eq!(
+            warnings,
+            [
+                "`body` is a list; its items were joined into one text",
+                "`author` is an object; its `name` was taken as the text"
+            ]
+        );
     }
 
     #[test]

@@ -364,6 +364,8 @@ struct ShownProblems {
 }
 
 const SHOWN_PER_FILE: usize = 20;
+/// How the summary counts records skipped for a key seen earlier in the run.
+const DUPLICATE_KEY: &str = "a later record with the key of an earlier one (the first is kept)";
 const SHOWN_IN_ALL: usize = 1_000;
 
 impl ShownProblems {
@@ -432,6 +434,14 @@ impl<S: ArticleSink> Sink<<S::Mapper as DocumentMapper>::Document> for IndexRun<
         match self.sink.write(document).map_err(ServiceError::backend)? {
             Written::Unchanged => {
                 self.report.unchanged += 1;
+                return Ok(());
+            }
+            Written::Duplicate => {
+                self.report.skipped += 1;
+                *self
+                    .problem_kinds
+                    .entry(DUPLICATE_KEY.to_owned())
+                    .or_default() += 1;
                 return Ok(());
             }
             Written::Updated => self.report.updated += 1,
