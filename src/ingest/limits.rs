@@ -25,9 +25,10 @@ pub const RATIO_GRACE_BYTES: u64 = 64 << 20;
 impl Default for ReadLimits {
     fn default() -> ReadLimits {
         ReadLimits {
-            max_decompressed: 64 << 30,
+            // As `--max-decompressed 64GB` and `--max-article 2MB` give them.
+            max_decompressed: 64_000_000_000,
             max_ratio: 100,
-            max_article: 2 << 20,
+            max_article: 2_000_000,
         }
     }
 }

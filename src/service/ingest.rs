@@ -351,7 +351,7 @@ struct IndexRun<'r, S> {
     on_event: &'r mut dyn FnMut(IndexEvent),
 }
 
-/// Problems shown one by one: the first [`SHOWN_PER_FILE`] of each file and
+/// Problems with records shown one by one: the first [`SHOWN_PER_FILE`] of each file and
 /// [`SHOWN_IN_ALL`] in all; the rest are counted in the summary (a file of a million bad
 /// lines reports twenty and a count, not a million lines).
 #[derive(Default)]
@@ -369,9 +369,14 @@ const DUPLICATE_KEY: &str = "a later record with the key of an earlier one (the 
 const SHOWN_IN_ALL: usize = 1_000;
 
 impl ShownProblems {
-    /// Whether to show this problem; counts it otherwise.
+    /// Whether to show this problem; counts it otherwise. A problem with a whole file (a read
+    /// that failed, a file refused) is always shown.
     fn show(&mut self, problem: &Problem) -> bool {
         self.file = Some(Origin::file(problem.origin.path.clone()));
+        let whole_file = problem.origin.line.is_none() && problem.origin.part.is_none();
+        if whole_file {
+            return true;
+        }
         if self.in_file < SHOWN_PER_FILE && self.in_all < SHOWN_IN_ALL {
             self.in_file += 1;
             self.in_all += 1;
