@@ -192,9 +192,23 @@ impl IndexFolder {
                 removed.push(Removed { path, bytes, why });
             }
         }
-        let staging = self.dir.join(format!("{CURRENT_FILE}.tmp"));
-        if staging.exists() {
-            fs::remove_file(&staging)?;
+        // Files written whole under the writer lock by renaming a temporary one: a temporary
+        // one left is from a run stopped mid-write.
+        let live = current.unwrap_or_else(|| self.dir.clone());
+        let temporaries = [
+            self.dir.join(format!("{CURRENT_FILE}.tmp")),
+            self.dir.join("fetch-state.json.tmp"),
+            live.join(format!("{}.tmp", super::META_FILE)),
+        ];
+        for path in temporaries {
+            if let Ok(meta) = fs::metadata(&path) {
+                fs::remove_file(&path)?;
+                removed.push(Removed {
+                    path,
+                    bytes: meta.len(),
+                    why: "a temporary file left by a run that was stopped",
+                });
+            }
         }
         Ok(removed)
     }
