@@ -2,11 +2,11 @@
 //! replacing an older version with the same key. A commit makes everything before it visible
 //! at once: a run that is killed leaves the index as of its last commit.
 
-use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
 use tantivy::{IndexWriter, TantivyDocument, Term};
 
 use super::clusters::ClusterFinder;
@@ -17,6 +17,7 @@ use super::mapper::{DocMapper, PreparedDocument};
 use super::{IndexError, OpenIndex, io_error, tantivy_error};
 use crate::backend::{ArticleSink, Written};
 use crate::dedup::Signature;
+use crate::hash::Wide64;
 use crate::schema::Schema;
 
 #[derive(Debug, Clone)]
@@ -89,10 +90,10 @@ pub struct LocalWriter {
     writer: Option<IndexWriter>,
     mapper: DocMapper,
     /// Every article in the index, and whether this run has seen it.
-    known: HashMap<String, (Known, bool)>,
+    known: FxHashMap<KeyHash, (Known, bool)>,
     /// A rebuild's articles as the index it replaces holds them: one written again with the
     /// same content keeps its stamp, so saved searches do not take it for news.
-    replaced: HashMap<String, Known>,
+    replaced: FxHashMap<KeyHash, Known>,
     /// The stamp of the article written last; the next one gets a larger one.
     last_stamp: u64,
     /// Distinct articles of the index this run wrote: when that is all of them, every stored
@@ -132,14 +133,14 @@ impl LocalWriter {
         let replaced = if options.rebuild {
             replaced_keys(&folder)
         } else {
-            HashMap::new()
+            FxHashMap::default()
         };
         let target = prepare_target(&folder, schema, options.rebuild)?;
         let writer = target
             .index
             .writer_with_num_threads(options.threads, options.memory_budget_bytes)
             .map_err(|source| tantivy_error(&target.path, source))?;
-        let known: HashMap<String, (Known, bool)> = existing_keys(&target)?
+        let known: FxHashMap<KeyHash, (Known, bool)> = existing_keys(&target)?
             .into_iter()
             .map(|(key, known)| (key, (known, false)))
             .collect();
@@ -250,7 +251,8 @@ impl LocalWriter {
             signature,
             mut document,
         } = prepared;
-        let previous = self.known.get(&key).copied();
+        let hash = key_hash(&key);
+        let previous = self.known.get(&hash).copied();
         if let Some((known, true)) = previous
             && known.content_hash != content_hash
         {
@@ -263,14 +265,14 @@ impl LocalWriter {
             && known.content_hash == content_hash
         {
             // Unchanged: the index keeps the article and the stamp it has.
-            self.known.insert(key, (known, true));
+            self.known.insert(hash, (known, true));
             return Ok(Written::Unchanged);
         }
         // Written again with what a reader sees unchanged (a dictionary change, a rebuild):
         // not news, so the stamp stays.
         let unchanged_news = previous
             .map(|(known, _)| known)
-            .or_else(|| self.replaced.get(&key).copied())
+            .or_else(|| self.replaced.get(&hash).copied())
             .filter(|old| old.news_hash == news_hash);
         let stamp = match unchanged_news {
             Some(old) => old.stamp,
@@ -281,7 +283,7 @@ impl LocalWriter {
             news_hash,
             stamp,
         };
-        self.known.insert(key.clone(), (now, true));
+        self.known.insert(hash, (now, true));
         let written = if previous.is_some() {
             let id = self.target.layout.id;
             self.writer().delete_term(Term::from_field_text(id, &key));
@@ -470,6 +472,17 @@ fn is_old_format_file(name: &str) -> bool {
         .contains(&name)
 }
 
+/// An article's key as the writer remembers the keys of the whole index: a 64-bit hash of it,
+/// eight bytes whatever the key's length (two keys sharing one are as likely as a content
+/// hash collision).
+type KeyHash = u64;
+
+fn key_hash(key: &str) -> KeyHash {
+    let mut hash = Wide64::new();
+    hash.write_field(key);
+    hash.finish()
+}
+
 /// What the index knows of an article: its content hash and when it was written.
 #[derive(Debug, Clone, Copy)]
 struct Known {
@@ -481,7 +494,7 @@ struct Known {
 /// The articles of the index a rebuild replaces, whatever layout built it (a rebuild is the
 /// way to a new layout), so that those it writes again unchanged keep their stamps. An index
 /// that cannot be read (damaged, or predating stamps) gives none: then every article is new.
-fn replaced_keys(folder: &IndexFolder) -> HashMap<String, Known> {
+fn replaced_keys(folder: &IndexFolder) -> FxHashMap<KeyHash, Known> {
     // An index of an older format sits at the top of the folder.
     let live = folder
         .current()
@@ -500,15 +513,15 @@ fn replaced_keys(folder: &IndexFolder) -> HashMap<String, Known> {
 }
 
 /// Every article of the index by key.
-fn existing_keys(target: &OpenIndex) -> Result<HashMap<String, Known>, IndexError> {
+fn existing_keys(target: &OpenIndex) -> Result<FxHashMap<KeyHash, Known>, IndexError> {
     keys_of(&target.reader()?.searcher(), &target.path)
 }
 
 fn keys_of(
     searcher: &tantivy::Searcher,
     path: &Path,
-) -> Result<HashMap<String, Known>, IndexError> {
-    let mut keys = HashMap::new();
+) -> Result<FxHashMap<KeyHash, Known>, IndexError> {
+    let mut keys = FxHashMap::default();
     let mut key = String::new();
     for segment in searcher.segment_readers() {
         let fast_fields = segment.fast_fields();
@@ -540,7 +553,7 @@ fn keys_of(
                 news_hash: news.first(doc).unwrap_or_default(),
                 stamp: stamps.first(doc).unwrap_or_default(),
             };
-            keys.insert(key.clone(), written);
+            keys.insert(key_hash(&key), written);
         }
     }
     Ok(keys)
