@@ -42,6 +42,8 @@ pub struct Config {
     pub style: Style,
     /// Whether standard error is a terminal (progress bars).
     pub interactive: bool,
+    /// How long a command answering one query may run.
+    pub query_budget: std::time::Duration,
     pub command: Command,
 }
 
@@ -214,6 +216,7 @@ fn answer(
     printer: &Printer,
     out: &mut dyn Write,
 ) -> Outcome {
+    stop_past(config.query_budget, config.style);
     let service = open_search(config, schema)?;
     match command {
         Command::Search { request, format } => {
@@ -258,6 +261,21 @@ fn answer(
         | Command::Check { .. }
         | Command::Watch(_) => unreachable!("not a single-answer command"),
     }
+}
+
+/// Ends the process with an error once `budget` has passed: a search cannot be interrupted
+/// midway, and a query the limits let through may still take long on a large index.
+fn stop_past(budget: std::time::Duration, style: Style) {
+    std::thread::spawn(move || {
+        std::thread::sleep(budget);
+        eprintln!(
+            "{} the query ran past its time budget of {} s (--timeout): narrow it (fewer words, \
+             fewer fuzzy `~` words) or give it more time",
+            style.error("error:"),
+            budget.as_secs_f64()
+        );
+        std::process::exit(i32::from(EXIT_USAGE));
+    });
 }
 
 fn show(out: &mut dyn Write, format: Format, printer: &Printer, response: &impl Render) -> Outcome {

@@ -45,6 +45,11 @@ struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
 
+    /// Seconds a command answering one query (search, facets, timeline, cooc, related, show,
+    /// stats) may run before it stops with an error
+    #[arg(long, global = true, default_value_t = 60.0, value_name = "SECONDS", value_parser = parse_seconds)]
+    timeout: f64,
+
     #[command(subcommand)]
     command: CliCommand,
 }
@@ -662,6 +667,7 @@ impl Cli {
             schema_dir: self.schema,
             style: Style { color },
             interactive: app::stderr_is_terminal(),
+            query_budget: Duration::from_secs_f64(self.timeout),
             command,
         })
     }

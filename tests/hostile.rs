@@ -386,3 +386,18 @@ fn a_full_disk_is_reported_with_the_space_left() {
     );
     assert!(run.stderr.contains("MB free on"), "{}", run.stderr);
 }
+
+#[test]
+fn a_query_past_its_time_budget_stops_with_an_error() {
+    let index = sample_index();
+    let output = geonews(index.path())
+        .args(["--timeout", "0.001", "search", "sanctions"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("ran past its time budget of 0.001 s (--timeout)"),
+        "{stderr}"
+    );
+}
