@@ -519,6 +519,7 @@ impl Cli {
                 },
                 writer: WriterOptions {
                     rebuild: args.rebuild,
+                    create: true,
                     wait: args.wait,
                     threads: WriterOptions::threads_for(
                         args.memory,

@@ -116,6 +116,11 @@ pub fn damage(path: &Path, files: &HashSet<PathBuf>) -> IndexError {
         let (segment, kind) = segment_and_kind(file);
         segments.entry(segment).or_default().insert(kind);
     }
+    damaged_segments(path, &segments)
+}
+
+/// The error for a damaged index from its damaged segments and their files' kinds.
+pub fn damaged_segments(path: &Path, segments: &BTreeMap<String, BTreeSet<String>>) -> IndexError {
     let detail = segments
         .iter()
         .map(|(segment, kinds)| {
