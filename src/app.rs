@@ -18,15 +18,15 @@ use crate::results::{CheckReport, DamagedSegment};
 use crate::schema::Schema;
 use crate::server::{self, AppState, ServeOptions};
 use crate::service::{
-    BatchAnswer, CoocRequest, EvalRequest, ExtractRequest, FacetsRequest, IndexEvent, IndexRequest,
-    IngestService, ReadEvent, SearchOptions, SearchRequest, SearchService, ServiceError,
-    TimelineRequest,
+    self, BackupRequest, BatchAnswer, CoocRequest, DeleteRequest, EvalRequest, ExtractRequest,
+    FacetsRequest, IndexEvent, IndexRequest, IngestService, ReadEvent, SearchOptions,
+    SearchRequest, SearchService, ServiceError, TimelineRequest,
 };
 use crate::watch::WatchStore;
 
 /// Exit code when a query or argument is wrong.
 const EXIT_USAGE: u8 = 2;
-/// Exit code when indexing finished but skipped some input.
+/// Exit code when indexing finished but skipped some input, or `delete` did not find some ids.
 const EXIT_SKIPPED_INPUT: u8 = 3;
 /// Exit code when `watch run` found nothing new.
 const EXIT_NOTHING_NEW: u8 = 4;
@@ -109,6 +109,24 @@ pub enum Command {
     },
     Serve(ServeOptions),
     Watch(WatchAction),
+    /// Articles out of the index, by id or by query.
+    Delete {
+        request: DeleteRequest,
+        /// Queue behind another writer rather than stop.
+        wait: bool,
+        format: Format,
+    },
+    /// Every segment merged into one, deleted articles' space reclaimed.
+    Compact {
+        wait: bool,
+        format: Format,
+    },
+    /// A copy of the index as of its last commit, in a new or empty folder.
+    Backup {
+        request: BackupRequest,
+        wait: bool,
+        format: Format,
+    },
 }
 
 /// `geonews watch ...`: saved searches of the index.
@@ -185,6 +203,35 @@ pub fn run(config: Config) -> anyhow::Result<ExitCode> {
         Command::Serve(options) => serve(&config, schema, options),
         Command::Check { format } => check(&config, &schema, *format, &printer, &mut stdout),
         Command::Watch(action) => watch(&config, schema, action, &printer, &mut stdout),
+        Command::Delete {
+            request,
+            wait,
+            format,
+        } => delete(
+            &config,
+            schema,
+            request,
+            *wait,
+            *format,
+            &printer,
+            &mut stdout,
+        ),
+        Command::Compact { wait, format } => {
+            compact(&config, &schema, *wait, *format, &printer, &mut stdout)
+        }
+        Command::Backup {
+            request,
+            wait,
+            format,
+        } => backup(
+            &config,
+            &schema,
+            request,
+            *wait,
+            *format,
+            &printer,
+            &mut stdout,
+        ),
         query => answer(&config, schema, query, &printer, &mut stdout),
     };
     stdout.flush()?;
@@ -259,7 +306,10 @@ fn answer(
         | Command::Eval { .. }
         | Command::Serve(_)
         | Command::Check { .. }
-        | Command::Watch(_) => unreachable!("not a single-answer command"),
+        | Command::Watch(_)
+        | Command::Delete { .. }
+        | Command::Compact { .. }
+        | Command::Backup { .. } => unreachable!("not a single-answer command"),
     }
 }
 
@@ -405,6 +455,63 @@ fn index(
     output::emit(&mut io::stderr().lock(), Format::Text, printer, &report)
         .map_err(ServiceError::Output)?;
     Ok(exit_code(report.skipped as usize))
+}
+
+/// `geonews delete`: a dry run reads the index; a real one takes the writer lock first, then
+/// opens the read side, so that a query finds the articles as the writer holds them.
+fn delete(
+    config: &Config,
+    schema: Arc<Schema>,
+    request: &DeleteRequest,
+    wait: bool,
+    format: Format,
+    printer: &Printer,
+    out: &mut dyn Write,
+) -> Outcome {
+    let response = if request.dry_run {
+        open_search(config, schema)?.plan_delete(request)?
+    } else {
+        // A wrong query is told before waiting for the lock, not after.
+        service::check_delete(&schema, request)?;
+        let sink = open_writer(config, &schema, &WriterOptions::upkeep(wait))?;
+        open_search(config, schema)?.delete(request, sink)?
+    };
+    show(out, format, printer, &response)?;
+    Ok(if response.missed_any() {
+        ExitCode::from(EXIT_SKIPPED_INPUT)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `geonews compact`: under the writer lock, like indexing.
+fn compact(
+    config: &Config,
+    schema: &Arc<Schema>,
+    wait: bool,
+    format: Format,
+    printer: &Printer,
+    out: &mut dyn Write,
+) -> Outcome {
+    let sink = open_writer(config, schema, &WriterOptions::upkeep(wait))?;
+    show(out, format, printer, &service::compact(sink)?)
+}
+
+/// `geonews backup DIR`: under the writer lock, so that no commit or merge changes the files
+/// being copied; searches go on.
+fn backup(
+    config: &Config,
+    schema: &Arc<Schema>,
+    request: &BackupRequest,
+    wait: bool,
+    format: Format,
+    printer: &Printer,
+    out: &mut dyn Write,
+) -> Outcome {
+    // Refused before waiting for the lock, not after.
+    service::check_backup(request)?;
+    let sink = open_writer(config, schema, &WriterOptions::upkeep(wait))?;
+    show(out, format, printer, &service::backup(sink, request)?)
 }
 
 /// `geonews check`: every file against its checksum, the damaged segments named.

@@ -18,8 +18,8 @@ use geonews::output::{Format, Style};
 use geonews::results::Sort;
 use geonews::server::{self, Limits, ServeOptions};
 use geonews::service::{
-    EvalRequest, ExtractRequest, FacetsRequest, IndexRequest, SearchOptions, SearchRequest,
-    TimelineRequest,
+    BackupRequest, DeleteRequest, DeleteTarget, EvalRequest, ExtractRequest, FacetsRequest,
+    IndexRequest, SearchOptions, SearchRequest, TimelineRequest,
 };
 
 // Indexing allocates small strings on four threads at once; glibc's allocator spends a tenth
@@ -136,6 +136,60 @@ enum CliCommand {
     /// when articles were indexed (an old article indexed today is news)
     #[command(subcommand)]
     Watch(WatchCommand),
+    /// Delete articles by id, or every article matching a query (a takedown, a retracted
+    /// story): gone from searches, facets and `show` at once. Exit code 3 when some ids were
+    /// not in the index
+    Delete(DeleteArgs),
+    /// Merge the index's segments into one and reclaim the space of deleted articles;
+    /// searches go on meanwhile
+    Compact(CompactArgs),
+    /// Copy the index as of its last commit into DIR, a new or empty folder, while searches go
+    /// on. To restore, point --index at DIR
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, Args)]
+struct DeleteArgs {
+    /// Ids of the articles to delete (after `--` when one starts with `-`)
+    #[arg(
+        value_name = "ID",
+        required_unless_present = "query",
+        conflicts_with = "query"
+    )]
+    ids: Vec<String>,
+    /// Delete every article matching this query (the language of `search`)
+    #[arg(long, value_name = "QUERY")]
+    query: Option<String>,
+    /// List what would be deleted and change nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// When another geonews is writing the index, wait for it to finish instead of stopping
+    #[arg(long)]
+    wait: bool,
+    /// Text, JSON, or JSON Lines (one id a line with what became of it)
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+struct CompactArgs {
+    /// When another geonews is writing the index, wait for it to finish instead of stopping
+    #[arg(long)]
+    wait: bool,
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+struct BackupArgs {
+    /// A new or empty folder to copy the index into
+    #[arg(value_name = "DIR")]
+    destination: PathBuf,
+    /// When another geonews is writing the index, wait for it to finish instead of stopping
+    #[arg(long)]
+    wait: bool,
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 #[derive(Debug, Subcommand)]
@@ -524,6 +578,7 @@ impl Cli {
                 },
                 writer: WriterOptions {
                     rebuild: args.rebuild,
+                    create: true,
                     wait: args.wait,
                     threads: WriterOptions::threads_for(
                         args.memory,
@@ -653,6 +708,28 @@ impl Cli {
                     only_news: false,
                 },
             }),
+            CliCommand::Delete(args) => Command::Delete {
+                request: DeleteRequest {
+                    target: match args.query {
+                        Some(query) => DeleteTarget::Query(query),
+                        None => DeleteTarget::Ids(args.ids),
+                    },
+                    dry_run: args.dry_run,
+                },
+                wait: args.wait,
+                format: args.format,
+            },
+            CliCommand::Compact(args) => Command::Compact {
+                wait: args.wait,
+                format: args.format,
+            },
+            CliCommand::Backup(args) => Command::Backup {
+                request: BackupRequest {
+                    destination: args.destination,
+                },
+                wait: args.wait,
+                format: args.format,
+            },
             CliCommand::Extract(args) => Command::Extract {
                 request: ExtractRequest {
                     paths: args.paths,

@@ -8,6 +8,9 @@
 //! [`crate::service`].
 
 use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Serialize;
 
 use crate::analytics::{Interval, PairCounts, TimelineCounts};
 use crate::pipeline::Analysed;
@@ -108,6 +111,41 @@ pub enum Written {
     Duplicate,
 }
 
+/// How an engine's storage stands: its parts, its bytes, and its articles, live and deleted
+/// (a deleted article takes space until the parts holding it are merged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Storage {
+    pub segments: usize,
+    pub bytes: u64,
+    pub articles: u64,
+    pub deleted: u64,
+}
+
+/// What copying an engine's committed articles elsewhere took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Copied {
+    pub files: usize,
+    pub bytes: u64,
+    pub articles: u64,
+    pub segments: usize,
+}
+
+/// Why `destination` cannot take a backup, if it cannot: a backup goes into a new or empty
+/// folder, never over anything.
+pub fn unfit_for_backup(destination: &Path) -> Option<String> {
+    match std::fs::read_dir(destination) {
+        Ok(mut entries) => entries
+            .next()
+            .is_some()
+            .then(|| "it exists and is not empty".to_owned()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+        Err(error) if error.kind() == std::io::ErrorKind::NotADirectory => {
+            Some("it is not a folder".to_owned())
+        }
+        Err(error) => Some(error.to_string()),
+    }
+}
+
 /// Turns analysed articles into an engine's documents. It runs on every core at once, while
 /// the sink it came from writes the documents before it.
 pub trait DocumentMapper: Send + Sync {
@@ -131,8 +169,20 @@ pub trait ArticleSink: Send {
         document: <Self::Mapper as DocumentMapper>::Document,
     ) -> Result<Written, Self::Error>;
 
-    /// Makes every document written so far searchable at once.
+    /// Removes the article `id`, gone from searches at the next commit; whether the engine
+    /// held it.
+    fn delete(&mut self, id: &str) -> Result<bool, Self::Error>;
+
+    /// Makes every document written or deleted so far searchable at once.
     fn commit(&mut self) -> Result<(), Self::Error>;
+
+    /// Merges the committed articles into one part, dropping deleted ones for good; the
+    /// storage before and after.
+    fn compact(&mut self) -> Result<(Storage, Storage), Self::Error>;
+
+    /// Copies the committed articles into `destination` (a new or empty folder) as an index
+    /// of its own that the engine can open.
+    fn backup(&mut self, destination: &Path) -> Result<Copied, Self::Error>;
 
     /// Commits the rest and closes the sink; returns the articles the engine now holds. A sink
     /// dropped without finishing keeps only what it committed.

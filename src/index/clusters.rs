@@ -19,7 +19,7 @@ use rustc_hash::FxHashMap;
 use super::{IndexError, io_error};
 use crate::dedup::Signature;
 
-const FOLDER: &str = "signatures";
+pub(super) const FOLDER: &str = "signatures";
 const EXTENSION: &str = "sig";
 const MAGIC: &[u8; 8] = b"GNSIG\x00\x00\x01";
 /// Files kept before they are merged into one: each is opened and read at the start of a run.

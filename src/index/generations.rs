@@ -18,7 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::DateTime;
 
-const CURRENT_FILE: &str = "CURRENT";
+pub(super) const CURRENT_FILE: &str = "CURRENT";
 const GENERATION_PREFIX: &str = "gen-";
 const WRITER_LOCK_FILE: &str = "writer.lock";
 const READERS_LOCK_FILE: &str = ".readers.lock";

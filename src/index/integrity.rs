@@ -12,6 +12,7 @@ use std::time::UNIX_EPOCH;
 
 use serde::{Deserialize, Serialize};
 use tantivy::Index;
+use tantivy::directory::{Directory, META_LOCK};
 
 use super::{IndexError, io_error};
 
@@ -51,6 +52,26 @@ pub fn record_verified(path: &Path, index: &Index) -> Result<(), IndexError> {
 
 /// Checks the sums of the files not as recorded; the damage found, as an error.
 pub fn check_changed_files(path: &Path, index: &Index) -> Result<(), IndexError> {
+    if changed_files_failing(path, index)?.is_empty() {
+        return Ok(());
+    }
+    // A writer's merge or commit may have replaced segments between our reading their list
+    // and their files. Look again holding tantivy's meta lock, which its removal of files
+    // waits for: a file then listed and failing is damage.
+    let _meta_lock = index
+        .directory()
+        .acquire_lock(&META_LOCK)
+        .map_err(|error| io_error(path, std::io::Error::other(error.to_string())))?;
+    let damaged = changed_files_failing(path, index)?;
+    if damaged.is_empty() {
+        Ok(())
+    } else {
+        Err(damage(path, &damaged))
+    }
+}
+
+/// The live segment files whose length or time differ from the record and whose sums fail.
+fn changed_files_failing(path: &Path, index: &Index) -> Result<HashSet<PathBuf>, IndexError> {
     let recorded: Verified = fs::read(path.join(VERIFIED_FILE))
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
@@ -65,11 +86,7 @@ pub fn check_changed_files(path: &Path, index: &Index) -> Result<(), IndexError>
             damaged.insert(PathBuf::from(file));
         }
     }
-    if damaged.is_empty() {
-        Ok(())
-    } else {
-        Err(damage(path, &damaged))
-    }
+    Ok(damaged)
 }
 
 /// Reads every segment file and checks its sum.
@@ -99,6 +116,11 @@ pub fn damage(path: &Path, files: &HashSet<PathBuf>) -> IndexError {
         let (segment, kind) = segment_and_kind(file);
         segments.entry(segment).or_default().insert(kind);
     }
+    damaged_segments(path, &segments)
+}
+
+/// The error for a damaged index from its damaged segments and their files' kinds.
+pub fn damaged_segments(path: &Path, segments: &BTreeMap<String, BTreeSet<String>>) -> IndexError {
     let detail = segments
         .iter()
         .map(|(segment, kinds)| {
@@ -135,24 +157,18 @@ fn sum_holds(index: &Index, file: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// The files of the live segments of `index`, by name.
+/// The files of `index`'s segments that its list of segments names, by name: not a
+/// deletion file being written for a commit not yet made, nor one a commit has replaced.
 fn segment_files(path: &Path, index: &Index) -> Result<Vec<String>, IndexError> {
-    let segments: HashSet<String> = index
-        .searchable_segment_metas()
+    let named: HashSet<PathBuf> = index
+        .load_metas()
         .map_err(|source| super::tantivy_error(path, source))?
-        .iter()
-        .map(|meta| meta.id().uuid_string())
-        .collect();
+        .list_segment_files();
     let mut files = Vec::new();
     for entry in fs::read_dir(path).map_err(|source| io_error(path, source))? {
-        let name = entry
-            .map_err(|source| io_error(path, source))?
-            .file_name()
-            .to_string_lossy()
-            .into_owned();
-        let segment = name.split('.').next().unwrap_or_default();
-        if segments.contains(segment) && !name.ends_with(".temp") {
-            files.push(name);
+        let name = entry.map_err(|source| io_error(path, source))?.file_name();
+        if named.contains(Path::new(&name)) && !name.to_string_lossy().ends_with(".temp") {
+            files.push(name.to_string_lossy().into_owned());
         }
     }
     files.sort();

@@ -3,6 +3,7 @@
 //! [`crate::backend`] traits.
 
 mod analyzer;
+mod backup;
 mod clusters;
 mod counts;
 mod generations;
@@ -75,6 +76,8 @@ pub enum IndexError {
          commit: free some space and run again"
     )]
     DiskFull { path: PathBuf, free_megabytes: u64 },
+    #[error("cannot back up into {path}: {why}; name a new or empty folder")]
+    BackupDestination { path: PathBuf, why: String },
 }
 
 impl IndexError {

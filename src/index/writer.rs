@@ -7,15 +7,16 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
+use tantivy::index::SegmentId;
 use tantivy::{IndexWriter, TantivyDocument, Term};
 
 use super::clusters::ClusterFinder;
-use super::generations::{IndexFolder, Removed, WriterLock};
+use super::generations::{self, IndexFolder, Removed, WriterLock};
 use super::integrity;
 use super::layout::{CONTENT_HASH_FIELD, ID_FIELD, INDEXED_AT_FIELD, NEWS_HASH_FIELD};
 use super::mapper::{DocMapper, PreparedDocument};
-use super::{IndexError, OpenIndex, io_error, tantivy_error};
-use crate::backend::{ArticleSink, Written};
+use super::{IndexError, OpenIndex, backup, io_error, size_on_disk, tantivy_error};
+use crate::backend::{ArticleSink, Copied, Storage, Written};
 use crate::dedup::Signature;
 use crate::hash::Wide64;
 use crate::schema::Schema;
@@ -24,6 +25,9 @@ use crate::schema::Schema;
 pub struct WriterOptions {
     /// Build a fresh index, replacing the old one only once the new one is complete.
     pub rebuild: bool,
+    /// Create the index when there is none (indexing does; deleting, compacting and backing
+    /// up need one).
+    pub create: bool,
     /// Queue behind another writer of the index rather than stop.
     pub wait: bool,
     pub threads: usize,
@@ -55,6 +59,18 @@ pub enum MemoryBudgetError {
 }
 
 impl WriterOptions {
+    /// For deleting, compacting and backing up an index that exists: they add no documents,
+    /// so one thread and the least memory do.
+    pub fn upkeep(wait: bool) -> WriterOptions {
+        WriterOptions {
+            rebuild: false,
+            create: false,
+            wait,
+            threads: 1,
+            memory_budget_bytes: MIN_MEMORY_PER_WRITER_THREAD,
+        }
+    }
+
     /// Writer threads for a memory budget on `cores` cores: one per core up to four, fewer when
     /// each would get less than [`MIN_MEMORY_PER_WRITER_THREAD`].
     pub fn threads_for(
@@ -118,6 +134,9 @@ impl LocalWriter {
             .or_else(|_| std::path::absolute(index_dir))
             .map_err(|source| io_error(index_dir, source))?;
         refuse_foreign_dir(&index_dir)?;
+        if !options.create && !holds_index(&index_dir) {
+            return Err(IndexError::Missing(named));
+        }
         let folder = IndexFolder::new(&index_dir);
         let lock = folder
             .lock_writer(options.wait)
@@ -135,7 +154,7 @@ impl LocalWriter {
         } else {
             FxHashMap::default()
         };
-        let target = prepare_target(&folder, schema, options.rebuild)?;
+        let target = prepare_target(&folder, schema, options)?;
         let writer = target
             .index
             .writer_with_num_threads(options.threads, options.memory_budget_bytes)
@@ -230,9 +249,30 @@ impl ArticleSink for LocalWriter {
             .map_err(|error| disk_full_or(error, &self.folder))
     }
 
+    fn delete(&mut self, id: &str) -> Result<bool, IndexError> {
+        let Some((_, seen)) = self.known.remove(&key_hash(id)) else {
+            return Ok(false);
+        };
+        self.seen -= u64::from(seen);
+        let id = Term::from_field_text(self.target.layout.id, id);
+        self.writer().delete_term(id);
+        self.uncommitted = true;
+        Ok(true)
+    }
+
     fn commit(&mut self) -> Result<(), IndexError> {
         self.commit_all()
             .map_err(|error| disk_full_or(error, &self.folder))
+    }
+
+    fn compact(&mut self) -> Result<(Storage, Storage), IndexError> {
+        self.compact_all()
+            .map_err(|error| disk_full_or(error, &self.folder))
+    }
+
+    fn backup(&mut self, destination: &Path) -> Result<Copied, IndexError> {
+        self.commit()?;
+        backup::copy(&self.folder, &self.target, destination)
     }
 
     fn finish(self) -> Result<u64, IndexError> {
@@ -316,6 +356,54 @@ impl LocalWriter {
         Ok(())
     }
 
+    /// Merges every segment into one, leaving out deleted documents. Readers that hold the old
+    /// segments keep reading them: a file removed while open lives on until closed, and
+    /// tantivy removes none while a reader is opening its segments (its meta lock).
+    fn compact_all(&mut self) -> Result<(Storage, Storage), IndexError> {
+        self.commit_all()?;
+        let path = self.target.path.clone();
+        let before = self.storage()?;
+        // Only ids: a segment's metadata held here would keep its files from being removed.
+        let segments: Vec<SegmentId> = self
+            .target
+            .index
+            .searchable_segment_ids()
+            .map_err(|source| tantivy_error(&path, source))?;
+        // One segment without deletions is compact already: merging would only copy it.
+        if segments.len() > 1 || before.deleted > 0 {
+            self.writer()
+                .merge(&segments)
+                .wait()
+                .map_err(|source| tantivy_error(&path, source))?;
+        }
+        // Also what an earlier merge left, if a run was stopped before removing it.
+        self.writer()
+            .garbage_collect_files()
+            .wait()
+            .map_err(|source| tantivy_error(&path, source))?;
+        integrity::record_verified(&path, &self.target.index)?;
+        Ok((before, self.storage()?))
+    }
+
+    /// The live generation's segments, bytes and documents as committed.
+    fn storage(&self) -> Result<Storage, IndexError> {
+        let path = &self.target.path;
+        let segments = self
+            .target
+            .index
+            .searchable_segment_metas()
+            .map_err(|source| tantivy_error(path, source))?;
+        Ok(Storage {
+            segments: segments.len(),
+            bytes: size_on_disk(path),
+            articles: segments.iter().map(|s| u64::from(s.num_docs())).sum(),
+            deleted: segments
+                .iter()
+                .map(|s| u64::from(s.num_deleted_docs()))
+                .sum(),
+        })
+    }
+
     fn finish_all(mut self) -> Result<u64, IndexError> {
         self.commit_all()?;
         let writer = self.writer.take().expect("a writer until finished");
@@ -374,12 +462,13 @@ fn disk_full_or(error: IndexError, folder: &IndexFolder) -> IndexError {
 fn prepare_target(
     folder: &IndexFolder,
     schema: &Schema,
-    rebuild: bool,
+    options: &WriterOptions,
 ) -> Result<OpenIndex, IndexError> {
     let dir = folder.dir();
+    let rebuild = options.rebuild;
     if !rebuild {
         match OpenIndex::open(dir, schema) {
-            Err(IndexError::Missing(_)) => {}
+            Err(IndexError::Missing(_)) if options.create => {}
             other => return other,
         }
     }
@@ -393,6 +482,13 @@ fn prepare_target(
             .map_err(|source| io_error(dir, source))?;
     }
     Ok(target)
+}
+
+/// Whether `dir` holds an index: generations, or one of an older format at its top.
+fn holds_index(dir: &Path) -> bool {
+    [generations::CURRENT_FILE, super::META_FILE, "meta.json"]
+        .iter()
+        .any(|name| dir.join(name).exists())
 }
 
 /// Never write into a folder holding something other than an index.

@@ -30,7 +30,8 @@ const ROBOTS_MAX_BYTES: u64 = 500 * 1024;
 const MAX_CRAWL_DELAY: Duration = Duration::from_secs(60);
 const MAX_REDIRECTS: u32 = 5;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const STATE_FILE: &str = "fetch-state.json";
+/// Beside the index: what each fetched URL answered last (its validators).
+pub const STATE_FILE: &str = "fetch-state.json";
 const STATE_FORMAT: u32 = 1;
 
 #[derive(Debug, Clone)]

@@ -25,7 +25,7 @@ use walkdir::WalkDir;
 
 pub use dates::parse_date;
 pub use fetch::FetchOptions;
-pub use fetch::{Fetcher, is_url};
+pub use fetch::{Fetcher, STATE_FILE as FETCH_STATE_FILE, is_url};
 pub use html::{Page, PageHints, read_page};
 pub use limits::{ReadLimits, cut_to, megabytes};
 pub use record::{Markup, RawRecord, RecordOutcome, to_article};

@@ -5,6 +5,7 @@
 
 mod analytics;
 mod ingest;
+mod lifecycle;
 mod search;
 mod style;
 mod watch;

@@ -5,9 +5,11 @@
 //!
 //! [`SearchService`] answers searches and analytics over any [`crate::backend::SearchBackend`];
 //! [`IngestService`] reads articles, extracts their entities and writes them to any
-//! [`crate::backend::ArticleSink`].
+//! [`crate::backend::ArticleSink`]; deleting, compacting and backing up (`lifecycle`) use the
+//! write side too.
 
 mod ingest;
+mod lifecycle;
 mod search;
 #[cfg(test)]
 mod tests;
@@ -16,6 +18,10 @@ mod watch;
 pub use ingest::{
     ArticleText, EvalRequest, ExtractRequest, ExtractedArticle, IndexEvent, IndexReport,
     IndexRequest, IngestService, ReadEvent, ReadSummary,
+};
+pub use lifecycle::{
+    BackupRequest, BackupResponse, CompactResponse, DeleteRequest, DeleteResponse, DeleteTarget,
+    backup, check_backup, check_delete, compact,
 };
 pub use search::{
     BatchAnswer, CoocRequest, CoocResponse, FacetsRequest, FacetsResponse, SearchOptions,

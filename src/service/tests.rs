@@ -625,3 +625,143 @@ fn watches_see_what_was_indexed_after_their_mark_once() {
         Err(ServiceError::Watch(crate::watch::WatchError::Unknown(_)))
     ));
 }
+
+/// A write side that holds ids and records what it was asked to do.
+#[derive(Default)]
+struct SinkDouble {
+    held: Vec<String>,
+    deleted: Vec<String>,
+    commits: usize,
+}
+
+struct NoMapper;
+
+impl crate::backend::DocumentMapper for NoMapper {
+    type Document = ();
+
+    fn document(&self, _: crate::pipeline::Analysed) {}
+}
+
+impl crate::backend::ArticleSink for &mut SinkDouble {
+    type Mapper = NoMapper;
+    type Error = Infallible;
+
+    fn mapper(&self) -> NoMapper {
+        NoMapper
+    }
+
+    fn location(&self) -> String {
+        "the sink double".to_owned()
+    }
+
+    fn write(&mut self, (): ()) -> Result<crate::backend::Written, Infallible> {
+        unreachable!("deleting writes nothing")
+    }
+
+    fn delete(&mut self, id: &str) -> Result<bool, Infallible> {
+        let held = self.held.iter().any(|h| h == id);
+        self.held.retain(|h| h != id);
+        if held {
+            self.deleted.push(id.to_owned());
+        }
+        Ok(held)
+    }
+
+    fn commit(&mut self) -> Result<(), Infallible> {
+        self.commits += 1;
+        Ok(())
+    }
+
+    fn compact(
+        &mut self,
+    ) -> Result<(crate::backend::Storage, crate::backend::Storage), Infallible> {
+        unreachable!("not compacted here")
+    }
+
+    fn backup(&mut self, _: &std::path::Path) -> Result<crate::backend::Copied, Infallible> {
+        unreachable!("not backed up here")
+    }
+
+    fn finish(self) -> Result<u64, Infallible> {
+        Ok(self.held.len() as u64)
+    }
+}
+
+fn sink_holding(ids: &[&str]) -> SinkDouble {
+    SinkDouble {
+        held: ids.iter().map(|id| (*id).to_owned()).collect(),
+        ..SinkDouble::default()
+    }
+}
+
+#[test]
+fn a_delete_by_query_finds_ids_on_the_read_side_and_deletes_them_on_the_write_side() {
+    let service = service();
+    let request = DeleteRequest {
+        target: DeleteTarget::Query("topic:sanctions".to_owned()),
+        dry_run: true,
+    };
+    let plan = service.plan_delete(&request).unwrap();
+    assert_eq!((plan.count, plan.dry_run), (3, true));
+    assert_eq!(plan.articles_in_index, 4);
+
+    let mut sink = sink_holding(&["a", "b", "c", "d"]);
+    let request = DeleteRequest {
+        dry_run: false,
+        ..request
+    };
+    let done = service.delete(&request, &mut sink).unwrap();
+    assert_eq!(done.ids, plan.ids);
+    assert_eq!((done.count, done.articles_in_index), (3, 1));
+    assert!(!done.missed_any());
+    let mut deleted = sink.deleted.clone();
+    deleted.sort();
+    assert_eq!(deleted, ["a", "b", "d"]);
+    assert_eq!(sink.commits, 1);
+}
+
+#[test]
+fn a_delete_by_id_names_the_ids_it_did_not_find_once_each() {
+    let service = service();
+    let request = DeleteRequest {
+        target: DeleteTarget::Ids(vec!["c".into(), "zz".into(), "c".into(), "zz".into()]),
+        dry_run: true,
+    };
+    let plan = service.plan_delete(&request).unwrap();
+    assert_eq!(
+        (plan.ids.clone(), plan.not_found.clone()),
+        (vec!["c".to_owned()], vec!["zz".to_owned()])
+    );
+    assert!(plan.missed_any());
+
+    let mut sink = sink_holding(&["a", "c"]);
+    let done = service
+        .delete(
+            &DeleteRequest {
+                dry_run: false,
+                ..request
+            },
+            &mut sink,
+        )
+        .unwrap();
+    assert_eq!(done.ids, ["c"]);
+    assert_eq!(done.not_found, ["zz"]);
+    assert_eq!(done.articles_in_index, 1);
+}
+
+#[test]
+fn a_delete_of_everything_or_of_nothing_named_is_a_usage_error() {
+    let schema = Schema::builtin().unwrap();
+    for target in [
+        DeleteTarget::Query(String::new()),
+        DeleteTarget::Ids(Vec::new()),
+        DeleteTarget::Query("country:Atlantis".to_owned()),
+    ] {
+        let request = DeleteRequest {
+            target,
+            dry_run: false,
+        };
+        let error = check_delete(&schema, &request).unwrap_err();
+        assert!(error.is_usage(), "{error}");
+    }
+}
