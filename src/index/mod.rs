@@ -8,6 +8,7 @@ mod clusters;
 mod counts;
 mod generations;
 mod integrity;
+mod keys;
 mod layout;
 mod local;
 mod mapper;

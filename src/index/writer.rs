@@ -6,14 +6,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use tantivy::index::SegmentId;
-use tantivy::{IndexWriter, TantivyDocument, Term};
+use tantivy::{IndexReader, IndexWriter, TantivyDocument, Term};
 
 use super::clusters::ClusterFinder;
 use super::generations::{self, IndexFolder, Removed, WriterLock};
 use super::integrity;
-use super::layout::{CONTENT_HASH_FIELD, ID_FIELD, INDEXED_AT_FIELD, NEWS_HASH_FIELD};
+use super::keys::{CommittedKeys, Known};
 use super::mapper::{DocMapper, PreparedDocument};
 use super::{IndexError, OpenIndex, backup, io_error, size_on_disk, tantivy_error};
 use crate::backend::{ArticleSink, Copied, Storage, Written};
@@ -106,15 +106,20 @@ pub struct LocalWriter {
     writer: Option<IndexWriter>,
     mapper: DocMapper,
     /// Every article in the index, and whether this run has seen it.
-    known: FxHashMap<KeyHash, (Known, bool)>,
+    /// The committed articles, looked up by key through the index.
+    committed: CommittedKeys,
+    /// The content hash of each key this run has seen first: a later record with the key is a
+    /// duplicate (sixteen bytes a key of the run, whatever the index holds).
+    seen_in_run: FxHashMap<KeyHash, u64>,
+    /// Keys deleted since the last commit, which the committed articles still show.
+    deleted: FxHashSet<KeyHash>,
     /// A rebuild's articles as the index it replaces holds them: one written again with the
     /// same content keeps its stamp, so saved searches do not take it for news.
-    replaced: FxHashMap<KeyHash, Known>,
+    replaced: Option<CommittedKeys>,
     /// The stamp of the article written last; the next one gets a larger one.
     last_stamp: u64,
-    /// Distinct articles of the index this run wrote: when that is all of them, every stored
-    /// facet comes from the current dictionaries.
-    seen: u64,
+    /// Reloaded after each commit, for [`LocalWriter::committed`].
+    reader: IndexReader,
     uncommitted: bool,
     /// Finds the story each article is a copy of; `None` when the layout has no `cluster`.
     clusters: Option<ClusterFinder>,
@@ -152,30 +157,28 @@ impl LocalWriter {
         let replaced = if options.rebuild {
             replaced_keys(&folder)
         } else {
-            FxHashMap::default()
+            None
         };
         let target = prepare_target(&folder, schema, options)?;
         let writer = target
             .index
             .writer_with_num_threads(options.threads, options.memory_budget_bytes)
             .map_err(|source| tantivy_error(&target.path, source))?;
-        let known: FxHashMap<KeyHash, (Known, bool)> = existing_keys(&target)?
-            .into_iter()
-            .map(|(key, known)| (key, (known, false)))
-            .collect();
-        let last_stamp = known
-            .values()
-            .map(|(known, _)| known.stamp)
-            .chain(replaced.values().map(|known| known.stamp))
-            .max()
-            .unwrap_or(0);
+        let reader = target.reader()?;
+        let committed = CommittedKeys::of(reader.searcher(), &target.path)?;
+        let last_stamp = committed
+            .latest_stamp()
+            .max(replaced.as_ref().map_or(0, CommittedKeys::latest_stamp));
         let clusters = match target.layout.cluster {
             Some(_) => Some(ClusterFinder::open(&target.path)?),
             None => None,
         };
         Ok(LocalWriter {
             clusters,
-            known,
+            committed,
+            reader,
+            seen_in_run: FxHashMap::default(),
+            deleted: FxHashSet::default(),
             replaced,
             last_stamp,
             mapper: DocMapper::new(Arc::clone(&target.layout), Arc::clone(schema)),
@@ -187,9 +190,17 @@ impl LocalWriter {
             schema: Arc::clone(schema),
             rebuild: options.rebuild,
             writer: Some(writer),
-            seen: 0,
             uncommitted: false,
         })
+    }
+
+    /// The article with `key` in the index a rebuild replaces; none when that index cannot be
+    /// read (a panic on a damaged file included).
+    fn replaced_article(&self, key: &str) -> Option<Known> {
+        let replaced = self.replaced.as_ref()?;
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| replaced.get(key)))
+            .ok()?
+            .ok()?
     }
 
     /// What earlier runs left (unfinished rebuilds, builds no one reads any more) and this
@@ -250,10 +261,13 @@ impl ArticleSink for LocalWriter {
     }
 
     fn delete(&mut self, id: &str) -> Result<bool, IndexError> {
-        let Some((_, seen)) = self.known.remove(&key_hash(id)) else {
+        let hash = key_hash(id);
+        let in_run = self.seen_in_run.remove(&hash).is_some();
+        let exists = in_run || (!self.deleted.contains(&hash) && self.committed.get(id)?.is_some());
+        if !exists {
             return Ok(false);
-        };
-        self.seen -= u64::from(seen);
+        }
+        self.deleted.insert(hash);
         let id = Term::from_field_text(self.target.layout.id, id);
         self.writer().delete_term(id);
         self.uncommitted = true;
@@ -292,38 +306,36 @@ impl LocalWriter {
             mut document,
         } = prepared;
         let hash = key_hash(&key);
-        let previous = self.known.get(&hash).copied();
-        if let Some((known, true)) = previous
-            && known.content_hash != content_hash
-        {
-            return Ok(Written::Duplicate);
+        if let Some(&first) = self.seen_in_run.get(&hash) {
+            return Ok(if first == content_hash {
+                Written::Unchanged
+            } else {
+                Written::Duplicate
+            });
         }
-        if !matches!(previous, Some((_, true))) {
-            self.seen += 1;
-        }
-        if let Some((known, _)) = previous
+        self.seen_in_run.insert(hash, content_hash);
+        let previous = if self.deleted.contains(&hash) {
+            None
+        } else {
+            self.committed.get(&key)?
+        };
+        if let Some(known) = previous
             && known.content_hash == content_hash
         {
             // Unchanged: the index keeps the article and the stamp it has.
-            self.known.insert(hash, (known, true));
             return Ok(Written::Unchanged);
         }
         // Written again with what a reader sees unchanged (a dictionary change, a rebuild):
         // not news, so the stamp stays.
-        let unchanged_news = previous
-            .map(|(known, _)| known)
-            .or_else(|| self.replaced.get(&hash).copied())
-            .filter(|old| old.news_hash == news_hash);
+        let unchanged_news = match previous {
+            Some(known) => Some(known),
+            None => self.replaced_article(&key),
+        }
+        .filter(|old| old.news_hash == news_hash);
         let stamp = match unchanged_news {
             Some(old) => old.stamp,
             None => self.next_stamp(),
         };
-        let now = Known {
-            content_hash,
-            news_hash,
-            stamp,
-        };
-        self.known.insert(hash, (now, true));
         let written = if previous.is_some() {
             let id = self.target.layout.id;
             self.writer().delete_term(Term::from_field_text(id, &key));
@@ -350,6 +362,11 @@ impl LocalWriter {
             .map_err(|source| tantivy_error(&path, source))?;
         self.uncommitted = false;
         integrity::record_verified(&self.target.path, &self.target.index)?;
+        self.reader
+            .reload()
+            .map_err(|source| tantivy_error(&path, source))?;
+        self.committed = CommittedKeys::of(self.reader.searcher(), &path)?;
+        self.deleted.clear();
         if let Some(clusters) = &mut self.clusters {
             clusters.committed()?;
         }
@@ -412,7 +429,7 @@ impl LocalWriter {
             .map_err(|source| tantivy_error(&self.target.path, source))?;
         integrity::record_verified(&self.target.path, &self.target.index)?;
         let articles = self.target.reader()?.searcher().num_docs();
-        if self.seen == articles && !self.target.dictionaries_current {
+        if self.seen_in_run.len() as u64 == articles && !self.target.dictionaries_current {
             self.target.record_current_dictionaries(&self.schema)?;
         }
         if self.rebuild {
@@ -579,18 +596,10 @@ fn key_hash(key: &str) -> KeyHash {
     hash.finish()
 }
 
-/// What the index knows of an article: its content hash and when it was written.
-#[derive(Debug, Clone, Copy)]
-struct Known {
-    content_hash: u64,
-    news_hash: u64,
-    stamp: u64,
-}
-
 /// The articles of the index a rebuild replaces, whatever layout built it (a rebuild is the
 /// way to a new layout), so that those it writes again unchanged keep their stamps. An index
 /// that cannot be read (damaged, or predating stamps) gives none: then every article is new.
-fn replaced_keys(folder: &IndexFolder) -> FxHashMap<KeyHash, Known> {
+fn replaced_keys(folder: &IndexFolder) -> Option<CommittedKeys> {
     // An index of an older format sits at the top of the folder.
     let live = folder
         .current()
@@ -601,58 +610,10 @@ fn replaced_keys(folder: &IndexFolder) -> FxHashMap<KeyHash, Known> {
     std::panic::catch_unwind(|| {
         let index = tantivy::Index::open_in_dir(&live).ok()?;
         let reader = index.reader().ok()?;
-        keys_of(&reader.searcher(), &live).ok()
+        CommittedKeys::of(reader.searcher(), &live).ok()
     })
     .ok()
     .flatten()
-    .unwrap_or_default()
-}
-
-/// Every article of the index by key.
-fn existing_keys(target: &OpenIndex) -> Result<FxHashMap<KeyHash, Known>, IndexError> {
-    keys_of(&target.reader()?.searcher(), &target.path)
-}
-
-fn keys_of(
-    searcher: &tantivy::Searcher,
-    path: &Path,
-) -> Result<FxHashMap<KeyHash, Known>, IndexError> {
-    let mut keys = FxHashMap::default();
-    let mut key = String::new();
-    for segment in searcher.segment_readers() {
-        let fast_fields = segment.fast_fields();
-        let ids = fast_fields
-            .str(ID_FIELD)
-            .map_err(|source| tantivy_error(path, source))?;
-        let hashes = fast_fields
-            .u64(CONTENT_HASH_FIELD)
-            .map_err(|source| tantivy_error(path, source))?;
-        let stamps = fast_fields
-            .u64(INDEXED_AT_FIELD)
-            .map_err(|source| tantivy_error(path, source))?;
-        let news = fast_fields
-            .u64(NEWS_HASH_FIELD)
-            .map_err(|source| tantivy_error(path, source))?;
-        let Some(ids) = ids else { continue };
-        for doc in 0..segment.max_doc() {
-            if segment.is_deleted(doc) {
-                continue;
-            }
-            let Some(ord) = ids.term_ords(doc).next() else {
-                continue;
-            };
-            key.clear();
-            ids.ord_to_str(ord, &mut key)
-                .map_err(|source| io_error(path, source))?;
-            let written = Known {
-                content_hash: hashes.first(doc).unwrap_or_default(),
-                news_hash: news.first(doc).unwrap_or_default(),
-                stamp: stamps.first(doc).unwrap_or_default(),
-            };
-            keys.insert(key_hash(&key), written);
-        }
-    }
-    Ok(keys)
 }
 
 #[cfg(test)]
