@@ -7,34 +7,18 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::writes::{SearchLoop, articles_file, live_generation, spawn_index};
 use common::*;
 use serde_json::Value;
 use tempfile::TempDir;
 
 const SKIPPED_INPUT: i32 = 3;
 const USAGE: i32 = 2;
-
-/// `count` articles with ids `{prefix}-N`, as JSON Lines.
-fn articles_file(dir: &Path, prefix: &str, count: usize) -> PathBuf {
-    let lines: Vec<String> = (0..count)
-        .map(|n| {
-            format!(
-                r#"{{"id": "{prefix}-{n}", "title": "Talks in Geneva on sanctions, round {n}", "body": "Diplomats met in Geneva on day {n} of talks on sanctions and a ceasefire; {prefix} reported that a further round was planned.", "date": "2024-02-{:02}"}}"#,
-                n % 28 + 1
-            )
-        })
-        .collect();
-    let path = dir.join(format!("{prefix}.jsonl"));
-    fs::write(&path, lines.join("\n")).unwrap();
-    path
-}
 
 fn ids_in(index: &Path, query: &str) -> BTreeSet<String> {
     hit_ids(&search(index, query)).into_iter().collect()
@@ -50,12 +34,6 @@ fn articles(index: &Path) -> u64 {
 
 fn segments(index: &Path) -> u64 {
     stats(index)["segments"].as_u64().unwrap()
-}
-
-/// The live generation's folder.
-fn live_generation(index: &Path) -> PathBuf {
-    let current = fs::read_to_string(index.join("CURRENT")).unwrap();
-    index.join(current.trim())
 }
 
 fn assert_check_passes(index: &Path) {
@@ -77,36 +55,6 @@ fn assert_searches_cleanly(index: &Path) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(!stderr.contains("damaged"), "{stderr}");
-}
-
-/// Runs searches until `stop`, returning how many ran and the failures.
-fn search_loop(index: PathBuf, stop: Arc<AtomicBool>) -> thread::JoinHandle<(usize, Vec<String>)> {
-    thread::spawn(move || {
-        let (mut runs, mut failures) = (0, Vec::new());
-        while !stop.load(Ordering::Relaxed) {
-            let output = geonews(&index)
-                .args(["search", "sanctions", "-n", "5", "-f", "json"])
-                .output()
-                .unwrap();
-            runs += 1;
-            if !output.status.success() {
-                failures.push(String::from_utf8_lossy(&output.stderr).into_owned());
-            }
-        }
-        (runs, failures)
-    })
-}
-
-fn stop_searches(stop: &AtomicBool, searches: thread::JoinHandle<(usize, Vec<String>)>) {
-    stop.store(true, Ordering::Relaxed);
-    let (runs, failures) = searches.join().unwrap();
-    assert!(runs > 0);
-    assert!(
-        failures.is_empty(),
-        "{} of {runs} searches failed: {:?}",
-        failures.len(),
-        failures.first()
-    );
 }
 
 #[test]
@@ -320,7 +268,6 @@ fn compacting_merges_every_segment_into_one_and_keeps_every_article() {
 fn searches_go_on_while_the_index_is_compacted() {
     let data = TempDir::new().unwrap();
     let index = TempDir::new().unwrap();
-    let stop = Arc::new(AtomicBool::new(false));
     let mut searches = None;
     for round in 0..3 {
         for part in 0..3 {
@@ -331,12 +278,12 @@ fn searches_go_on_while_the_index_is_compacted() {
                 .assert()
                 .success();
         }
-        searches.get_or_insert_with(|| search_loop(index.path().to_owned(), Arc::clone(&stop)));
+        searches.get_or_insert_with(|| SearchLoop::start(index.path()));
         geonews(index.path()).arg("compact").assert().success();
         assert_eq!(segments(index.path()), 1, "round {round}");
         assert_eq!(articles(index.path()), 1_200 * (round + 1));
     }
-    stop_searches(&stop, searches.unwrap());
+    searches.unwrap().stop();
     assert_check_passes(index.path());
 }
 
@@ -351,8 +298,7 @@ fn a_backup_made_while_searching_is_an_index_of_its_own() {
     let ids = ids_in(index.path(), "");
     let count = articles(index.path());
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let searches = search_loop(index.path().to_owned(), Arc::clone(&stop));
+    let searches = SearchLoop::start(index.path());
     thread::sleep(Duration::from_millis(200));
     let copy = TempDir::new().unwrap();
     let copy = copy.path().join("backup");
@@ -362,7 +308,7 @@ fn a_backup_made_while_searching_is_an_index_of_its_own() {
             .arg(&copy)
             .args(["-f", "json"]),
     );
-    stop_searches(&stop, searches);
+    searches.stop();
     assert_eq!(report["articles"], count);
     assert_eq!(report["destination"], copy.to_str().unwrap());
     assert_eq!(
@@ -432,19 +378,6 @@ fn a_backup_into_a_folder_that_holds_anything_is_refused() {
     assert_check_passes(empty.path());
 }
 
-fn spawn_rebuild(index: &Path, file: &Path) -> Child {
-    Command::new(binary())
-        .arg("--index")
-        .arg(index)
-        .args(["index", "--rebuild"])
-        .arg(file)
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
 #[test]
 fn delete_compact_and_backup_wait_their_turn_behind_another_writer() {
     let data = TempDir::new().unwrap();
@@ -453,7 +386,7 @@ fn delete_compact_and_backup_wait_their_turn_behind_another_writer() {
     let some_id = hit_ids(&search(index.path(), ""))[0].clone();
     let lock = index.path().join("writer.lock");
     let idle_holder = fs::read_to_string(&lock).unwrap();
-    let mut writer = spawn_rebuild(index.path(), &big);
+    let mut writer = spawn_index(index.path(), &["--rebuild"], &big);
     let deadline = Instant::now() + Duration::from_secs(60);
     while fs::read_to_string(&lock).unwrap() == idle_holder {
         assert!(Instant::now() < deadline, "the rebuild never took the lock");

@@ -6,30 +6,13 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::writes::{SearchLoop, articles_file, spawn_index};
 use common::*;
 use tempfile::TempDir;
-
-/// `count` articles with ids `{prefix}-N`, as JSON Lines.
-fn articles_file(dir: &Path, prefix: &str, count: usize) -> PathBuf {
-    let lines: Vec<String> = (0..count)
-        .map(|n| {
-            format!(
-                r#"{{"id": "{prefix}-{n}", "title": "Talks in Geneva on sanctions, round {n}", "body": "Diplomats met in Geneva on day {n} of talks on sanctions and a ceasefire; {prefix} reported that a further round was planned.", "date": "2024-02-{:02}"}}"#,
-                n % 28 + 1
-            )
-        })
-        .collect();
-    let path = dir.join(format!("{prefix}.jsonl"));
-    fs::write(&path, lines.join("\n")).unwrap();
-    path
-}
 
 fn ids_in(index: &Path) -> BTreeSet<String> {
     let mut ids = BTreeSet::new();
@@ -49,38 +32,6 @@ fn ids(prefix: &str, count: usize) -> BTreeSet<String> {
     (0..count).map(|n| format!("{prefix}-{n}")).collect()
 }
 
-fn spawn_index(index: &Path, args: &[&str], file: &Path) -> Child {
-    Command::new(binary())
-        .arg("--index")
-        .arg(index)
-        .arg("index")
-        .args(args)
-        .arg(file)
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-/// Runs searches until `stop`, returning how many ran and the failures.
-fn search_loop(index: PathBuf, stop: Arc<AtomicBool>) -> thread::JoinHandle<(usize, Vec<String>)> {
-    thread::spawn(move || {
-        let (mut runs, mut failures) = (0, Vec::new());
-        while !stop.load(Ordering::Relaxed) {
-            let output = geonews(&index)
-                .args(["search", "sanctions", "-n", "1", "-f", "json"])
-                .output()
-                .unwrap();
-            runs += 1;
-            if !output.status.success() {
-                failures.push(String::from_utf8_lossy(&output.stderr).into_owned());
-            }
-        }
-        (runs, failures)
-    })
-}
-
 #[test]
 fn writers_started_together_queue_and_readers_never_fail() {
     let data = TempDir::new().unwrap();
@@ -96,8 +47,7 @@ fn writers_started_together_queue_and_readers_never_fail() {
         .assert()
         .success();
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let searches = search_loop(index.path().to_owned(), Arc::clone(&stop));
+    let searches = SearchLoop::start(index.path());
     for round in 0..4 {
         let writers = [
             spawn_index(index.path(), &["--wait"], &a),
@@ -126,15 +76,7 @@ fn writers_started_together_queue_and_readers_never_fail() {
             found.len()
         );
     }
-    stop.store(true, Ordering::Relaxed);
-    let (runs, failures) = searches.join().unwrap();
-    assert!(runs > 0);
-    assert!(
-        failures.is_empty(),
-        "{} of {runs} searches failed: {:?}",
-        failures.len(),
-        failures.first()
-    );
+    searches.stop();
     // A build a search still read when its rebuild finished goes with the next writer.
     geonews(index.path())
         .arg("index")

@@ -3,6 +3,7 @@
 
 pub mod server;
 pub mod web;
+pub mod writes;
 
 use std::path::{Path, PathBuf};
 
