@@ -62,6 +62,16 @@ fn measured(index: &Path, inputs: &[&PathBuf]) -> Run {
     }
 }
 
+impl Run {
+    fn assert_said(&self, text: &str) {
+        assert!(
+            self.stderr.contains(text),
+            "{text:?} not in: {}",
+            self.stderr
+        );
+    }
+}
+
 fn assert_bounded(run: &Run, what: &str) {
     assert!(
         run.peak_bytes < GIB,
@@ -129,19 +139,9 @@ fn compression_bombs_are_refused_with_their_numbers() {
     assert_bounded(&run, "gzip bombs");
     assert_eq!(run.code, 3, "{}", run.stderr);
     // A text is one article: only its beginning is inflated.
-    assert!(
-        run.stderr
-            .contains("bomb.txt.gz: a text longer than 8.0 MB; only its beginning is read"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("more than 100 times its size (--max-ratio): a compression bomb? refused"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("2 new"), "{}", run.stderr);
+    run.assert_said("bomb.txt.gz: a text longer than 8.0 MB; only its beginning is read");
+    run.assert_said("more than 100 times its size (--max-ratio): a compression bomb? refused");
+    run.assert_said("2 new");
 }
 
 #[test]
@@ -161,12 +161,7 @@ fn a_200_mb_line_is_skipped_and_the_next_read() {
     let index = TempDir::new().unwrap();
     let run = measured(index.path(), &[&lines]);
     assert_bounded(&run, "200 MB line");
-    assert!(
-        run.stderr
-            .contains("long.jsonl:1: skipped: a line longer than"),
-        "{}",
-        run.stderr
-    );
+    run.assert_said("long.jsonl:1: skipped: a line longer than");
     assert_eq!(hit_ids(&search(index.path(), "title:after")), ["after"]);
 }
 
@@ -186,16 +181,8 @@ fn a_100_mb_article_is_cut_to_the_longest_body() {
     let index = TempDir::new().unwrap();
     let run = measured(index.path(), &[&text]);
     assert_bounded(&run, "100 MB article");
-    assert!(
-        run.stderr.contains("only its beginning is read"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("cut to 2.0 MB (--max-article)"),
-        "{}",
-        run.stderr
-    );
+    run.assert_said("only its beginning is read");
+    run.assert_said("cut to 2.0 MB (--max-article)");
     let shown = json(geonews(index.path()).args(["search", "sanctions", "-f", "json", "-n", "1"]));
     assert_eq!(total(&shown), 1);
 }
@@ -224,11 +211,7 @@ fn a_200_mb_json_array_is_read_an_item_at_a_time() {
         "peak {} MiB",
         run.peak_bytes >> 20
     );
-    assert!(
-        run.stderr.contains("more problems not shown"),
-        "{}",
-        run.stderr
-    );
+    run.assert_said("more problems not shown");
     assert!(run.stderr.lines().count() < 40, "{}", run.stderr);
     assert_eq!(hit_ids(&search(index.path(), "title:last")), ["last"]);
 }
@@ -268,11 +251,7 @@ fn deep_nesting_is_refused_and_a_flood_of_empty_records_summarised() {
     let index = TempDir::new().unwrap();
     let run = measured(index.path(), &[&deep_json, &deep_yaml, &deep_toml, &flood]);
     assert_bounded(&run, "deep nesting and a flood");
-    assert!(
-        run.stderr.contains("recursion limit exceeded"),
-        "{}",
-        run.stderr
-    );
+    run.assert_said("recursion limit exceeded");
     assert_eq!(
         run.stderr
             .matches("nested more than 32 levels deep")
@@ -281,11 +260,7 @@ fn deep_nesting_is_refused_and_a_flood_of_empty_records_summarised() {
         "{}",
         run.stderr
     );
-    assert!(
-        run.stderr.contains("299980 more problems not shown"),
-        "{}",
-        run.stderr
-    );
+    run.assert_said("299980 more problems not shown");
     assert!(run.stderr.lines().count() < 60, "{}", run.stderr);
 }
 
@@ -330,17 +305,8 @@ fn stray_quotes_utf16_and_pipes_are_read() {
     let run = measured(index.path(), &[&csv, &utf16, &fifo]);
     writer.join().unwrap();
     assert_bounded(&run, "quotes, UTF-16, a pipe");
-    assert!(
-        run.stderr
-            .contains("quotes.csv:4: skipped: a quoted field opened on this line"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("read 9998 of the 10000 rows"),
-        "{}",
-        run.stderr
-    );
+    run.assert_said("quotes.csv:4: skipped: a quoted field opened on this line");
+    run.assert_said("read 9998 of the 10000 rows");
     for (query, id) in [("title:łódź", "wide"), ("title:piped", "piped")] {
         assert_eq!(hit_ids(&search(index.path(), query)), [id]);
     }
@@ -379,12 +345,8 @@ fn a_full_disk_is_reported_with_the_space_left() {
     let run = measured(&index, &[&lines]);
     let _ = Command::new("umount").arg(mount.path()).status();
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("no space left on device ("),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("MB free on"), "{}", run.stderr);
+    run.assert_said("no space left on device (");
+    run.assert_said("MB free on");
 }
 
 #[test]

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::clusters::FOLDER as SIGNATURES_FOLDER;
 use super::generations::IndexFolder;
-use super::{IndexError, META_FILE, OpenIndex, integrity, io_error, tantivy_error};
+use super::{IndexError, META_FILE, OpenIndex, disk_full_or, integrity, io_error, tantivy_error};
 use crate::backend::{Copied, unfit_for_backup};
 use crate::ingest::FETCH_STATE_FILE;
 use crate::watch::WATCHES_FILE;
@@ -183,20 +183,6 @@ fn empty(dir: &Path) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-/// `error`, or a full disk when that is what it comes from.
-fn disk_full_or(error: IndexError, destination: &Path) -> IndexError {
-    let full = matches!(&error, IndexError::Io { source, .. }
-        if source.kind() == io::ErrorKind::StorageFull);
-    if !full {
-        return error;
-    }
-    let parent = destination.parent().unwrap_or(destination);
-    IndexError::DiskFull {
-        path: destination.to_owned(),
-        free_megabytes: fs4::available_space(parent).unwrap_or(0) / 1_000_000,
-    }
 }
 
 #[cfg(test)]

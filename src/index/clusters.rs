@@ -112,10 +112,18 @@ impl ClusterFinder {
         if self.recent.is_empty() {
             return Ok(());
         }
-        let number = self.files.last().map_or(1, |(number, _)| number + 1);
-        let records = std::mem::take(&mut self.recent);
+        let number = self.next_number();
+        let path = self.path(number);
+        let write = || -> io::Result<()> {
+            let mut out = SignatureWriter::create(&path)?;
+            for (signature, cluster) in &self.recent {
+                out.push(signature, cluster)?;
+            }
+            out.finish()
+        };
+        write().map_err(|source| io_error(&path, source))?;
+        self.recent.clear();
         self.recent_bands.clear();
-        self.write_file(number, records.iter().map(|(s, c)| (s, c.as_str())))?;
         self.add_file(number)?;
         if self.files.len() > MAX_FILES {
             self.merge_files()?;
@@ -163,29 +171,8 @@ impl ClusterFinder {
         self.folder.join(format!("{number:08}.{EXTENSION}"))
     }
 
-    /// Writes the records into file `number`, whole or not at all.
-    fn write_file<'a>(
-        &self,
-        number: u64,
-        records: impl Iterator<Item = (&'a Signature, &'a str)>,
-    ) -> Result<(), IndexError> {
-        let path = self.path(number);
-        let unfinished = path.with_extension("tmp");
-        let write = || -> io::Result<()> {
-            let mut out = BufWriter::new(File::create(&unfinished)?);
-            out.write_all(MAGIC)?;
-            for (signature, cluster) in records {
-                out.write_all(&signature.to_bytes())?;
-                let length = u32::try_from(cluster.len()).map_err(io::Error::other)?;
-                out.write_all(&length.to_le_bytes())?;
-                out.write_all(cluster.as_bytes())?;
-            }
-            out.into_inner()
-                .map_err(|error| error.into_error())?
-                .sync_all()?;
-            fs::rename(&unfinished, &path)
-        };
-        write().map_err(|source| io_error(&path, source))
+    fn next_number(&self) -> u64 {
+        self.files.last().map_or(1, |(number, _)| number + 1)
     }
 
     /// Opens file `number` and maps the bands of its signatures to them.
@@ -206,20 +193,25 @@ impl ClusterFinder {
         Ok(())
     }
 
-    /// Replaces every file by one holding all their records, in order.
+    /// Replaces every file by one holding all their records, in order, read and written a
+    /// record at a time.
     fn merge_files(&mut self) -> Result<(), IndexError> {
-        let mut all = Vec::new();
+        let merged = self.next_number();
+        let merged_path = self.path(merged);
+        let mut out = SignatureWriter::create(&merged_path)
+            .map_err(|source| io_error(&merged_path, source))?;
         for (number, file) in &self.files {
             let path = self.path(*number);
             let mut records = Records::new(file).map_err(|source| io_error(&path, source))?;
             while let Some((_, signature, cluster)) =
                 records.next().map_err(|source| io_error(&path, source))?
             {
-                all.push((signature, cluster));
+                out.push(&signature, &cluster)
+                    .map_err(|source| io_error(&merged_path, source))?;
             }
         }
-        let merged = self.files.last().map_or(1, |(number, _)| number + 1);
-        self.write_file(merged, all.iter().map(|(s, c)| (s, c.as_str())))?;
+        out.finish()
+            .map_err(|source| io_error(&merged_path, source))?;
         for (number, _) in std::mem::take(&mut self.files) {
             let path = self.path(number);
             fs::remove_file(&path).map_err(|source| io_error(&path, source))?;
@@ -238,6 +230,41 @@ impl ClusterFinder {
             read_record(&mut reader)?.ok_or_else(|| io::ErrorKind::UnexpectedEof.into())
         };
         read().map_err(|source| io_error(&self.path(*number), source))
+    }
+}
+
+/// A signature file being written, in place only once whole (a `.tmp` until then).
+struct SignatureWriter {
+    out: BufWriter<File>,
+    unfinished: PathBuf,
+    path: PathBuf,
+}
+
+impl SignatureWriter {
+    fn create(path: &Path) -> io::Result<SignatureWriter> {
+        let unfinished = path.with_extension("tmp");
+        let mut out = BufWriter::new(File::create(&unfinished)?);
+        out.write_all(MAGIC)?;
+        Ok(SignatureWriter {
+            out,
+            unfinished,
+            path: path.to_owned(),
+        })
+    }
+
+    fn push(&mut self, signature: &Signature, cluster: &str) -> io::Result<()> {
+        self.out.write_all(&signature.to_bytes())?;
+        let length = u32::try_from(cluster.len()).map_err(io::Error::other)?;
+        self.out.write_all(&length.to_le_bytes())?;
+        self.out.write_all(cluster.as_bytes())
+    }
+
+    fn finish(self) -> io::Result<()> {
+        self.out
+            .into_inner()
+            .map_err(|error| error.into_error())?
+            .sync_all()?;
+        fs::rename(&self.unfinished, &self.path)
     }
 }
 

@@ -20,7 +20,7 @@ use chrono::DateTime;
 
 pub(super) const CURRENT_FILE: &str = "CURRENT";
 const GENERATION_PREFIX: &str = "gen-";
-const WRITER_LOCK_FILE: &str = "writer.lock";
+pub(super) const WRITER_LOCK_FILE: &str = "writer.lock";
 const READERS_LOCK_FILE: &str = ".readers.lock";
 /// A reader that finds its generation removed under it reads `CURRENT` again: a rebuild
 /// finishing in between is the only cause, so a few tries are plenty.

@@ -98,25 +98,33 @@ pub fn check_all(path: &Path, index: &Index) -> Result<Checked, IndexError> {
             .len(),
         ..Checked::default()
     };
+    let mut failing = Vec::new();
     for file in segment_files(path, index)? {
         checked.files += 1;
         checked.bytes += fs::metadata(path.join(&file)).map_or(0, |meta| meta.len());
         if !sum_holds(index, &file) {
-            let (segment, kind) = segment_and_kind(Path::new(&file));
-            checked.damaged.entry(segment).or_default().insert(kind);
+            failing.push(PathBuf::from(file));
         }
     }
+    checked.damaged = by_segment(&failing);
     Ok(checked)
 }
 
-/// The error for a damaged index: which segments, and what to do.
-pub fn damage(path: &Path, files: &HashSet<PathBuf>) -> IndexError {
+/// Damaged files grouped by segment, each with its files' kinds.
+fn by_segment<'a>(
+    files: impl IntoIterator<Item = &'a PathBuf>,
+) -> BTreeMap<String, BTreeSet<String>> {
     let mut segments: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for file in files {
         let (segment, kind) = segment_and_kind(file);
         segments.entry(segment).or_default().insert(kind);
     }
-    damaged_segments(path, &segments)
+    segments
+}
+
+/// The error for a damaged index: which segments, and what to do.
+pub fn damage(path: &Path, files: &HashSet<PathBuf>) -> IndexError {
+    damaged_segments(path, &by_segment(files))
 }
 
 /// The error for a damaged index from its damaged segments and their files' kinds.

@@ -270,6 +270,25 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
     serde_json::from_slice(&bytes).map_err(|error| error.to_string())
 }
 
+/// Below this much free space, a failed write is taken for a full disk.
+const FULL_DISK_BYTES: u64 = 64 << 20;
+
+/// `error`, or a full disk where `path` lies when that is what it comes from: an error that
+/// says so, or too little space left (tantivy's writer threads report a full disk only as
+/// their death).
+fn disk_full_or(error: IndexError, path: &Path) -> IndexError {
+    let says_full = matches!(&error, IndexError::Io { source, .. }
+        if source.kind() == std::io::ErrorKind::StorageFull);
+    let existing = path.ancestors().find(|dir| dir.exists()).unwrap_or(path);
+    match fs4::available_space(existing) {
+        Ok(free) if says_full || free < FULL_DISK_BYTES => IndexError::DiskFull {
+            path: path.to_owned(),
+            free_megabytes: free / 1_000_000,
+        },
+        _ => error,
+    }
+}
+
 fn io_error(path: &Path, source: std::io::Error) -> IndexError {
     IndexError::Io {
         path: path.to_owned(),

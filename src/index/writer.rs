@@ -15,7 +15,7 @@ use super::generations::{self, IndexFolder, Removed, WriterLock};
 use super::integrity;
 use super::keys::{CommittedKeys, Known};
 use super::mapper::{DocMapper, PreparedDocument};
-use super::{IndexError, OpenIndex, backup, io_error, size_on_disk, tantivy_error};
+use super::{IndexError, OpenIndex, backup, disk_full_or, io_error, size_on_disk, tantivy_error};
 use crate::backend::{ArticleSink, Copied, Storage, Written};
 use crate::dedup::Signature;
 use crate::hash::Wide64;
@@ -257,7 +257,7 @@ impl ArticleSink for LocalWriter {
 
     fn write(&mut self, prepared: PreparedDocument) -> Result<Written, IndexError> {
         self.write_document(prepared)
-            .map_err(|error| disk_full_or(error, &self.folder))
+            .map_err(|error| disk_full_or(error, self.folder.dir()))
     }
 
     fn delete(&mut self, id: &str) -> Result<bool, IndexError> {
@@ -276,12 +276,12 @@ impl ArticleSink for LocalWriter {
 
     fn commit(&mut self) -> Result<(), IndexError> {
         self.commit_all()
-            .map_err(|error| disk_full_or(error, &self.folder))
+            .map_err(|error| disk_full_or(error, self.folder.dir()))
     }
 
     fn compact(&mut self) -> Result<(Storage, Storage), IndexError> {
         self.compact_all()
-            .map_err(|error| disk_full_or(error, &self.folder))
+            .map_err(|error| disk_full_or(error, self.folder.dir()))
     }
 
     fn backup(&mut self, destination: &Path) -> Result<Copied, IndexError> {
@@ -292,7 +292,7 @@ impl ArticleSink for LocalWriter {
     fn finish(self) -> Result<u64, IndexError> {
         let folder = self.folder.clone();
         self.finish_all()
-            .map_err(|error| disk_full_or(error, &folder))
+            .map_err(|error| disk_full_or(error, folder.dir()))
     }
 }
 
@@ -459,21 +459,6 @@ impl Drop for LocalWriter {
     }
 }
 
-/// Below this, a failed write is taken for a full disk.
-const FULL_DISK_BYTES: u64 = 64 << 20;
-
-/// `error`, or a full disk when that is what it comes from (tantivy's writer threads report
-/// it as their death, with no word of space).
-fn disk_full_or(error: IndexError, folder: &IndexFolder) -> IndexError {
-    match fs4::available_space(folder.dir()) {
-        Ok(free) if free < FULL_DISK_BYTES => IndexError::DiskFull {
-            path: folder.dir().to_owned(),
-            free_megabytes: free / 1_000_000,
-        },
-        _ => error,
-    }
-}
-
 /// The generation to write: the live one, a new one when there is none, or a new one that
 /// will replace it (`rebuild`).
 fn prepare_target(
@@ -513,9 +498,7 @@ fn refuse_foreign_dir(dir: &Path) -> Result<(), IndexError> {
     let Ok(mut entries) = fs::read_dir(dir) else {
         return Ok(());
     };
-    let is_index = [super::META_FILE, "meta.json", "CURRENT", "writer.lock"]
-        .iter()
-        .any(|name| dir.join(name).exists());
+    let is_index = holds_index(dir) || dir.join(generations::WRITER_LOCK_FILE).exists();
     if entries.next().is_some() && !is_index {
         return Err(io_error(
             dir,
