@@ -1,5 +1,5 @@
 //! Tells the tests what this machine has: `../shared` (the shared corpora) beside the
-//! repository, and a ChromeDriver for the browser tests. Tests that need either are marked
+//! repository, a ChromeDriver for the browser tests, and root (to mount a small tmpfs). Tests that need either are marked
 //! ignored, with the reason, where it is absent, so that a run never reports a pass for work
 //! it did not do.
 
@@ -9,6 +9,7 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(shared_data)");
     println!("cargo::rustc-check-cfg=cfg(chromedriver)");
+    println!("cargo::rustc-check-cfg=cfg(root)");
     println!("cargo::rerun-if-changed=../shared");
     println!("cargo::rerun-if-changed={CHROMEDRIVER}");
     println!("cargo::rerun-if-env-changed=CHROMEDRIVER");
@@ -20,5 +21,12 @@ fn main() {
     let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
     if shared.join("corpora").is_dir() {
         println!("cargo::rustc-cfg=shared_data");
+    }
+    let is_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|output| output.stdout.trim_ascii() == b"0");
+    if is_root {
+        println!("cargo::rustc-cfg=root");
     }
 }

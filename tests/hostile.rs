@@ -313,25 +313,19 @@ fn stray_quotes_utf16_and_pipes_are_read() {
 }
 
 #[test]
+#[cfg_attr(not(root), ignore = "mounting a small tmpfs needs root")]
 fn a_full_disk_is_reported_with_the_space_left() {
-    let is_root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|output| output.stdout.trim_ascii() == b"0");
-    if !is_root {
-        eprintln!("skipped: mounting a small tmpfs needs root");
-        return;
-    }
     let mount = TempDir::new().unwrap();
     let mounted = Command::new("mount")
         .args(["-t", "tmpfs", "-o", "size=16m", "tmpfs"])
         .arg(mount.path())
         .status()
         .is_ok_and(|status| status.success());
-    if !mounted {
-        eprintln!("skipped: this machine does not let root mount a tmpfs");
-        return;
-    }
+    assert!(
+        mounted,
+        "root could not mount a tmpfs at {}",
+        mount.path().display()
+    );
     let dir = TempDir::new().unwrap();
     let lines = file(&dir, "many.jsonl");
     let body = "Officials discussed sanctions and a ceasefire in Geneva. ".repeat(20);
