@@ -79,8 +79,12 @@ impl LocalIndex {
         guarded(path, Some(index), || read(&generation))
     }
 
+    /// One command reads the generation it opened; a server moves on to a rebuild's.
     fn current(&self) -> Result<Arc<Generation>, IndexError> {
         let held = Arc::clone(&self.current.read().unwrap_or_else(|p| p.into_inner()));
+        if !self.live {
+            return Ok(held);
+        }
         let live = IndexFolder::new(&self.folder)
             .current()
             .map_err(|source| io_error(&self.folder, source))?;
