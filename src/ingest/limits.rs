@@ -34,10 +34,10 @@ impl Default for ReadLimits {
 }
 
 impl ReadLimits {
-    /// A record (a JSON line, a JSON document, a text file) longer than this is skipped:
-    /// its body could not be cut without first holding it whole.
+    /// A record (a JSON line, a JSON document) longer than this is skipped, and a text file
+    /// read this far: a body could not be cut without first holding it whole.
     pub fn max_record(&self) -> usize {
-        self.max_article.saturating_mul(4).max(1 << 20)
+        self.max_article.saturating_mul(4)
     }
 }
 
