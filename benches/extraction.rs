@@ -1,6 +1,7 @@
 //! Extraction throughput on one core: every article of ../shared/corpora read into memory
 //! first, then extracted again and again on this thread. Prints the median MB/s of article
-//! text (title, summary and body) and the automaton's memory.
+//! text (title, summary and body) and the automaton's memory, and the same without the topic
+//! model (topics.toml's thresholds deciding every topic), alternating, with the ratio.
 //!
 //! `cargo bench --bench extraction` (set `GEONEWS_BENCH_RUNS` for more or fewer runs).
 
@@ -34,19 +35,25 @@ fn main() {
     let places = schema.places().expect("built-in places");
     let extractor = Extractor::new(&schema.dictionaries, &places).expect("automaton");
     let build = started.elapsed();
-    let mut seconds: Vec<f64> = (0..runs)
-        .map(|_| {
-            let started = Instant::now();
-            let mut found = 0;
-            for article in &articles {
-                found += extractor.extract(article).0.countries.len();
-            }
-            std::hint::black_box(found);
-            started.elapsed().as_secs_f64()
-        })
-        .collect();
+    let mut without_model = schema.dictionaries.clone();
+    without_model.topic_model = Default::default();
+    let baseline = Extractor::new(&without_model, &places).expect("automaton");
+    let time = |extractor: &Extractor| {
+        let started = Instant::now();
+        let mut found = 0;
+        for article in &articles {
+            found += extractor.extract(article).0.topics.len();
+        }
+        std::hint::black_box(found);
+        started.elapsed().as_secs_f64()
+    };
+    let (mut seconds, mut baseline_seconds): (Vec<f64>, Vec<f64>) = (0..runs)
+        .map(|_| (time(&extractor), time(&baseline)))
+        .unzip();
     seconds.sort_by(f64::total_cmp);
+    baseline_seconds.sort_by(f64::total_cmp);
     let median = seconds[seconds.len() / 2];
+    let baseline_median = baseline_seconds[baseline_seconds.len() / 2];
     let megabytes = bytes as f64 / 1e6;
     println!(
         "extraction, one core: {} articles, {megabytes:.1} MB of text; median of {runs} runs \
@@ -54,6 +61,12 @@ fn main() {
         articles.len(),
         megabytes / median,
         megabytes / seconds[0],
+    );
+    println!(
+        "without the topic model: median {baseline_median:.3} s = {:.1} MB/s; with it {:.2}× the \
+         time",
+        megabytes / baseline_median,
+        median / baseline_median,
     );
     println!(
         "automaton: {} patterns, {:.1} MiB, built in {:.2} s",

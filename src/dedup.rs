@@ -4,6 +4,8 @@
 //! (one permutation, [`SLOTS`] slots), looked up by [`BANDS`] bands of [`ROWS`] slots each,
 //! and the same figures.
 
+use std::ops::Range;
+
 use chrono::{DateTime, Utc};
 use url::Url;
 
@@ -352,15 +354,23 @@ fn leading_alphanumeric_bytes(eight: u64) -> u32 {
 /// figure (starts with a digit: `1987`, `3rd`, not `G20`). Runs of ASCII letters and digits
 /// are read eight bytes at a step; only other characters are decoded.
 fn for_each_word(text: &str, mut visit: impl FnMut(u64, bool)) {
+    for_each_word_at(text, |hash, is_figure, _| visit(hash, is_figure));
+}
+
+/// [`for_each_word`], with each word's place in `text`.
+pub(crate) fn for_each_word_at(text: &str, mut visit: impl FnMut(u64, bool, Range<usize>)) {
     let bytes = text.as_bytes();
-    let mut word: Option<(WordHash, bool)> = None;
+    // The word being read: its hash, whether it is a figure, and where it starts.
+    let mut word: Option<(WordHash, bool, usize)> = None;
     let mut at = 0;
     while let Some(&byte) = bytes.get(at) {
         if byte.is_ascii_alphanumeric() {
-            let (hash, _) = word.get_or_insert_with(|| (WordHash::new(), byte.is_ascii_digit()));
+            let (hash, _, _) =
+                word.get_or_insert_with(|| (WordHash::new(), byte.is_ascii_digit(), at));
             at = hash.absorb_ascii_run(bytes, at);
             continue;
         }
+        let start = at;
         let c = if byte.is_ascii() {
             at += 1;
             char::from(byte)
@@ -370,15 +380,15 @@ fn for_each_word(text: &str, mut visit: impl FnMut(u64, bool)) {
             c
         };
         if !byte.is_ascii() && c.is_alphanumeric() {
-            word.get_or_insert_with(|| (WordHash::new(), false))
+            word.get_or_insert_with(|| (WordHash::new(), false, start))
                 .0
                 .absorb_char(c);
-        } else if let Some((hash, is_figure)) = word.take() {
-            visit(hash.finish(), is_figure);
+        } else if let Some((hash, is_figure, first)) = word.take() {
+            visit(hash.finish(), is_figure, first..start);
         }
     }
-    if let Some((hash, is_figure)) = word {
-        visit(hash.finish(), is_figure);
+    if let Some((hash, is_figure, first)) = word {
+        visit(hash.finish(), is_figure, first..bytes.len());
     }
 }
 

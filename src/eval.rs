@@ -444,6 +444,7 @@ mod tests {
                 key: "sanctions".into(),
                 name: String::new(),
                 score: 3.0,
+                probability: None,
                 evidence: Vec::new(),
             }],
             ..Entities::default()
@@ -528,6 +529,7 @@ mod tests {
             key: key.into(),
             name: String::new(),
             score: 3.0,
+            probability: None,
             evidence: Vec::new(),
         };
         let found = Entities {

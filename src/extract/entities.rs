@@ -6,6 +6,7 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 
 use super::patterns::Target;
+use super::topic_model::TopicVerdict;
 use crate::schema::{Dictionaries, DictionaryName, person_key};
 
 /// Evidence recorded for a tag the input record carried rather than the text.
@@ -77,7 +78,11 @@ pub struct RegionMention {
 pub struct TopicMention {
     pub key: String,
     pub name: String,
+    /// The summed weight of the topic's phrases (topics.toml).
     pub score: f32,
+    /// For a topic the learned model decides: its probability (topic-model.toml).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f32>,
     pub evidence: Vec<String>,
 }
 
@@ -316,7 +321,17 @@ impl<'a> Collector<'a> {
         }
     }
 
-    pub fn finish(self) -> Entities {
+    /// Each topic's phrase score, by its index in topics.toml (0 where no phrase matched).
+    pub fn topic_scores(&self) -> Vec<f32> {
+        let mut scores = vec![0.0; self.dictionaries.topics.topics.len()];
+        for (&index, tally) in &self.topics {
+            scores[index] = tally.score;
+        }
+        scores
+    }
+
+    /// The entities found, with the topic model's `verdicts` deciding the topics they name.
+    pub fn finish(self, verdicts: &[TopicVerdict]) -> Entities {
         let dictionaries = self.dictionaries;
         let mut countries: Vec<(usize, CountryMention)> = self
             .countries
@@ -355,22 +370,7 @@ impl<'a> Collector<'a> {
         });
         let regions = region_mentions(dictionaries, self.region_table, &countries, self.regions);
         let countries = countries.into_iter().map(|(_, country)| country).collect();
-        let threshold = dictionaries.topics.threshold;
-        let mut topics: Vec<TopicMention> = self
-            .topics
-            .into_iter()
-            .filter(|(_, tally)| tally.score >= threshold)
-            .map(|(index, tally)| {
-                let topic = &dictionaries.topics.topics[index];
-                TopicMention {
-                    key: topic.key.clone(),
-                    name: topic.name.clone(),
-                    score: (tally.score * 100.0).round() / 100.0,
-                    evidence: tally.evidence,
-                }
-            })
-            .collect();
-        topics.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.key.cmp(&b.key)));
+        let topics = topic_mentions(dictionaries, self.topics, verdicts);
         let mut people = mentions(self.people, |i| {
             let person = &dictionaries.people[i];
             (&person.key, &person.name, &person.role, &person.country)
@@ -418,6 +418,53 @@ impl<'a> Collector<'a> {
             added,
         }
     }
+}
+
+/// The topics an article gets, strongest first: a topic the model has a classifier for when
+/// the model keeps it, any other when its phrase score reaches topics.toml's threshold, and a
+/// topic the input record was tagged with in any case.
+fn topic_mentions(
+    dictionaries: &Dictionaries,
+    mut tallies: BTreeMap<usize, Tally>,
+    verdicts: &[TopicVerdict],
+) -> Vec<TopicMention> {
+    let threshold = dictionaries.topics.threshold;
+    let decided: HashMap<usize, &TopicVerdict> = verdicts.iter().map(|v| (v.topic, v)).collect();
+    for verdict in verdicts.iter().filter(|v| v.kept) {
+        tallies.entry(verdict.topic).or_default();
+    }
+    let mut topics: Vec<TopicMention> = tallies
+        .into_iter()
+        .filter(|(index, tally)| {
+            let tagged = tally.evidence.iter().any(|e| e == TAGGED_EVIDENCE);
+            tagged
+                || match decided.get(index) {
+                    Some(verdict) => verdict.kept,
+                    None => tally.score >= threshold,
+                }
+        })
+        .map(|(index, tally)| {
+            let topic = &dictionaries.topics.topics[index];
+            TopicMention {
+                key: topic.key.clone(),
+                name: topic.name.clone(),
+                score: round2(tally.score),
+                probability: decided.get(&index).map(|v| round2(v.probability)),
+                evidence: tally.evidence,
+            }
+        })
+        .collect();
+    topics.sort_by(|a, b| {
+        let strength = |t: &TopicMention| t.probability.unwrap_or(0.0) + t.score;
+        strength(b)
+            .total_cmp(&strength(a))
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    topics
+}
+
+fn round2(value: f32) -> f32 {
+    (value * 100.0).round() / 100.0
 }
 
 /// Key, name, role and country of a dictionary entry.

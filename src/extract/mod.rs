@@ -15,6 +15,7 @@ mod context;
 mod dateline;
 mod entities;
 mod patterns;
+mod topic_model;
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -27,6 +28,8 @@ use serde::Serialize;
 
 pub use entities::{CountryMention, Entities, EntityMention, RegionMention, TopicMention};
 use entities::{RegionTable, TextParts};
+use topic_model::TopicModel;
+pub use topic_model::{FeatureContribution, TopicText, TopicVerdict, named_features};
 
 use crate::article::Article;
 use crate::schema::{Catalogs, Dictionaries, DictionaryName, Place, normalize_alias, person_key};
@@ -77,6 +80,8 @@ pub struct Extractor {
     patterns: PatternTable,
     dictionaries: Dictionaries,
     region_table: RegionTable,
+    /// Decides the topics it has classifiers for; topics.toml's thresholds decide the rest.
+    topic_model: Option<TopicModel>,
     catalogs: Catalogs,
     country_index: HashMap<String, usize>,
     /// Normalized place names and US state abbreviations → country, for datelines.
@@ -155,6 +160,7 @@ impl Extractor {
             patterns,
             dictionaries: dictionaries.clone(),
             region_table: RegionTable::build(dictionaries),
+            topic_model: TopicModel::compile(&dictionaries.topic_model, &dictionaries.topics),
             catalogs,
             eras: dictionaries
                 .eras
@@ -186,25 +192,76 @@ impl Extractor {
 
     /// Entities of `article`: from its text, merged with the tags its record carried.
     pub fn extract(&self, article: &Article) -> (Entities, Vec<UnknownTag>) {
-        self.extract_traced(article, None)
+        let (entities, unknown, _) = self.extract_traced(article, None);
+        (entities, unknown)
     }
 
-    /// The entities of `article` and, per entity, each surface form found with the rule that
-    /// kept or rejected it, in text order.
-    pub fn explain(&self, article: &Article) -> (Entities, Vec<Decision>) {
+    /// The entities of `article`; per entity, each surface form found with the rule that kept
+    /// or rejected it, in text order; and what the topic model made of each of its topics,
+    /// with the features that weighed most.
+    pub fn explain(&self, article: &Article) -> (Entities, Vec<Decision>, Vec<TopicVerdict>) {
         let mut decisions = Vec::new();
-        let (entities, _) = self.extract_traced(article, Some(&mut decisions));
-        (entities, decisions)
+        let (entities, _, verdicts) = self.extract_traced(article, Some(&mut decisions));
+        (entities, decisions, verdicts)
+    }
+
+    /// The topic model's features of `article` by name, for training it: phrase scores come
+    /// from topics.toml as extraction scores them.
+    pub fn topic_features(
+        &self,
+        article: &Article,
+        settings: &crate::schema::FeatureSettings,
+    ) -> Vec<(String, f32)> {
+        let (text, title_len) = article.extraction_text();
+        let (found, _) = self.collect(article, &text, title_len, &mut None);
+        let scores = found.topic_scores();
+        let topics = &self.dictionaries.topics.topics;
+        let named: Vec<(&str, f32)> = (topics.iter())
+            .zip(scores)
+            .map(|(topic, score)| (topic.key.as_str(), score))
+            .collect();
+        named_features(
+            TopicText {
+                text: &text,
+                title_len,
+            },
+            &named,
+            settings,
+        )
     }
 
     fn extract_traced(
         &self,
         article: &Article,
         mut trace: Option<&mut Vec<Decision>>,
-    ) -> (Entities, Vec<UnknownTag>) {
+    ) -> (Entities, Vec<UnknownTag>, Vec<TopicVerdict>) {
         let (text, title_len) = article.extraction_text();
+        let (found, unknown) = self.collect(article, &text, title_len, &mut trace);
+        let verdicts = match &self.topic_model {
+            Some(model) => model.decide(
+                TopicText {
+                    text: &text,
+                    title_len,
+                },
+                &found.topic_scores(),
+                trace.is_some(),
+            ),
+            None => Vec::new(),
+        };
+        (found.finish(&verdicts), unknown, verdicts)
+    }
+
+    /// Every mention in `text` (the article's extraction text), with the tags its record
+    /// carried.
+    fn collect(
+        &self,
+        article: &Article,
+        text: &str,
+        title_len: usize,
+        trace: &mut Option<&mut Vec<Decision>>,
+    ) -> (entities::Collector<'_>, Vec<UnknownTag>) {
         let body_start = text.len() - article.body.len();
-        let (parts, dateline) = text_parts(&text, title_len, body_start);
+        let (parts, dateline) = text_parts(text, title_len, body_start);
         let dateline_country = dateline.as_ref().and_then(|d| self.dateline_country(d));
         let former = self.former_states(article.published);
         // For explaining only: which country keys now counted for another state then.
@@ -232,7 +289,7 @@ impl Extractor {
                 None => dateline.place.to_owned(),
             };
             self.decide(
-                &mut trace,
+                trace,
                 &target,
                 &written,
                 parts.dateline.start,
@@ -245,7 +302,7 @@ impl Extractor {
         } else {
             0..0
         };
-        let context = context::Context::new(&text, title_len);
+        let context = context::Context::new(text, title_len);
         let mut at = 0;
         let mut previous_is_word = false;
         for (start, c) in text.char_indices() {
@@ -255,7 +312,7 @@ impl Extractor {
             {
                 continue;
             }
-            let mut candidate = self.longest_match(&text, start..text.len());
+            let mut candidate = self.longest_match(text, start..text.len());
             at = loop {
                 // Nothing accepted starts here: matches inside this one start words of their own.
                 let Some(current) = candidate else {
@@ -263,22 +320,22 @@ impl Extractor {
                 };
                 if skip_places_in.contains(&current.start()) {
                     if trace.is_some()
-                        && patterns::on_word_boundaries(&text, current.start(), current.end())
+                        && patterns::on_word_boundaries(text, current.start(), current.end())
                     {
                         let rule = Err("inside a dateline already resolved");
                         for variant in self.patterns.variants(current.pattern().as_usize()) {
                             for target in &variant.targets {
                                 let surface = &text[current.start()..current.end()];
-                                self.decide(&mut trace, target, surface, current.start(), rule);
+                                self.decide(trace, target, surface, current.start(), rule);
                             }
                         }
                     }
                     break current.end();
                 }
-                if let Some(end) = self.record(&text, &context, current, &mut found, &mut trace) {
-                    break end.max(next_char_boundary(&text, current.start()));
+                if let Some(end) = self.record(text, &context, current, &mut found, trace) {
+                    break end.max(next_char_boundary(text, current.start()));
                 }
-                candidate = self.shorter_match(&text, current);
+                candidate = self.shorter_match(text, current);
             };
         }
         let unknown = self.merge_tags(article, &mut found);
@@ -294,7 +351,7 @@ impl Extractor {
                 }
             }
         }
-        (found.finish(), unknown)
+        (found, unknown)
     }
 
     /// Countries that meant another state on `published` (Russia → the Soviet Union in 1987).

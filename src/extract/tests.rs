@@ -287,7 +287,7 @@ mod properties {
         #[test]
         fn on_any_text(title in "\\PC{0,30}", body in "\\PC{0,200}") {
             let article = article(&title, &body);
-            let (entities, decisions) = extractor().explain(&article);
+            let (entities, decisions, _) = extractor().explain(&article);
             let text_len = article.extraction_text().0.len();
             prop_assert!(entities.countries.iter().all(|c| c.mentions >= 1));
             prop_assert!(decisions.iter().all(|d| d.offset < text_len), "{decisions:?}");

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use super::search::entities_text;
 use super::{Printer, Render, Style};
 use crate::eval::{Evaluation, FieldScore};
-use crate::extract::Decision;
+use crate::extract::{Decision, TopicVerdict};
 use crate::ingest::{Problem, Severity};
 use crate::service::{ArticleText, ExtractedArticle, IndexReport};
 
@@ -81,8 +81,42 @@ impl Render for ExtractedArticle {
         if let Some(decisions) = &self.explain {
             decisions_text(out, style, decisions)?;
         }
+        if let Some(verdicts) = &self.topic_model {
+            topic_model_text(out, style, verdicts)?;
+        }
         writeln!(out)
     }
+}
+
+/// Per topic the model decides: its probability against its threshold, then the features
+/// that pushed it that way and the strongest that pushed against, each with its share.
+fn topic_model_text(
+    out: &mut dyn Write,
+    style: Style,
+    verdicts: &[TopicVerdict],
+) -> io::Result<()> {
+    for verdict in verdicts {
+        let (decision, comparison) = match verdict.kept {
+            true => (style.title("kept    "), "≥"),
+            false => (style.dim("rejected"), "<"),
+        };
+        writeln!(
+            out,
+            "  {} {}  {decision} probability {:.2} {comparison} threshold {:.2}",
+            style.label("topic model"),
+            verdict.key,
+            verdict.probability,
+            verdict.threshold,
+        )?;
+        for reason in &verdict.reasons {
+            writeln!(
+                out,
+                "    {:+.3}  {}  (weight {:+.3})",
+                reason.contribution, reason.feature, reason.weight
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Per entity, each surface form found with its offset and the rule that kept or rejected it.

@@ -2,7 +2,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::{DictionaryName, SchemaError, invalid, parse_toml};
+use super::{DictionaryName, SchemaError, TopicModelSpec, invalid, parse_toml};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -281,6 +281,8 @@ pub struct Dictionaries {
     pub person_titles: Vec<String>,
     pub organizations: Vec<Organization>,
     pub topics: TopicSet,
+    /// The learned classifiers that decide the topics they name (topic-model.toml).
+    pub topic_model: TopicModelSpec,
     /// Phrases that contain an entity's name but do not refer to it.
     pub stoplist: Vec<String>,
     /// Dictionaries the schema adds, in the order fields.toml names them. Left out of the
@@ -309,6 +311,7 @@ impl Dictionaries {
             )?
             .organization,
             topics: parse_toml("topics.toml", text_of("topics.toml"))?,
+            topic_model: parse_toml("topic-model.toml", text_of("topic-model.toml"))?,
             stoplist: parse_toml::<StoplistFile>("stoplist.toml", text_of("stoplist.toml"))?
                 .phrases,
             added,
@@ -344,6 +347,7 @@ impl Dictionaries {
         unique_keys("topics.toml", self.topics.topics.iter().map(|t| &t.key))?;
 
         self.validate_region_tree(&region_keys)?;
+        self.topic_model.validate(&self.topics)?;
         self.validate_surface_forms()?;
         for region in &self.regions {
             if let Some(member) = region

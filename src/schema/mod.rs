@@ -7,6 +7,7 @@
 mod dictionaries;
 mod fields;
 mod lookup;
+mod topic_model;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -18,6 +19,7 @@ pub use dictionaries::{
 pub use fields::{DictionaryName, FieldKind, FieldSpec, Fields};
 pub(crate) use lookup::edit_distance;
 pub use lookup::{Catalogs, FacetCatalog, FacetEntry, normalize_alias, person_key};
+pub use topic_model::{FeatureSettings, TopicClassifier, TopicModelSpec};
 
 use crate::hash::Fnv64;
 
@@ -40,7 +42,7 @@ struct SchemaFile {
     builtin: &'static str,
 }
 
-const FILES: [SchemaFile; 9] = [
+const FILES: [SchemaFile; 10] = [
     SchemaFile {
         name: "fields.toml",
         builtin: include_str!("../../schema/fields.toml"),
@@ -76,6 +78,10 @@ const FILES: [SchemaFile; 9] = [
     SchemaFile {
         name: "stoplist.toml",
         builtin: include_str!("../../schema/stoplist.toml"),
+    },
+    SchemaFile {
+        name: "topic-model.toml",
+        builtin: include_str!("../../schema/topic-model.toml"),
     },
 ];
 

@@ -12,7 +12,7 @@ use super::ServiceError;
 use crate::article::{Article, Origin};
 use crate::backend::{ArticleSink, DocumentMapper, Written};
 use crate::eval::{EvalOptions, Evaluation, Evaluator};
-use crate::extract::{Decision, Entities, Extractor};
+use crate::extract::{Decision, Entities, Extractor, TopicVerdict};
 use crate::ingest::{self, FetchOptions, Fetcher, Problem, RawRecord, RecordOutcome, Severity};
 use crate::pipeline::{self, Analysed, Sink};
 use crate::results::StoredArticle;
@@ -81,6 +81,9 @@ pub struct ExtractedArticle {
     pub entities: Entities,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explain: Option<Vec<Decision>>,
+    /// With `explain`: what the topic model made of each topic it decides, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topic_model: Option<Vec<TopicVerdict>>,
 }
 
 /// An article's text and metadata as the index receives them (`extract --text`).
@@ -205,9 +208,13 @@ impl IngestService {
         let discovery = ingest::discover(&request.paths, Some(&self.stateless_fetcher()?));
         // Explaining runs extraction again with a trace: a tool for reading, not for speed.
         let extracted = |analysed: Analysed| {
-            let explain = request
-                .explain
-                .then(|| self.extractor.explain(&analysed.article).1);
+            let (explain, topic_model) = match request.explain {
+                true => {
+                    let (_, decisions, verdicts) = self.extractor.explain(&analysed.article);
+                    (Some(decisions), Some(verdicts))
+                }
+                false => (None, None),
+            };
             let text = request.text.then(|| ArticleText::of(&analysed.article));
             ExtractedArticle {
                 id: analysed.article.key,
@@ -215,6 +222,7 @@ impl IngestService {
                 text,
                 entities: analysed.entities,
                 explain,
+                topic_model,
             }
         };
         let mut reader = ReadSink::new(on_event);
@@ -243,11 +251,11 @@ impl IngestService {
     }
 
     fn extracted(&self, article: &Article, explain: bool, text: bool) -> ExtractedArticle {
-        let (entities, decisions) = if explain {
-            let (entities, decisions) = self.extractor.explain(article);
-            (entities, Some(decisions))
+        let (entities, decisions, verdicts) = if explain {
+            let (entities, decisions, verdicts) = self.extractor.explain(article);
+            (entities, Some(decisions), Some(verdicts))
         } else {
-            (self.extractor.extract(article).0, None)
+            (self.extractor.extract(article).0, None, None)
         };
         ExtractedArticle {
             id: article.key.clone(),
@@ -255,6 +263,7 @@ impl IngestService {
             text: text.then(|| ArticleText::of(article)),
             entities,
             explain: decisions,
+            topic_model: verdicts,
         }
     }
 

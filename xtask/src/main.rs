@@ -15,6 +15,7 @@
 //! gives byte-identical files.
 
 mod places;
+mod topics;
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -161,8 +162,13 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Vec<String>) -> Res<()> {
-    let usage = "usage: xtask countries [--shared DIR] | xtask places [--shared DIR] [--verbose]";
+    let usage = "usage: xtask countries [--shared DIR] | xtask places [--shared DIR] [--verbose] \
+                 | xtask train-topics [--gold FILE] [--out FILE] [--folds N] [--keep N] [--c C] \
+                 [--epochs N] [--max-df SHARE]";
     let (cmd, flags) = args.split_first().ok_or(usage)?;
+    if cmd == "train-topics" {
+        return topics::run(&train_options(flags, usage)?);
+    }
     let mut shared = "../shared".to_string();
     let mut verbose = false;
     let mut flags = flags.iter();
@@ -178,6 +184,28 @@ fn run(args: Vec<String>) -> Res<()> {
         "places" => places::run(&shared, verbose),
         _ => Err(usage.into()),
     }
+}
+
+fn train_options(flags: &[String], usage: &str) -> Res<topics::Options> {
+    let mut options = topics::Options::default();
+    let mut flags = flags.iter();
+    while let Some(flag) = flags.next() {
+        let value = flags.next().ok_or(usage)?;
+        let number = || value.parse::<usize>().map_err(|_| format!("{flag}: not a number: {value}"));
+        match flag.as_str() {
+            "--gold" => options.gold = value.clone(),
+            "--out" => options.out = value.clone(),
+            "--folds" => options.folds = number()?.max(2),
+            "--keep" => options.keep = number()?,
+            "--epochs" => options.epochs = number()?,
+            "--max-df" => {
+                options.max_df = value.parse().map_err(|_| format!("--max-df: not a number: {value}"))?
+            }
+            "--c" => options.c = value.parse().map_err(|_| format!("--c: not a number: {value}"))?,
+            _ => return Err(usage.into()),
+        }
+    }
+    Ok(options)
 }
 
 fn countries(shared: &str) -> Res<()> {
