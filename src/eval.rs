@@ -445,6 +445,7 @@ mod tests {
                 name: String::new(),
                 score: 3.0,
                 evidence: Vec::new(),
+                via: Vec::new(),
             }],
             ..Entities::default()
         };
@@ -529,6 +530,7 @@ mod tests {
             name: String::new(),
             score: 3.0,
             evidence: Vec::new(),
+            via: Vec::new(),
         };
         let found = Entities {
             topics: vec![topic("sanctions"), topic("maritime"), topic("elections")],

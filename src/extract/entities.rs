@@ -79,6 +79,11 @@ pub struct TopicMention {
     pub name: String,
     pub score: f32,
     pub evidence: Vec<String>,
+    /// For a topic the article has only because it found sub-topics of it (`ceasefire` lifts
+    /// `armed-conflict`), those sub-topics; its score is then the highest of theirs and its
+    /// evidence empty. Empty for a topic its own phrases or a tag put here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -196,6 +201,7 @@ impl Tally {
 pub struct Collector<'a> {
     dictionaries: &'a Dictionaries,
     region_table: &'a RegionTable,
+    topic_table: &'a TopicTable,
     parts: TextParts,
     /// Countries that meant another state when the article was published (Russia in 1987).
     former: HashMap<usize, usize>,
@@ -214,12 +220,14 @@ impl<'a> Collector<'a> {
     pub fn new(
         dictionaries: &'a Dictionaries,
         region_table: &'a RegionTable,
+        topic_table: &'a TopicTable,
         parts: TextParts,
         former: HashMap<usize, usize>,
     ) -> Collector<'a> {
         Collector {
             dictionaries,
             region_table,
+            topic_table,
             parts,
             former,
             countries: BTreeMap::new(),
@@ -355,22 +363,8 @@ impl<'a> Collector<'a> {
         });
         let regions = region_mentions(dictionaries, self.region_table, &countries, self.regions);
         let countries = countries.into_iter().map(|(_, country)| country).collect();
-        let threshold = dictionaries.topics.threshold;
-        let mut topics: Vec<TopicMention> = self
-            .topics
-            .into_iter()
-            .filter(|(_, tally)| tally.score >= threshold)
-            .map(|(index, tally)| {
-                let topic = &dictionaries.topics.topics[index];
-                TopicMention {
-                    key: topic.key.clone(),
-                    name: topic.name.clone(),
-                    score: (tally.score * 100.0).round() / 100.0,
-                    evidence: tally.evidence,
-                }
-            })
-            .collect();
-        topics.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.key.cmp(&b.key)));
+        let topics = topic_mentions(dictionaries, self.topics);
+        let topics = roll_up_topics(dictionaries, self.topic_table, topics);
         let mut people = mentions(self.people, |i| {
             let person = &dictionaries.people[i];
             (&person.key, &person.name, &person.role, &person.country)
@@ -417,6 +411,88 @@ impl<'a> Collector<'a> {
             organizations,
             added,
         }
+    }
+}
+
+/// The topics whose score reaches the threshold, by topic index.
+fn topic_mentions(
+    dictionaries: &Dictionaries,
+    tallies: BTreeMap<usize, Tally>,
+) -> BTreeMap<usize, TopicMention> {
+    let threshold = dictionaries.topics.threshold;
+    tallies
+        .into_iter()
+        .filter(|(_, tally)| tally.score >= threshold)
+        .map(|(index, tally)| {
+            let topic = &dictionaries.topics.topics[index];
+            let mention = TopicMention {
+                key: topic.key.clone(),
+                name: topic.name.clone(),
+                score: (tally.score * 100.0).round() / 100.0,
+                evidence: tally.evidence,
+                via: Vec::new(),
+            };
+            (index, mention)
+        })
+        .collect()
+}
+
+/// The topics found, each with every ancestor, highest score first. The roll-up is the one
+/// step after topics are decided, whatever decides them: an ancestor found on its own keeps
+/// its score and evidence, and one found only through sub-topics names them in `via` and
+/// takes the highest of their scores, so that no score is counted twice up the tree.
+fn roll_up_topics(
+    dictionaries: &Dictionaries,
+    table: &TopicTable,
+    found: BTreeMap<usize, TopicMention>,
+) -> Vec<TopicMention> {
+    let mut topics = found.clone();
+    for (index, child) in &found {
+        for &ancestor in &table.ancestors[*index] {
+            if found.contains_key(&ancestor) {
+                continue;
+            }
+            let parent = topics.entry(ancestor).or_insert_with(|| {
+                let topic = &dictionaries.topics.topics[ancestor];
+                TopicMention {
+                    key: topic.key.clone(),
+                    name: topic.name.clone(),
+                    score: 0.0,
+                    evidence: Vec::new(),
+                    via: Vec::new(),
+                }
+            });
+            parent.score = parent.score.max(child.score);
+            parent.via.push(child.key.clone());
+        }
+    }
+    let mut topics: Vec<TopicMention> = topics.into_values().collect();
+    topics.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.key.cmp(&b.key)));
+    topics
+}
+
+/// Topics by index, worked out once: the ancestors of each topic, nearest first.
+#[derive(Debug)]
+pub struct TopicTable {
+    ancestors: Vec<Vec<usize>>,
+}
+
+impl TopicTable {
+    pub fn build(dictionaries: &Dictionaries) -> TopicTable {
+        let topics = &dictionaries.topics.topics;
+        let index_of: HashMap<&str, usize> = topics
+            .iter()
+            .enumerate()
+            .map(|(index, topic)| (topic.key.as_str(), index))
+            .collect();
+        let ancestors = topics
+            .iter()
+            .map(|topic| {
+                let keys = dictionaries.topic_ancestors(&topic.key);
+                keys.into_iter().map(|key| index_of[key]).collect()
+            })
+            .collect();
+        TopicTable { ancestors }
     }
 }
 

@@ -26,7 +26,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 pub use entities::{CountryMention, Entities, EntityMention, RegionMention, TopicMention};
-use entities::{RegionTable, TextParts};
+use entities::{RegionTable, TextParts, TopicTable};
 
 use crate::article::Article;
 use crate::schema::{Catalogs, Dictionaries, DictionaryName, Place, normalize_alias, person_key};
@@ -77,6 +77,7 @@ pub struct Extractor {
     patterns: PatternTable,
     dictionaries: Dictionaries,
     region_table: RegionTable,
+    topic_table: TopicTable,
     catalogs: Catalogs,
     country_index: HashMap<String, usize>,
     /// Normalized place names and US state abbreviations → country, for datelines.
@@ -155,6 +156,7 @@ impl Extractor {
             patterns,
             dictionaries: dictionaries.clone(),
             region_table: RegionTable::build(dictionaries),
+            topic_table: TopicTable::build(dictionaries),
             catalogs,
             eras: dictionaries
                 .eras
@@ -221,6 +223,7 @@ impl Extractor {
         let mut found = entities::Collector::new(
             &self.dictionaries,
             &self.region_table,
+            &self.topic_table,
             parts.clone(),
             former,
         );
