@@ -109,16 +109,16 @@ pub fn nest_under_parents(values: &[FacetCount]) -> Vec<FacetCount> {
         .collect()
 }
 
+/// `value` with the values naming it as a parent added below the children it has.
 fn with_children(value: &FacetCount, values: &[FacetCount]) -> FacetCount {
-    let children = values
-        .iter()
-        .filter(|child| child.parents.contains(&value.key))
-        .map(|child| with_children(child, values))
-        .collect();
-    FacetCount {
-        children,
-        ..value.clone()
-    }
+    let mut nested = value.clone();
+    nested.children.extend(
+        values
+            .iter()
+            .filter(|child| child.parents.contains(&value.key))
+            .map(|child| with_children(child, values)),
+    );
+    nested
 }
 
 /// Values a query cannot tell apart (`Sample Times`, `SAMPLE TIMES`, `sample-times`), each
@@ -414,6 +414,11 @@ mod tests {
             shape(&nest_under_parents(&values)),
             "armed-conflict 5 [war-crimes 2], human-rights 3 [war-crimes 2], strikes 1"
         );
+        let regions = vec![FacetCount {
+            children: counts(&[("EastAsia", 2)]),
+            ..FacetCount::new("Asia".into(), 2)
+        }];
+        assert_eq!(nest_under_parents(&regions), regions);
     }
 
     #[test]

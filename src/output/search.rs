@@ -188,8 +188,11 @@ fn facets_text(out: &mut dyn Write, style: Style, facets: &[FacetCounts]) -> io:
         let label = style.label(&format!("{:<width$}", facet.field));
         let tree = nest_under_parents(&facet.values);
         if tree.iter().any(|value| !value.children.is_empty()) {
-            writeln!(out, "{label}{more}")?;
-            facet_tree_text(out, style, &tree, width + 2)?;
+            let mut rows = Vec::new();
+            tree_rows(style, &tree, 0, &mut rows);
+            let indent = " ".repeat(width + 2);
+            let rows = rows.join(&format!("\n{indent}"));
+            writeln!(out, "{label}  {rows}{more}")?;
             continue;
         }
         let values: Vec<String> = facet
@@ -210,19 +213,13 @@ fn facets_text(out: &mut dyn Write, style: Style, facets: &[FacetCounts]) -> io:
     Ok(())
 }
 
-/// Values with children (topics under their parents), one a line, each level indented more.
-fn facet_tree_text(
-    out: &mut dyn Write,
-    style: Style,
-    values: &[FacetCount],
-    indent: usize,
-) -> io::Result<()> {
+/// Values with children (topics under their parents) as rows, each level indented more.
+fn tree_rows(style: Style, values: &[FacetCount], depth: usize, rows: &mut Vec<String>) {
     for value in values {
         let count = style.dim(&value.count.to_string());
-        writeln!(out, "{:indent$}{} {count}", "", value.key)?;
-        facet_tree_text(out, style, &value.children, indent + 2)?;
+        rows.push(format!("{}{} {count}", "  ".repeat(depth), value.key));
+        tree_rows(style, &value.children, depth + 1, rows);
     }
-    Ok(())
 }
 
 impl Render for FacetsResponse {
