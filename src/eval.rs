@@ -446,6 +446,7 @@ mod tests {
                 score: 3.0,
                 probability: None,
                 evidence: Vec::new(),
+                via: Vec::new(),
             }],
             ..Entities::default()
         };
@@ -531,6 +532,7 @@ mod tests {
             score: 3.0,
             probability: None,
             evidence: Vec::new(),
+            via: Vec::new(),
         };
         let found = Entities {
             topics: vec![topic("sanctions"), topic("maritime"), topic("elections")],

@@ -1,7 +1,7 @@
 //! What a search returns, independent of the backend that ran it.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -81,6 +81,9 @@ pub struct FacetCount {
     /// Values below this one (regions: subregions, then countries), most frequent first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<FacetCount>,
+    /// The topics this topic rolls up to: every article counted here is counted there too.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parents: Vec<String>,
 }
 
 impl FacetCount {
@@ -89,8 +92,33 @@ impl FacetCount {
             key,
             count,
             children: Vec::new(),
+            parents: Vec::new(),
         }
     }
+}
+
+/// Counted values as a tree by their `parents`: each value under every parent of it that is
+/// among `values`, and the others at the top, in the order given. A value with two parents
+/// shows under both.
+pub fn nest_under_parents(values: &[FacetCount]) -> Vec<FacetCount> {
+    let shown: HashSet<&str> = values.iter().map(|value| value.key.as_str()).collect();
+    values
+        .iter()
+        .filter(|value| !value.parents.iter().any(|p| shown.contains(p.as_str())))
+        .map(|root| with_children(root, values))
+        .collect()
+}
+
+/// `value` with the values naming it as a parent added below the children it has.
+fn with_children(value: &FacetCount, values: &[FacetCount]) -> FacetCount {
+    let mut nested = value.clone();
+    nested.children.extend(
+        values
+            .iter()
+            .filter(|child| child.parents.contains(&value.key))
+            .map(|child| with_children(child, values)),
+    );
+    nested
 }
 
 /// Values a query cannot tell apart (`Sample Times`, `SAMPLE TIMES`, `sample-times`), each
@@ -219,9 +247,8 @@ fn region_node(
     let mut children = most_frequent(subregions, limit);
     children.extend(most_frequent(countries, limit));
     Some(FacetCount {
-        key: region.key.clone(),
-        count,
         children,
+        ..FacetCount::new(region.key.clone(), count)
     })
 }
 
@@ -371,6 +398,27 @@ mod tests {
             })
             .collect();
         parts.join(", ")
+    }
+
+    #[test]
+    fn values_nest_under_every_shown_parent() {
+        let mut values = counts(&[
+            ("armed-conflict", 5),
+            ("human-rights", 3),
+            ("war-crimes", 2),
+            ("strikes", 1),
+        ]);
+        values[2].parents = vec!["human-rights".into(), "armed-conflict".into()];
+        values[3].parents = vec!["labour".into(), "protests".into()];
+        assert_eq!(
+            shape(&nest_under_parents(&values)),
+            "armed-conflict 5 [war-crimes 2], human-rights 3 [war-crimes 2], strikes 1"
+        );
+        let regions = vec![FacetCount {
+            children: counts(&[("EastAsia", 2)]),
+            ..FacetCount::new("Asia".into(), 2)
+        }];
+        assert_eq!(nest_under_parents(&regions), regions);
     }
 
     #[test]

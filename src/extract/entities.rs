@@ -84,6 +84,11 @@ pub struct TopicMention {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probability: Option<f32>,
     pub evidence: Vec<String>,
+    /// For a topic the article has only because it found sub-topics of it (`ceasefire` lifts
+    /// `armed-conflict`), those sub-topics; its score is then the highest of theirs and its
+    /// evidence empty. Empty for a topic its own phrases or a tag put here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -201,6 +206,7 @@ impl Tally {
 pub struct Collector<'a> {
     dictionaries: &'a Dictionaries,
     region_table: &'a RegionTable,
+    topic_table: &'a TopicTable,
     parts: TextParts,
     /// Countries that meant another state when the article was published (Russia in 1987).
     former: HashMap<usize, usize>,
@@ -219,12 +225,14 @@ impl<'a> Collector<'a> {
     pub fn new(
         dictionaries: &'a Dictionaries,
         region_table: &'a RegionTable,
+        topic_table: &'a TopicTable,
         parts: TextParts,
         former: HashMap<usize, usize>,
     ) -> Collector<'a> {
         Collector {
             dictionaries,
             region_table,
+            topic_table,
             parts,
             former,
             countries: BTreeMap::new(),
@@ -371,6 +379,7 @@ impl<'a> Collector<'a> {
         let regions = region_mentions(dictionaries, self.region_table, &countries, self.regions);
         let countries = countries.into_iter().map(|(_, country)| country).collect();
         let topics = topic_mentions(dictionaries, self.topics, verdicts);
+        let topics = roll_up_topics(dictionaries, self.topic_table, topics);
         let mut people = mentions(self.people, |i| {
             let person = &dictionaries.people[i];
             (&person.key, &person.name, &person.role, &person.country)
@@ -420,20 +429,20 @@ impl<'a> Collector<'a> {
     }
 }
 
-/// The topics an article gets, strongest first: a topic the model has a classifier for when
+/// The topics an article gets, by topic index: a topic the model has a classifier for when
 /// the model keeps it, any other when its phrase score reaches topics.toml's threshold, and a
 /// topic the input record was tagged with in any case.
 fn topic_mentions(
     dictionaries: &Dictionaries,
     mut tallies: BTreeMap<usize, Tally>,
     verdicts: &[TopicVerdict],
-) -> Vec<TopicMention> {
+) -> BTreeMap<usize, TopicMention> {
     let threshold = dictionaries.topics.threshold;
     let decided: HashMap<usize, &TopicVerdict> = verdicts.iter().map(|v| (v.topic, v)).collect();
     for verdict in verdicts.iter().filter(|v| v.kept) {
         tallies.entry(verdict.topic).or_default();
     }
-    let mut topics: Vec<TopicMention> = tallies
+    tallies
         .into_iter()
         .filter(|(index, tally)| {
             let tagged = tally.evidence.iter().any(|e| e == TAGGED_EVIDENCE);
@@ -445,17 +454,56 @@ fn topic_mentions(
         })
         .map(|(index, tally)| {
             let topic = &dictionaries.topics.topics[index];
-            TopicMention {
+            let mention = TopicMention {
                 key: topic.key.clone(),
                 name: topic.name.clone(),
                 score: round2(tally.score),
                 probability: decided.get(&index).map(|v| round2(v.probability)),
                 evidence: tally.evidence,
-            }
+                via: Vec::new(),
+            };
+            (index, mention)
         })
-        .collect();
+        .collect()
+}
+
+fn round2(value: f32) -> f32 {
+    (value * 100.0).round() / 100.0
+}
+
+/// The topics found, each with every ancestor, highest score first. The roll-up is the one
+/// step after topics are decided, whatever decides them: an ancestor found on its own keeps
+/// its score and evidence, and one found only through sub-topics names them in `via` and
+/// takes the highest of their scores, so that no score is counted twice up the tree.
+fn roll_up_topics(
+    dictionaries: &Dictionaries,
+    table: &TopicTable,
+    found: BTreeMap<usize, TopicMention>,
+) -> Vec<TopicMention> {
+    let mut topics = found.clone();
+    for (index, child) in &found {
+        for &ancestor in &table.ancestors[*index] {
+            if found.contains_key(&ancestor) {
+                continue;
+            }
+            let parent = topics.entry(ancestor).or_insert_with(|| {
+                let topic = &dictionaries.topics.topics[ancestor];
+                TopicMention {
+                    key: topic.key.clone(),
+                    name: topic.name.clone(),
+                    score: 0.0,
+                    probability: None,
+                    evidence: Vec::new(),
+                    via: Vec::new(),
+                }
+            });
+            parent.score = parent.score.max(child.score);
+            parent.via.push(child.key.clone());
+        }
+    }
+    let mut topics: Vec<TopicMention> = topics.into_values().collect();
+    let strength = |t: &TopicMention| t.probability.unwrap_or(0.0) + t.score;
     topics.sort_by(|a, b| {
-        let strength = |t: &TopicMention| t.probability.unwrap_or(0.0) + t.score;
         strength(b)
             .total_cmp(&strength(a))
             .then_with(|| a.key.cmp(&b.key))
@@ -463,8 +511,29 @@ fn topic_mentions(
     topics
 }
 
-fn round2(value: f32) -> f32 {
-    (value * 100.0).round() / 100.0
+/// Topics by index, worked out once: the ancestors of each topic, nearest first.
+#[derive(Debug)]
+pub struct TopicTable {
+    ancestors: Vec<Vec<usize>>,
+}
+
+impl TopicTable {
+    pub fn build(dictionaries: &Dictionaries) -> TopicTable {
+        let topics = &dictionaries.topics.topics;
+        let index_of: HashMap<&str, usize> = topics
+            .iter()
+            .enumerate()
+            .map(|(index, topic)| (topic.key.as_str(), index))
+            .collect();
+        let ancestors = topics
+            .iter()
+            .map(|topic| {
+                let keys = dictionaries.topic_ancestors(&topic.key);
+                keys.into_iter().map(|key| index_of[key]).collect()
+            })
+            .collect();
+        TopicTable { ancestors }
+    }
 }
 
 /// Key, name, role and country of a dictionary entry.

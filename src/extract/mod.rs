@@ -27,7 +27,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 pub use entities::{CountryMention, Entities, EntityMention, RegionMention, TopicMention};
-use entities::{RegionTable, TextParts};
+use entities::{RegionTable, TextParts, TopicTable};
 use topic_model::TopicModel;
 pub use topic_model::{FeatureContribution, TopicText, TopicVerdict, named_features};
 
@@ -82,6 +82,7 @@ pub struct Extractor {
     region_table: RegionTable,
     /// Decides the topics it has classifiers for; topics.toml's thresholds decide the rest.
     topic_model: Option<TopicModel>,
+    topic_table: TopicTable,
     catalogs: Catalogs,
     country_index: HashMap<String, usize>,
     /// Normalized place names and US state abbreviations → country, for datelines.
@@ -161,6 +162,7 @@ impl Extractor {
             dictionaries: dictionaries.clone(),
             region_table: RegionTable::build(dictionaries),
             topic_model: TopicModel::compile(&dictionaries.topic_model, &dictionaries.topics),
+            topic_table: TopicTable::build(dictionaries),
             catalogs,
             eras: dictionaries
                 .eras
@@ -278,6 +280,7 @@ impl Extractor {
         let mut found = entities::Collector::new(
             &self.dictionaries,
             &self.region_table,
+            &self.topic_table,
             parts.clone(),
             former,
         );

@@ -454,3 +454,57 @@ fn dateline_qualifiers_and_languages() {
         Vec::<String>::new()
     );
 }
+
+fn topic<'e>(entities: &'e Entities, key: &str) -> &'e TopicMention {
+    let found = entities.topics.iter().find(|t| t.key == key);
+    found.unwrap_or_else(|| panic!("no topic `{key}` in {:?}", entities.topics))
+}
+
+#[test]
+fn a_sub_topic_rolls_up_to_its_parent_named_in_via() {
+    let (entities, _) = extractor().extract(&article(
+        "Ceasefire holds",
+        "The truce agreed on Sunday held through the night.",
+    ));
+    let ceasefire = topic(&entities, "ceasefire");
+    assert!(ceasefire.via.is_empty());
+    let parent = topic(&entities, "armed-conflict");
+    assert_eq!(parent.via, ["ceasefire"]);
+    assert!(parent.evidence.is_empty(), "{parent:?}");
+    assert_eq!(parent.score, ceasefire.score);
+}
+
+#[test]
+fn a_sub_topic_with_two_parents_rolls_up_to_both() {
+    let found = topics(
+        "Dockers go on strike",
+        "Strikers picketed the port as the walkout entered its second day.",
+    );
+    for key in ["strikes", "labour", "protests"] {
+        assert!(found.contains(&key.to_owned()), "{key}: {found:?}");
+    }
+}
+
+#[test]
+fn a_parent_found_on_its_own_keeps_its_own_score_and_evidence() {
+    let (entities, _) = extractor().extract(&article(
+        "Airstrikes and shelling as truce collapses",
+        "Artillery shelling and airstrikes hit the city; the ceasefire is over.",
+    ));
+    let parent = topic(&entities, "armed-conflict");
+    assert!(parent.via.is_empty(), "{parent:?}");
+    assert!(
+        parent.evidence.contains(&"shelling".to_owned()),
+        "{parent:?}"
+    );
+    let keys: Vec<&str> = entities.topics.iter().map(|t| t.key.as_str()).collect();
+    assert_eq!(keys.iter().filter(|k| **k == "armed-conflict").count(), 1);
+}
+
+#[test]
+fn tagged_sub_topics_roll_up_too() {
+    let mut tagged = article("x", "Nothing here.");
+    tagged.tagged.topics = vec!["peace-talks".into()];
+    let (entities, _) = extractor().extract(&tagged);
+    assert_eq!(topic(&entities, "diplomacy").via, ["peace-talks"]);
+}

@@ -6,6 +6,7 @@ use super::{Printer, Render, Style, date, json_lines_of};
 use crate::extract::Entities;
 use crate::results::{
     CheckReport, FacetCount, FacetCounts, Hit, Related, SharedValues, Snippet, StoredArticle,
+    nest_under_parents,
 };
 use crate::schema::DictionaryName;
 use crate::service::{FacetsResponse, SearchResponse, StatsResponse};
@@ -175,11 +176,6 @@ fn facets_text(out: &mut dyn Write, style: Style, facets: &[FacetCounts]) -> io:
         .max()
         .unwrap_or(0);
     for facet in facets {
-        let values: Vec<String> = facet
-            .values
-            .iter()
-            .map(|value| format!("{} {}", value.key, style.dim(&value.count.to_string())))
-            .collect();
         let more = facet.distinct.saturating_sub(facet.values.len());
         let mut more = if more > 0 {
             format!(" (+{more} more)")
@@ -189,10 +185,24 @@ fn facets_text(out: &mut dyn Write, style: Style, facets: &[FacetCounts]) -> io:
         if facet.multi_select {
             more.push_str(&style.dim(&format!(" (counted without the {} filter)", facet.field)));
         }
+        let label = style.label(&format!("{:<width$}", facet.field));
+        let tree = nest_under_parents(&facet.values);
+        if tree.iter().any(|value| !value.children.is_empty()) {
+            let mut rows = Vec::new();
+            tree_rows(style, &tree, 0, &mut rows);
+            let indent = " ".repeat(width + 2);
+            let rows = rows.join(&format!("\n{indent}"));
+            writeln!(out, "{label}  {rows}{more}")?;
+            continue;
+        }
+        let values: Vec<String> = facet
+            .values
+            .iter()
+            .map(|value| format!("{} {}", value.key, style.dim(&value.count.to_string())))
+            .collect();
         writeln!(
             out,
-            "{}  {}{more}",
-            style.label(&format!("{:<width$}", facet.field)),
+            "{label}  {}{more}",
             if values.is_empty() {
                 "-".to_owned()
             } else {
@@ -201,6 +211,15 @@ fn facets_text(out: &mut dyn Write, style: Style, facets: &[FacetCounts]) -> io:
         )?;
     }
     Ok(())
+}
+
+/// Values with children (topics under their parents) as rows, each level indented more.
+fn tree_rows(style: Style, values: &[FacetCount], depth: usize, rows: &mut Vec<String>) {
+    for value in values {
+        let count = style.dim(&value.count.to_string());
+        rows.push(format!("{}{} {count}", "  ".repeat(depth), value.key));
+        tree_rows(style, &value.children, depth + 1, rows);
+    }
 }
 
 impl Render for FacetsResponse {
@@ -221,8 +240,9 @@ impl Render for FacetsResponse {
             printer.style.title(&facet.field),
             self.total
         )?;
-        let width = widest_key(&facet.values, 0);
-        facet_rows_text(out, &facet.values, 0, width)
+        let values = nest_under_parents(&facet.values);
+        let width = widest_key(&values, 0);
+        facet_rows_text(out, &values, 0, width)
     }
 
     fn json_lines(&self, out: &mut dyn Write) -> io::Result<()> {
@@ -377,7 +397,10 @@ fn described(entities: &Entities, dictionary: &DictionaryName) -> Vec<String> {
         DictionaryName::Topics => entities
             .topics
             .iter()
-            .map(|t| format!("{} (score {}: {})", t.key, t.score, t.evidence.join(", ")))
+            .map(|t| match t.via.is_empty() {
+                true => format!("{} (score {}: {})", t.key, t.score, t.evidence.join(", ")),
+                false => format!("{} (via {})", t.key, t.via.join(", ")),
+            })
             .collect(),
         other => entities
             .mentions(other)

@@ -214,6 +214,9 @@ pub struct Phrase {
 pub struct Topic {
     pub key: String,
     pub name: String,
+    /// Broader topics this one rolls up to: a ceasefire article is about armed conflict too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parents: Vec<String>,
     #[serde(default)]
     pub gdelt: Vec<String>,
     pub phrases: Vec<Phrase>,
@@ -336,6 +339,27 @@ impl Dictionaries {
         path
     }
 
+    /// Every topic above `key`, nearest first, each once: its parents, their parents, and so
+    /// on up to the top level. A cycle, which validation rejects, ends the walk.
+    pub fn topic_ancestors<'s>(&'s self, key: &str) -> Vec<&'s str> {
+        let parents_of = |key: &str| {
+            let topic = self.topics.topics.iter().find(|topic| topic.key == key);
+            topic.into_iter().flat_map(|topic| &topic.parents)
+        };
+        let mut ancestors: Vec<&str> = Vec::new();
+        let mut next = 0;
+        ancestors.extend(parents_of(key).map(String::as_str));
+        while let Some(&current) = ancestors.get(next) {
+            next += 1;
+            for parent in parents_of(current) {
+                if !ancestors.contains(&parent.as_str()) {
+                    ancestors.push(parent);
+                }
+            }
+        }
+        ancestors
+    }
+
     fn validate(&self) -> Result<(), SchemaError> {
         let region_keys = unique_keys("regions.toml", self.regions.iter().map(|r| &r.key))?;
         let country_keys = unique_keys("countries.toml", self.countries.iter().map(|c| &c.key))?;
@@ -344,10 +368,11 @@ impl Dictionaries {
             "organizations.toml",
             self.organizations.iter().map(|o| &o.key),
         )?;
-        unique_keys("topics.toml", self.topics.topics.iter().map(|t| &t.key))?;
+        let topic_keys = unique_keys("topics.toml", self.topics.topics.iter().map(|t| &t.key))?;
 
         self.validate_region_tree(&region_keys)?;
         self.topic_model.validate(&self.topics)?;
+        self.validate_topic_tree(&topic_keys)?;
         self.validate_surface_forms()?;
         for region in &self.regions {
             if let Some(member) = region
@@ -498,6 +523,35 @@ impl Dictionaries {
         Ok(())
     }
 
+    /// Every parent is a topic, and no topic is its own ancestor.
+    fn validate_topic_tree(&self, topic_keys: &HashSet<&str>) -> Result<(), SchemaError> {
+        for topic in &self.topics.topics {
+            if let Some(parent) = topic
+                .parents
+                .iter()
+                .find(|parent| !topic_keys.contains(parent.as_str()))
+            {
+                return Err(invalid(
+                    "topics.toml",
+                    format!("topic `{}` names unknown parent `{parent}`", topic.key),
+                ));
+            }
+            if self
+                .topic_ancestors(&topic.key)
+                .contains(&topic.key.as_str())
+            {
+                return Err(invalid(
+                    "topics.toml",
+                    format!(
+                        "topic `{}` is its own ancestor: its parents lead back to it",
+                        topic.key
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn validate_topics(&self) -> Result<(), SchemaError> {
         const FILE: &str = "topics.toml";
         if self.topics.threshold <= 0.0 || self.topics.title_weight <= 0.0 {
@@ -553,4 +607,103 @@ fn unique_keys<'a>(
         }
     }
     Ok(seen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::FILES;
+
+    /// The built-in dictionaries with `topics` as topics.toml.
+    fn with_topics(topics: &str) -> Result<Dictionaries, SchemaError> {
+        let text_of = |name: &str| {
+            if name == "topics.toml" {
+                return topics;
+            }
+            FILES.iter().find(|file| file.name == name).unwrap().builtin
+        };
+        Dictionaries::parse(text_of, Vec::new())
+    }
+
+    fn topic(key: &str, parents: &[&str]) -> String {
+        format!(
+            "[[topic]]\nkey = \"{key}\"\nname = \"{key}\"\nparents = {parents:?}\n\
+             phrases = [{{ text = \"{key} phrase\", weight = 1.0 }}]\n"
+        )
+    }
+
+    fn topics(entries: &[(&str, &[&str])]) -> String {
+        let topics: String = entries.iter().map(|(k, p)| topic(k, p)).collect();
+        format!("threshold = 3.0\ntitle_weight = 3.0\n{topics}")
+    }
+
+    #[test]
+    fn ancestors_run_up_every_parent_nearest_first_each_once() {
+        let dictionaries = with_topics(&topics(&[
+            ("armed-conflict", &[]),
+            ("human-rights", &[]),
+            ("war-crimes", &["human-rights", "armed-conflict"]),
+            ("massacres", &["war-crimes", "armed-conflict"]),
+        ]))
+        .unwrap();
+        assert_eq!(
+            dictionaries.topic_ancestors("massacres"),
+            ["war-crimes", "armed-conflict", "human-rights"]
+        );
+        assert!(dictionaries.topic_ancestors("human-rights").is_empty());
+    }
+
+    #[test]
+    fn an_unknown_parent_is_named_with_its_topic() {
+        let error = with_topics(&topics(&[("ceasefire", &["diplomcy"])]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            "topics.toml: topic `ceasefire` names unknown parent `diplomcy`"
+        );
+    }
+
+    #[test]
+    fn a_cycle_is_rejected() {
+        let error = with_topics(&topics(&[("a", &["c"]), ("b", &["a"]), ("c", &["b"])]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("topics.toml: topic `a` is its own ancestor"),
+            "{error}"
+        );
+        let error = with_topics(&topics(&[("a", &["a"])]))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("topic `a` is its own ancestor"), "{error}");
+    }
+
+    #[test]
+    fn built_in_core_topics_stay_at_the_top() {
+        let dictionaries = with_topics(
+            FILES
+                .iter()
+                .find(|f| f.name == "topics.toml")
+                .unwrap()
+                .builtin,
+        )
+        .unwrap();
+        for core in [
+            "sanctions",
+            "nuclear",
+            "armed-conflict",
+            "terrorism",
+            "elections",
+            "protests",
+            "diplomacy",
+            "trade",
+            "energy",
+            "migration",
+            "human-rights",
+            "cyber",
+        ] {
+            assert!(dictionaries.topic_ancestors(core).is_empty(), "{core}");
+        }
+    }
 }

@@ -229,7 +229,7 @@ impl<B: SearchBackend> SearchService<B> {
         let mut counts: Vec<FacetCounts> = plain
             .iter()
             .zip(page.tallies)
-            .map(|(field, tally)| facet_counts(field, tally, options.facet_limit, false))
+            .map(|(field, tally)| self.counts_of(field, tally, options.facet_limit, false))
             .collect();
         for (field, unfiltered) in multi_select {
             let (_, mut tallies) = self
@@ -237,7 +237,7 @@ impl<B: SearchBackend> SearchService<B> {
                 .count(&unfiltered, std::slice::from_ref(&field))
                 .map_err(ServiceError::backend)?;
             let tally = tallies.pop().unwrap_or_default();
-            counts.push(facet_counts(&field, tally, options.facet_limit, true));
+            counts.push(self.counts_of(&field, tally, options.facet_limit, true));
         }
         counts.sort_by_key(|counts| facets.iter().position(|f| *f == counts.field));
         Ok(SearchResults {
@@ -339,7 +339,7 @@ impl<B: SearchBackend> SearchService<B> {
         Ok(FacetsResponse {
             total,
             clusters,
-            facet: facet_counts(&field, tally, request.limit, false),
+            facet: self.counts_of(&field, tally, request.limit, false),
         })
     }
 
@@ -447,7 +447,7 @@ impl<B: SearchBackend> SearchService<B> {
         let facets = fields
             .iter()
             .zip(tallies)
-            .map(|(field, tally)| facet_counts(field, tally, facet_limit, false))
+            .map(|(field, tally)| self.counts_of(field, tally, facet_limit, false))
             .collect();
         Ok(StatsResponse {
             location: self.backend.location(),
@@ -510,6 +510,30 @@ impl<B: SearchBackend> SearchService<B> {
             .map(|(field, tally)| facet_counts(field, tally, usize::MAX, false))
             .collect();
         Ok((total, counts))
+    }
+
+    /// [`facet_counts`], with each topic's parents when `field` holds topics.
+    fn counts_of(
+        &self,
+        field: &str,
+        tally: Tally,
+        limit: usize,
+        multi_select: bool,
+    ) -> FacetCounts {
+        let mut counts = facet_counts(field, tally, limit, multi_select);
+        let holds_topics = self
+            .schema
+            .fields
+            .facets()
+            .any(|spec| spec.name == field && spec.dictionary == Some(DictionaryName::Topics));
+        if holds_topics {
+            let topics = &self.schema.dictionaries.topics.topics;
+            for value in &mut counts.values {
+                let topic = topics.iter().find(|topic| topic.key == value.key);
+                value.parents = topic.map(|topic| topic.parents.clone()).unwrap_or_default();
+            }
+        }
+        counts
     }
 
     /// `[region field, country field]` when `field` holds regions and the schema has countries.
