@@ -78,7 +78,7 @@ fn extract_names_the_sub_topic_a_parent_came_from() {
     let output = geonews(Path::new("unused"))
         .args(["extract", "--format", "jsonl", "-"])
         .write_stdin(
-            "{\"id\": \"truce\", \"title\": \"Ceasefire holds\", \"body\": \"The truce held.\"}\n",
+            "{\"id\": \"launch\", \"title\": \"Missile launch\", \"body\": \"The ballistic missile flew 500 km.\"}\n",
         )
         .assert()
         .success();
@@ -87,8 +87,8 @@ fn extract_names_the_sub_topic_a_parent_came_from() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|topic| topic["key"] == "armed-conflict")
+        .find(|topic| topic["key"] == "military")
         .unwrap();
-    assert_eq!(parent["via"], json!(["ceasefire"]));
+    assert_eq!(parent["via"], json!(["missiles"]));
     assert_eq!(parent["evidence"], json!([]));
 }

@@ -462,16 +462,17 @@ fn topic<'e>(entities: &'e Entities, key: &str) -> &'e TopicMention {
 
 #[test]
 fn a_sub_topic_rolls_up_to_its_parent_named_in_via() {
+    // `military` is no core topic: the phrases decide it, not the model.
     let (entities, _) = extractor().extract(&article(
-        "Ceasefire holds",
-        "The truce agreed on Sunday held through the night.",
+        "Missile launch",
+        "The ballistic missile flew 500 km before landing at sea.",
     ));
-    let ceasefire = topic(&entities, "ceasefire");
-    assert!(ceasefire.via.is_empty());
-    let parent = topic(&entities, "armed-conflict");
-    assert_eq!(parent.via, ["ceasefire"]);
+    let missiles = topic(&entities, "missiles");
+    assert!(missiles.via.is_empty());
+    let parent = topic(&entities, "military");
+    assert_eq!(parent.via, ["missiles"]);
     assert!(parent.evidence.is_empty(), "{parent:?}");
-    assert_eq!(parent.score, ceasefire.score);
+    assert_eq!(parent.score, missiles.score);
 }
 
 #[test]

@@ -123,6 +123,15 @@ impl Schema {
         for file in &FILES {
             texts.push((file.name, read_schema_file(dir, file)?));
         }
+        // The built-in model reads the built-in phrases' scores: with other phrases, no model
+        // unless the folder brings its own.
+        let has = |name: &str| dir.is_some_and(|dir| dir.join(name).exists());
+        if has("topics.toml") && !has("topic-model.toml") {
+            let model = texts
+                .iter_mut()
+                .find(|(name, _)| *name == "topic-model.toml");
+            model.expect("topic-model.toml is listed in FILES").1 = String::new();
+        }
         let text_of = |name: &str| {
             texts
                 .iter()
