@@ -397,9 +397,16 @@ fn described(entities: &Entities, dictionary: &DictionaryName) -> Vec<String> {
         DictionaryName::Topics => entities
             .topics
             .iter()
-            .map(|t| match t.via.is_empty() {
-                true => format!("{} (score {}: {})", t.key, t.score, t.evidence.join(", ")),
-                false => format!("{} (via {})", t.key, t.via.join(", ")),
+            .map(|t| {
+                let phrases = match t.evidence.is_empty() {
+                    true => format!("score {}", t.score),
+                    false => format!("score {}: {}", t.score, t.evidence.join(", ")),
+                };
+                match (t.via.is_empty(), t.probability) {
+                    (false, _) => format!("{} (via {})", t.key, t.via.join(", ")),
+                    (true, Some(p)) => format!("{} (model {p:.2}; phrase {phrases})", t.key),
+                    (true, None) => format!("{} ({phrases})", t.key),
+                }
             })
             .collect(),
         other => entities
