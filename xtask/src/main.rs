@@ -191,7 +191,11 @@ fn train_options(flags: &[String], usage: &str) -> Res<topics::Options> {
     let mut flags = flags.iter();
     while let Some(flag) = flags.next() {
         let value = flags.next().ok_or(usage)?;
-        let number = || value.parse::<usize>().map_err(|_| format!("{flag}: not a number: {value}"));
+        let number = || {
+            value
+                .parse::<usize>()
+                .map_err(|_| format!("{flag}: not a number: {value}"))
+        };
         match flag.as_str() {
             "--gold" => options.gold = value.clone(),
             "--out" => options.out = value.clone(),
@@ -199,9 +203,15 @@ fn train_options(flags: &[String], usage: &str) -> Res<topics::Options> {
             "--keep" => options.keep = number()?,
             "--epochs" => options.epochs = number()?,
             "--max-df" => {
-                options.max_df = value.parse().map_err(|_| format!("--max-df: not a number: {value}"))?
+                options.max_df = value
+                    .parse()
+                    .map_err(|_| format!("--max-df: not a number: {value}"))?
             }
-            "--c" => options.c = value.parse().map_err(|_| format!("--c: not a number: {value}"))?,
+            "--c" => {
+                options.c = value
+                    .parse()
+                    .map_err(|_| format!("--c: not a number: {value}"))?
+            }
             _ => return Err(usage.into()),
         }
     }
