@@ -551,6 +551,14 @@ mod tests {
     }
 
     #[test]
+    fn a_model_without_classifiers_compiles_to_none() {
+        let schema = Schema::builtin().unwrap();
+        let topics = &schema.dictionaries.topics;
+        assert!(TopicModel::compile(&TopicModelSpec::default(), topics).is_none());
+        assert!(TopicModel::compile(&schema.dictionaries.topic_model, topics).is_some());
+    }
+
+    #[test]
     fn features_are_lowercase_words_and_bigrams_of_each_part() {
         let features = named_features(text(), &[("sanctions", 4.5), ("trade", 0.0)], &SETTINGS);
         let names: Vec<&str> = features.iter().map(|(name, _)| name.as_str()).collect();

@@ -151,9 +151,19 @@ mod tests {
     }
 
     #[test]
-    fn a_model_file_without_classifiers_leaves_topics_to_the_phrases() {
+    fn a_model_file_without_classifiers_is_a_valid_empty_model() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("topic-model.toml"), "# none\n").unwrap();
+        let schema = Schema::load(Some(dir.path())).unwrap();
+        assert!(schema.dictionaries.topic_model.topics.is_empty());
+    }
+
+    #[test]
+    fn own_phrases_without_their_own_model_get_no_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let topics = "threshold = 2.0\ntitle_weight = 2.0\n[[topic]]\nkey = \"polar\"\n\
+                      name = \"Polar\"\nphrases = [{ text = \"penguin*\", weight = 1.0 }]\n";
+        std::fs::write(dir.path().join("topics.toml"), topics).unwrap();
         let schema = Schema::load(Some(dir.path())).unwrap();
         assert!(schema.dictionaries.topic_model.topics.is_empty());
     }
