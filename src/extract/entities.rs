@@ -480,13 +480,13 @@ fn roll_up_topics(
     table: &TopicTable,
     found: BTreeMap<usize, TopicMention>,
 ) -> Vec<TopicMention> {
-    let mut topics = found.clone();
+    let mut lifted: BTreeMap<usize, TopicMention> = BTreeMap::new();
     for (index, child) in &found {
         for &ancestor in &table.ancestors[*index] {
             if found.contains_key(&ancestor) {
                 continue;
             }
-            let parent = topics.entry(ancestor).or_insert_with(|| {
+            let parent = lifted.entry(ancestor).or_insert_with(|| {
                 let topic = &dictionaries.topics.topics[ancestor];
                 TopicMention {
                     key: topic.key.clone(),
@@ -501,7 +501,7 @@ fn roll_up_topics(
             parent.via.push(child.key.clone());
         }
     }
-    let mut topics: Vec<TopicMention> = topics.into_values().collect();
+    let mut topics: Vec<TopicMention> = found.into_values().chain(lifted.into_values()).collect();
     let strength = |t: &TopicMention| t.probability.unwrap_or(0.0) + t.score;
     topics.sort_by(|a, b| {
         strength(b)
