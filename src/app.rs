@@ -10,11 +10,13 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::analytics::CoocOptions;
-use crate::backend::SearchBackend;
+use crate::backend::{ArticleSink, SearchBackend};
+use crate::engine::{Engine, EngineChoice, EngineError};
 use crate::index::{IndexError, LocalIndex, LocalWriter, WriterOptions};
 use crate::ingest::{FetchOptions, Fetcher, is_url};
 use crate::output::{self, Format, Printer, Render, Style};
-use crate::results::{CheckReport, DamagedSegment};
+use crate::quickwit::{self, CommitMode, QuickwitError, QuickwitSink};
+use crate::results::{CheckReport, CreatedIndex, DamagedSegment};
 use crate::schema::Schema;
 use crate::server::{self, AppState, ServeOptions};
 use crate::service::{
@@ -37,7 +39,9 @@ const WATCH_HITS_SHOWN: usize = 10;
 
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The local index, or where saved searches and fetch state live beside a remote engine.
     pub index_dir: PathBuf,
+    pub engine: EngineChoice,
     pub schema_dir: Option<PathBuf>,
     pub style: Style,
     /// Whether standard error is a terminal (progress bars).
@@ -56,6 +60,13 @@ pub enum Command {
         fetch: FetchOptions,
         /// Then run the saved searches over what was added.
         then_watch: bool,
+        /// How a Quickwit engine commits.
+        commit: CommitMode,
+    },
+    /// `geonews quickwit init`: the engine's index, created for the schema's fields.
+    QuickwitInit {
+        replace: bool,
+        format: Format,
     },
     Search {
         request: SearchRequest,
@@ -172,11 +183,12 @@ pub fn run(config: Config) -> anyhow::Result<ExitCode> {
             writer,
             fetch,
             then_watch,
+            commit,
         } => index(
             &config,
             Arc::clone(&schema),
             request,
-            writer,
+            (writer, *commit),
             fetch,
             &printer,
         )
@@ -201,6 +213,9 @@ pub fn run(config: Config) -> anyhow::Result<ExitCode> {
             search_batch(&config, schema, input, options, &mut stdout)
         }
         Command::Serve(options) => serve(&config, schema, options),
+        Command::QuickwitInit { replace, format } => {
+            quickwit_init(&config, &schema, *replace, *format, &printer, &mut stdout)
+        }
         Command::Check { format } => check(&config, &schema, *format, &printer, &mut stdout),
         Command::Watch(action) => watch(&config, schema, action, &printer, &mut stdout),
         Command::Delete {
@@ -243,8 +258,11 @@ pub fn run(config: Config) -> anyhow::Result<ExitCode> {
         }
         Err(ServiceError::Backend(error))
             if error
-                .downcast_ref::<IndexError>()
-                .is_some_and(IndexError::is_damage) =>
+                .downcast_ref::<EngineError>()
+                .is_some_and(EngineError::is_damage)
+                || error
+                    .downcast_ref::<IndexError>()
+                    .is_some_and(IndexError::is_damage) =>
         {
             eprintln!("{} {error}", config.style.error("error:"));
             Ok(ExitCode::from(EXIT_DAMAGED))
@@ -309,7 +327,8 @@ fn answer(
         | Command::Watch(_)
         | Command::Delete { .. }
         | Command::Compact { .. }
-        | Command::Backup { .. } => unreachable!("not a single-answer command"),
+        | Command::Backup { .. }
+        | Command::QuickwitInit { .. } => unreachable!("not a single-answer command"),
     }
 }
 
@@ -397,14 +416,56 @@ fn open_batch_input(path: &Path) -> io::Result<Box<dyn BufRead>> {
     Ok(Box::new(io::BufReader::new(file)))
 }
 
-/// The search service over the index of `--index`, after printing what the index warns of.
-fn open_search(
-    config: &Config,
-    schema: Arc<Schema>,
-) -> Result<SearchService<LocalIndex>, ServiceError> {
-    let backend = LocalIndex::open(&config.index_dir, &schema).map_err(ServiceError::backend)?;
+/// The search service over the engine (the index of `--index`, or `--engine`), after printing
+/// what the engine warns of.
+fn open_search(config: &Config, schema: Arc<Schema>) -> Result<SearchService<Engine>, ServiceError> {
+    let backend = Engine::open(&config.engine, &schema).map_err(ServiceError::backend)?;
     print_warnings(config, &backend);
     Ok(SearchService::new(schema, backend))
+}
+
+/// Runs `use_sink` on the write side of the engine: the local index's writer (queued behind
+/// another writer with `wait`), or a Quickwit index.
+macro_rules! with_sink {
+    ($config:expr, $schema:expr, $options:expr, $commit:expr, |$sink:ident| $use_sink:expr) => {
+        match &$config.engine {
+            EngineChoice::Local(_) => {
+                let $sink = open_writer($config, $schema, $options)?;
+                $use_sink
+            }
+            EngineChoice::Quickwit(target) => {
+                let $sink = QuickwitSink::open(target, $schema, $commit)
+                    .map_err(ServiceError::backend)?;
+                $use_sink
+            }
+        }
+    };
+}
+
+/// `geonews quickwit init`: the index `--engine` names, created for the schema's fields.
+fn quickwit_init(
+    config: &Config,
+    schema: &Schema,
+    replace: bool,
+    format: Format,
+    printer: &Printer,
+    out: &mut dyn Write,
+) -> Outcome {
+    let EngineChoice::Quickwit(target) = &config.engine else {
+        return Err(ServiceError::Input(
+            "`geonews quickwit init` needs --engine quickwit+http://HOST:7280/INDEX (or \
+             GEONEWS_ENGINE)"
+                .to_owned(),
+        ));
+    };
+    let created = quickwit::create_index(target, schema, replace).map_err(ServiceError::backend)?;
+    let response = CreatedIndex {
+        location: target.to_string(),
+        replaced: replace,
+        fields: created.fields().len(),
+        config: created.json,
+    };
+    show(out, format, printer, &response)
 }
 
 /// What the index warns of (stale facets), before it is used.
@@ -418,13 +479,27 @@ fn index(
     config: &Config,
     schema: Arc<Schema>,
     request: &IndexRequest,
-    writer: &WriterOptions,
+    (writer, commit): (&WriterOptions, CommitMode),
     fetch: &FetchOptions,
     printer: &Printer,
 ) -> Outcome {
     let service = IngestService::new(schema)?;
     // The writer lock is taken before anything (fetch state included) is written.
-    let sink = open_writer(config, service.schema(), writer)?;
+    let schema = Arc::clone(service.schema());
+    with_sink!(config, &schema, writer, commit, |sink| index_into(
+        config, &service, request, writer, fetch, printer, sink
+    ))
+}
+
+fn index_into(
+    config: &Config,
+    service: &IngestService,
+    request: &IndexRequest,
+    writer: &WriterOptions,
+    fetch: &FetchOptions,
+    printer: &Printer,
+    sink: impl ArticleSink,
+) -> Outcome {
     let mut request = request.clone();
     let has_urls = request
         .paths
@@ -473,8 +548,10 @@ fn delete(
     } else {
         // A wrong query is told before waiting for the lock, not after.
         service::check_delete(&schema, request)?;
-        let sink = open_writer(config, &schema, &WriterOptions::upkeep(wait))?;
-        open_search(config, schema)?.delete(request, sink)?
+        let options = WriterOptions::upkeep(wait);
+        with_sink!(config, &schema, &options, CommitMode::WaitFor, |sink| {
+            open_search(config, Arc::clone(&schema))?.delete(request, sink)?
+        })
     };
     show(out, format, printer, &response)?;
     Ok(if response.missed_any() {
@@ -493,8 +570,11 @@ fn compact(
     printer: &Printer,
     out: &mut dyn Write,
 ) -> Outcome {
-    let sink = open_writer(config, schema, &WriterOptions::upkeep(wait))?;
-    show(out, format, printer, &service::compact(sink)?)
+    let options = WriterOptions::upkeep(wait);
+    let response = with_sink!(config, schema, &options, CommitMode::WaitFor, |sink| {
+        service::compact(sink)?
+    });
+    show(out, format, printer, &response)
 }
 
 /// `geonews backup DIR`: under the writer lock, so that no commit or merge changes the files
@@ -510,8 +590,11 @@ fn backup(
 ) -> Outcome {
     // Refused before waiting for the lock, not after.
     service::check_backup(request)?;
-    let sink = open_writer(config, schema, &WriterOptions::upkeep(wait))?;
-    show(out, format, printer, &service::backup(sink, request)?)
+    let options = WriterOptions::upkeep(wait);
+    let response = with_sink!(config, schema, &options, CommitMode::WaitFor, |sink| {
+        service::backup(sink, request)?
+    });
+    show(out, format, printer, &response)
 }
 
 /// `geonews check`: every file against its checksum, the damaged segments named.
@@ -522,6 +605,12 @@ fn check(
     printer: &Printer,
     out: &mut dyn Write,
 ) -> Outcome {
+    if let EngineChoice::Quickwit(_) = config.engine {
+        return Err(ServiceError::backend(QuickwitError::Unsupported {
+            what: "`geonews check`",
+            instead: "Quickwit checks its own splits; `geonews stats` shows what it holds",
+        }));
+    }
     let checked = LocalIndex::check(&config.index_dir, schema).map_err(ServiceError::backend)?;
     let report = CheckReport {
         location: config.index_dir.display().to_string(),
@@ -582,8 +671,7 @@ fn open_writer(
 
 /// `geonews serve`: the services behind the HTTP API and the web page, until Ctrl-C.
 fn serve(config: &Config, schema: Arc<Schema>, options: &ServeOptions) -> Outcome {
-    let backend =
-        LocalIndex::open_live(&config.index_dir, &schema).map_err(ServiceError::backend)?;
+    let backend = Engine::open_live(&config.engine, &schema).map_err(ServiceError::backend)?;
     print_warnings(config, &backend);
     let state = Arc::new(AppState::new(
         SearchService::new(Arc::clone(&schema), backend),
@@ -618,7 +706,7 @@ fn serve(config: &Config, schema: Arc<Schema>, options: &ServeOptions) -> Outcom
             .articles;
         eprintln!(
             "serving {} ({articles} articles) at http://{address}/",
-            config.index_dir.display()
+            state.search.backend().location()
         );
         let access = server::Access {
             token: options.token.clone(),

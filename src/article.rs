@@ -111,6 +111,26 @@ impl Article {
     }
 
     /// A fingerprint of everything indexed for this article: a changed article replaces the old one.
+    /// The article's value for a field of fields.toml: its own fields by name, else the input
+    /// record's extra value under that name.
+    pub fn value_of(&self, field: &str) -> Option<&str> {
+        match field {
+            "id" => Some(&self.key),
+            "title" => Some(&self.title),
+            "summary" => self.summary.as_deref(),
+            "body" => Some(&self.body),
+            "url" => self.url.as_deref(),
+            "source" => self.source.as_deref(),
+            "author" => self.author.as_deref(),
+            "language" => self.language.as_deref(),
+            other => self
+                .extra
+                .iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(other))
+                .map(|(_, value)| value.as_str()),
+        }
+    }
+
     pub fn content_hash(&self) -> u64 {
         let mut hash = Wide64::new();
         for field in [

@@ -12,7 +12,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use geonews::analytics::{CoocOptions, CoocOrder, Interval};
 use geonews::app::{self, Command, Config, WatchAction};
 use geonews::eval::EvalOptions;
+use geonews::engine::EngineChoice;
 use geonews::index::{WriterOptions, default_index_dir};
+use geonews::quickwit::{CommitMode, Target};
 use geonews::ingest::{FetchOptions, ReadLimits};
 use geonews::output::{Format, Style};
 use geonews::results::Sort;
@@ -40,6 +42,12 @@ struct Cli {
     /// people.toml, organizations.toml, topics.toml or stoplist.toml replace the built-in ones
     #[arg(long, global = true, value_name = "DIR")]
     schema: Option<PathBuf>,
+
+    /// Read and write a Quickwit cluster instead of the local index:
+    /// quickwit+http://HOST:7280/INDEX, several nodes separated by commas
+    /// (quickwit+http://HOST1:7280,HOST2:7280/INDEX); saved searches stay in --index
+    #[arg(long, global = true, env = "GEONEWS_ENGINE", value_name = "URL")]
+    engine: Option<String>,
 
     /// When to colour output
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
@@ -146,6 +154,9 @@ enum CliCommand {
     /// Copy the index as of its last commit into DIR, a new or empty folder, while searches go
     /// on. To restore, point --index at DIR
     Backup(BackupArgs),
+    /// Manage the Quickwit index of --engine
+    #[command(subcommand)]
+    Quickwit(QuickwitCommand),
 }
 
 #[derive(Debug, Args)]
@@ -178,6 +189,26 @@ struct CompactArgs {
     wait: bool,
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
     format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+enum QuickwitCommand {
+    /// Create the index --engine names, with the fields of schema/fields.toml
+    Init {
+        /// Delete an index of that name first, with every article in it
+        #[arg(long)]
+        replace: bool,
+        #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum QuickwitCommit {
+    /// Wait for Quickwit's own commit (within 5 s of the last batch)
+    WaitFor,
+    /// Commit at once (small splits: for tests and small runs)
+    Force,
 }
 
 #[derive(Debug, Args)]
@@ -277,6 +308,9 @@ struct ServeArgs {
 
 #[derive(Debug, Args)]
 struct IndexArgs {
+    /// How a Quickwit engine makes the articles searchable at each commit
+    #[arg(long, value_enum, default_value_t = QuickwitCommit::WaitFor)]
+    quickwit_commit: QuickwitCommit,
     /// Files, folders and http(s) URLs of pages and feeds to read (`-` reads standard input:
     /// JSON Lines, a JSON array, a web page, a feed or a web archive, told by its first bytes)
     #[arg(required_unless_present = "urls", value_name = "PATH")]
@@ -559,6 +593,10 @@ impl Cli {
         let command = match self.command {
             CliCommand::Index(args) => Command::Index {
                 then_watch: args.watch,
+                commit: match args.quickwit_commit {
+                    QuickwitCommit::WaitFor => CommitMode::WaitFor,
+                    QuickwitCommit::Force => CommitMode::Force,
+                },
                 fetch: FetchOptions {
                     max_body_bytes: args.max_download as u64,
                     timeout: Duration::from_secs_f64(args.fetch_timeout),
@@ -723,6 +761,9 @@ impl Cli {
                 wait: args.wait,
                 format: args.format,
             },
+            CliCommand::Quickwit(QuickwitCommand::Init { replace, format }) => {
+                Command::QuickwitInit { replace, format }
+            }
             CliCommand::Backup(args) => Command::Backup {
                 request: BackupRequest {
                     destination: args.destination,
@@ -739,8 +780,14 @@ impl Cli {
                 format: args.format,
             },
         };
+        let index_dir = self.index.unwrap_or_else(default_index_dir);
+        let engine = match self.engine.as_deref().map(str::trim) {
+            None | Some("" | "local") => EngineChoice::Local(index_dir.clone()),
+            Some(url) => EngineChoice::Quickwit(Target::parse(url)?),
+        };
         Ok(Config {
-            index_dir: self.index.unwrap_or_else(default_index_dir),
+            index_dir,
+            engine,
             schema_dir: self.schema,
             style: Style { color },
             interactive: app::stderr_is_terminal(),

@@ -369,6 +369,17 @@ pub struct IndexStats {
     pub facets: Vec<FacetCounts>,
 }
 
+/// An engine's index created for the schema's fields (`geonews quickwit init`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CreatedIndex {
+    pub location: String,
+    /// Whether an index of that name was deleted first.
+    pub replaced: bool,
+    pub fields: usize,
+    /// What the engine was sent.
+    pub config: serde_json::Value,
+}
+
 /// What only some engines know about their storage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EngineStats {

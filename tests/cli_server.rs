@@ -508,7 +508,7 @@ async fn the_router_answers_in_process() {
     let state = Arc::new(AppState::new(
         SearchService::new(
             Arc::clone(&schema),
-            LocalIndex::open_live(index.path(), &schema).unwrap(),
+            geonews::engine::Engine::Local(LocalIndex::open_live(index.path(), &schema).unwrap()),
         ),
         IngestService::new(schema).unwrap(),
         WatchStore::new(index.path()),

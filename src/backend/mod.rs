@@ -7,6 +7,8 @@
 //! counts, merging spellings and cutting lists to a limit lives once, in
 //! [`crate::service`].
 
+mod document;
+
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -21,6 +23,8 @@ use chrono::{DateTime, Utc};
 /// Every value of one countable field among some articles, with the articles that have it.
 /// Values a query cannot tell apart (`Sample Times`, `sample-times`) are still separate here.
 pub type Tally = HashMap<String, u64>;
+
+pub use document::{DocumentFacts, FacetValues};
 
 /// One page of hits for a resolved query, with fields to tally over all matches.
 #[derive(Debug, Clone)]
@@ -164,10 +168,19 @@ pub trait ArticleSink: Send {
     /// Where the articles go, for messages: a folder, or a cluster's address.
     fn location(&self) -> String;
 
+    /// Writes one document; returns what writing the documents it has decided did, in the
+    /// order they were written. A local index decides each at once; a remote engine may hold
+    /// documents back to look their keys up together, and decides them later or at
+    /// [`ArticleSink::flush`].
     fn write(
         &mut self,
         document: <Self::Mapper as DocumentMapper>::Document,
-    ) -> Result<Written, Self::Error>;
+    ) -> Result<Vec<Written>, Self::Error>;
+
+    /// Decides every document held back, and returns what writing them did.
+    fn flush(&mut self) -> Result<Vec<Written>, Self::Error> {
+        Ok(Vec::new())
+    }
 
     /// Removes the article `id`, gone from searches at the next commit; whether the engine
     /// held it.

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::patterns::Target;
 use super::topic_model::TopicVerdict;
-use crate::schema::{Dictionaries, DictionaryName, person_key};
+use crate::schema::{Catalogs, Dictionaries, DictionaryName, FieldSpec, person_key};
 
 /// Evidence recorded for a tag the input record carried rather than the text.
 pub const TAGGED_EVIDENCE: &str = "(tagged in input)";
@@ -109,6 +109,28 @@ pub struct EntityMention {
 impl Entities {
     /// Keys of one facet field that the article is about: salient countries; for other
     /// fields, every key.
+    /// The values facet field `spec` holds for these entities: each key with its path in its
+    /// dictionary's tree. People named after a title are in no dictionary: their key is their
+    /// path. Keys a dictionary no longer has are left out.
+    pub fn facet_values(&self, spec: &FieldSpec, catalogs: &Catalogs) -> Vec<(&str, Vec<String>)> {
+        let Some(dictionary) = &spec.dictionary else {
+            return Vec::new();
+        };
+        let catalog = catalogs.get(dictionary);
+        let keys = if spec.salient_only {
+            self.salient_keys(dictionary)
+        } else {
+            self.keys(dictionary)
+        };
+        keys.into_iter()
+            .filter_map(|key| match catalog.get(key) {
+                Some(entry) => Some((key, entry.path.clone())),
+                None if *dictionary == DictionaryName::People => Some((key, vec![key.to_owned()])),
+                None => None,
+            })
+            .collect()
+    }
+
     pub fn salient_keys(&self, dictionary: &DictionaryName) -> Vec<&str> {
         match dictionary {
             DictionaryName::Countries => self

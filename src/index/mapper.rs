@@ -13,13 +13,12 @@ use super::layout::{
     SUMMARY_FIELD, TITLE_FIELD, URL_FIELD,
 };
 use crate::article::Article;
-use crate::backend::DocumentMapper;
+use crate::backend::{DocumentFacts, DocumentMapper};
 use crate::dedup::Signature;
 use crate::extract::Entities;
-use crate::hash::Fnv64;
 use crate::pipeline::Analysed;
 use crate::results::StoredArticle;
-use crate::schema::{DictionaryName, Schema};
+use crate::schema::Schema;
 
 /// An article ready for the index, with what deciding whether it changed takes.
 pub struct PreparedDocument {
@@ -49,11 +48,10 @@ impl DocMapper {
     /// countable key per entity, and the entities themselves, stored for display.
     pub fn to_document(&self, article: &Article, entities: &Entities) -> PreparedDocument {
         let layout = &self.layout;
-        let article_hash = article.content_hash();
-        let content_hash = article_hash ^ self.schema.dictionary_fingerprint;
+        let facts = DocumentFacts::of(article, entities, &self.schema);
         let mut document = TantivyDocument::new();
         for (field, name) in &layout.values {
-            if let Some(value) = field_value(article, name).filter(|value| !value.is_empty()) {
+            if let Some(value) = article.value_of(name).filter(|value| !value.is_empty()) {
                 document.add_text(*field, value);
             }
         }
@@ -63,32 +61,15 @@ impl DocMapper {
                 TantivyDate::from_timestamp_secs(published.timestamp()),
             );
         }
-        let catalogs = self.schema.catalogs();
-        // What a reader sees: the text, and the facet values it is found under.
-        let mut news = Fnv64::new();
-        news.write(&article_hash.to_le_bytes());
-        for facet in &layout.facets {
-            news.write_field(&facet.name);
-            let catalog = catalogs.get(&facet.dictionary);
-            let keys = if facet.salient_only {
-                entities.salient_keys(&facet.dictionary)
-            } else {
-                entities.keys(&facet.dictionary)
-            };
-            for key in keys {
-                // People named after a title are no dictionary entries: their key is their path.
-                let path = match catalog.get(key) {
-                    Some(entry) => entry.path.clone(),
-                    None if facet.dictionary == DictionaryName::People => vec![key.to_owned()],
-                    None => continue,
-                };
-                document.add_facet(facet.facet, Facet::from_path(&path));
+        // Both come from fields.toml's facets, in its order.
+        for (facet, values) in layout.facets.iter().zip(&facts.facets) {
+            for (key, path) in &values.values {
+                document.add_facet(facet.facet, Facet::from_path(path));
                 document.add_text(facet.keys, key);
-                news.write_field(key);
             }
         }
         let entities_json = serde_json::to_string(entities).expect("entities serialize");
-        let news_hash = news.finish();
+        let (content_hash, news_hash) = (facts.content_hash, facts.news_hash);
         document.add_text(layout.entities, entities_json);
         document.add_u64(layout.content_hash, content_hash);
         document.add_u64(layout.news_hash, news_hash);
@@ -151,25 +132,6 @@ impl DocumentMapper for DocMapper {
 
     fn document(&self, analysed: Analysed) -> PreparedDocument {
         self.to_document(&analysed.article, &analysed.entities)
-    }
-}
-
-/// The article's value for an index field: its own fields by name, else the record's extras.
-fn field_value<'a>(article: &'a Article, name: &str) -> Option<&'a str> {
-    match name {
-        ID_FIELD => Some(&article.key),
-        TITLE_FIELD => Some(&article.title),
-        SUMMARY_FIELD => article.summary.as_deref(),
-        BODY_FIELD => Some(&article.body),
-        URL_FIELD => article.url.as_deref(),
-        SOURCE_FIELD => article.source.as_deref(),
-        AUTHOR_FIELD => article.author.as_deref(),
-        LANGUAGE_FIELD => article.language.as_deref(),
-        other => article
-            .extra
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(other))
-            .map(|(_, value)| value.as_str()),
     }
 }
 

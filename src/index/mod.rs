@@ -14,6 +14,7 @@ mod local;
 mod mapper;
 mod search;
 mod snippet;
+mod text;
 mod writer;
 
 use std::fs;
@@ -29,6 +30,7 @@ pub use integrity::Checked;
 pub use layout::Layout;
 pub use local::LocalIndex;
 pub use mapper::{DocMapper, PreparedDocument};
+pub use text::{EnglishWords, GAP, snippet_of};
 pub use writer::{LocalWriter, MemoryBudgetError, WriterOptions};
 
 use crate::schema::Schema;

@@ -33,7 +33,7 @@ use crate::schema::{DictionaryName, Schema};
 
 /// The length of a hit's snippet: bytes for a passage around the query's words (as tantivy
 /// measures them), characters for the opening of an article without them.
-const SNIPPET_CHARS: usize = 220;
+pub(super) const SNIPPET_CHARS: usize = 220;
 /// Bytes of a related article's snippet: tantivy's default, as related articles had it.
 const RELATED_SNIPPET_BYTES: usize = 150;
 
@@ -378,7 +378,7 @@ impl Generation {
 }
 
 /// The opening of a text, for hits whose body has no highlighted words.
-fn lead_snippet(text: &str) -> Snippet {
+pub(super) fn lead_snippet(text: &str) -> Snippet {
     let text = text.trim();
     let cut = text
         .char_indices()

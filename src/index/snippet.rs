@@ -75,6 +75,20 @@ impl Snippets {
         })
     }
 
+    /// Snippets for analysed `terms`, all weighing the same: for an engine that gives no
+    /// document frequencies.
+    pub fn for_terms(
+        terms: impl IntoIterator<Item = String>,
+        analyzer: TextAnalyzer,
+        max_bytes: usize,
+    ) -> Snippets {
+        Snippets {
+            terms: terms.into_iter().map(|term| (term, 1.0)).collect(),
+            analyzer,
+            max_bytes,
+        }
+    }
+
     /// The best passage of `text`, or `None` when no query word is in it.
     pub fn snippet(&mut self, text: &str) -> Option<Snippet> {
         if self.terms.is_empty() {

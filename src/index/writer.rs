@@ -255,8 +255,9 @@ impl ArticleSink for LocalWriter {
         self.named.display().to_string()
     }
 
-    fn write(&mut self, prepared: PreparedDocument) -> Result<Written, IndexError> {
+    fn write(&mut self, prepared: PreparedDocument) -> Result<Vec<Written>, IndexError> {
         self.write_document(prepared)
+            .map(|written| vec![written])
             .map_err(|error| disk_full_or(error, self.folder.dir()))
     }
 

@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::search::human_bytes;
 use super::{Printer, Render, plural, write_json_line};
 use crate::backend::Storage;
+use crate::results::CreatedIndex;
 use crate::service::{BackupResponse, CompactResponse, DeleteResponse};
 
 /// One line of `delete -f jsonl`: an id and what became of it.
@@ -122,6 +123,19 @@ impl Render for BackupResponse {
                 "to restore, point --index at it: geonews --index {} search ...",
                 self.destination
             ))
+        )
+    }
+}
+
+impl Render for CreatedIndex {
+    fn text(&self, out: &mut dyn Write, printer: &Printer) -> io::Result<()> {
+        let what = if self.replaced { "replaced" } else { "created" };
+        writeln!(
+            out,
+            "{} {} ({} fields)",
+            printer.style.title(what),
+            self.location,
+            self.fields
         )
     }
 }

@@ -24,7 +24,7 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 
-use crate::index::LocalIndex;
+use crate::engine::Engine;
 use crate::service::{IngestService, SearchService};
 use crate::watch::WatchStore;
 
@@ -80,7 +80,7 @@ impl Default for Limits {
 
 /// What every handler shares: the services and the limits.
 pub struct AppState {
-    pub search: SearchService<LocalIndex>,
+    pub search: SearchService<Engine>,
     pub ingest: IngestService,
     pub watches: WatchStore,
     pub limits: Limits,
@@ -89,7 +89,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(
-        search: SearchService<LocalIndex>,
+        search: SearchService<Engine>,
         ingest: IngestService,
         watches: WatchStore,
         limits: Limits,

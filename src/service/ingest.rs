@@ -445,23 +445,8 @@ impl<S: ArticleSink> Sink<<S::Mapper as DocumentMapper>::Document> for IndexRun<
         &mut self,
         document: <S::Mapper as DocumentMapper>::Document,
     ) -> Result<(), ServiceError> {
-        match self.sink.write(document).map_err(ServiceError::backend)? {
-            Written::Unchanged => {
-                self.report.unchanged += 1;
-                return Ok(());
-            }
-            Written::Duplicate => {
-                self.report.skipped += 1;
-                *self
-                    .problem_kinds
-                    .entry(DUPLICATE_KEY.to_owned())
-                    .or_default() += 1;
-                return Ok(());
-            }
-            Written::Updated => self.report.updated += 1,
-            Written::Added => self.report.added += 1,
-        }
-        self.pending += 1;
+        let decided = self.sink.write(document).map_err(ServiceError::backend)?;
+        self.count(decided);
         // Under --strict a run commits all or nothing.
         if !self.request.strict && self.pending >= self.request.commit_every {
             self.commit()?;
@@ -479,7 +464,32 @@ impl<S: ArticleSink> Sink<<S::Mapper as DocumentMapper>::Document> for IndexRun<
 }
 
 impl<S: ArticleSink> IndexRun<'_, S> {
+    fn count(&mut self, decided: Vec<Written>) {
+        for written in decided {
+            match written {
+                Written::Unchanged => self.report.unchanged += 1,
+                Written::Duplicate => {
+                    self.report.skipped += 1;
+                    *self
+                        .problem_kinds
+                        .entry(DUPLICATE_KEY.to_owned())
+                        .or_default() += 1;
+                }
+                Written::Updated => {
+                    self.report.updated += 1;
+                    self.pending += 1;
+                }
+                Written::Added => {
+                    self.report.added += 1;
+                    self.pending += 1;
+                }
+            }
+        }
+    }
+
     fn commit(&mut self) -> Result<(), ServiceError> {
+        let decided = self.sink.flush().map_err(ServiceError::backend)?;
+        self.count(decided);
         if self.pending == 0 {
             return Ok(());
         }

@@ -654,7 +654,7 @@ impl crate::backend::ArticleSink for &mut SinkDouble {
         "the sink double".to_owned()
     }
 
-    fn write(&mut self, (): ()) -> Result<crate::backend::Written, Infallible> {
+    fn write(&mut self, (): ()) -> Result<Vec<crate::backend::Written>, Infallible> {
         unreachable!("deleting writes nothing")
     }
 

@@ -1,0 +1,317 @@
+//! The write side of a Quickwit index: documents looked up by key in batches, sent as NDJSON
+//! (at most Quickwit's 10 MB a request), committed at the end of a run.
+//!
+//! Quickwit cannot replace a document: a changed article is removed by a delete task, then
+//! sent again. Quickwit applies delete tasks in the background, so until it has, a search may
+//! find both versions.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::client::{Body, Client};
+use super::document::{CONTENT_HASH, INDEXED_AT, NEWS_HASH, QuickwitDocument, QuickwitMapper};
+use super::reader::QuickwitIndex;
+use super::{QuickwitError, Target};
+use crate::backend::{ArticleSink, Copied, Storage, Written};
+use crate::schema::Schema;
+
+/// Documents whose keys are looked up in one search.
+const LOOKUP_BATCH: usize = 500;
+/// Bytes sent in one ingest request: under Quickwit's 10 MB limit, with room for the last line.
+const MAX_REQUEST_BYTES: usize = 9 * 1024 * 1024;
+
+/// How Quickwit is asked to make what it was sent searchable at a commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitMode {
+    /// Wait for Quickwit's own commit (its `commit_timeout_secs`).
+    WaitFor,
+    /// Commit at once: small splits, for tests and small runs.
+    Force,
+}
+
+impl CommitMode {
+    fn parameter(self) -> &'static str {
+        match self {
+            CommitMode::WaitFor => "wait_for",
+            CommitMode::Force => "force",
+        }
+    }
+}
+
+/// What the index holds under a key.
+struct Held {
+    content_hash: u64,
+    news_hash: u64,
+    indexed_at: u64,
+}
+
+pub struct QuickwitSink {
+    target: Target,
+    client: Client,
+    mapper: QuickwitMapper,
+    commit: CommitMode,
+    /// Written, not yet looked up.
+    undecided: Vec<QuickwitDocument>,
+    /// What was decided and not yet returned to the caller.
+    decided: Vec<Written>,
+    /// The content hash of each key written in this run: the first record with a key wins.
+    seen: HashMap<String, u64>,
+    /// Old versions to delete before their new ones are sent.
+    replaced: Vec<String>,
+    /// Documents to send, one JSON line each.
+    lines: Vec<u8>,
+    /// The indexing stamp given last, so that stamps increase.
+    last_stamp: u64,
+}
+
+impl QuickwitSink {
+    pub fn open(
+        target: &Target,
+        schema: &Arc<Schema>,
+        commit: CommitMode,
+    ) -> Result<QuickwitSink, QuickwitError> {
+        // Opening the read side checks the index exists with this schema's fields.
+        QuickwitIndex::open(target, schema)?;
+        Ok(QuickwitSink {
+            target: target.clone(),
+            client: Client::new(target.nodes.clone()),
+            mapper: QuickwitMapper::new(Arc::clone(schema)),
+            commit,
+            undecided: Vec::new(),
+            decided: Vec::new(),
+            seen: HashMap::new(),
+            replaced: Vec::new(),
+            lines: Vec::new(),
+            last_stamp: 0,
+        })
+    }
+
+    /// Looks the undecided documents' keys up and queues what must be sent.
+    fn decide(&mut self) -> Result<(), QuickwitError> {
+        if self.undecided.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.undecided);
+        let unseen: Vec<&str> = batch
+            .iter()
+            .map(|document| document.key.as_str())
+            .filter(|key| !self.seen.contains_key(*key))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let held = self.look_up(&unseen)?;
+        for document in batch {
+            let written = match self.seen.get(&document.key) {
+                Some(&hash) if hash == document.content_hash => Written::Unchanged,
+                Some(_) => Written::Duplicate,
+                None => match held.get(&document.key) {
+                    Some(old) if old.content_hash == document.content_hash => Written::Unchanged,
+                    Some(old) => {
+                        self.replaced.push(document.key.clone());
+                        // Same facets and text: not news again for saved searches.
+                        let stamp = (old.news_hash == document.news_hash).then_some(old.indexed_at);
+                        self.queue(&document, stamp)?;
+                        Written::Updated
+                    }
+                    None => {
+                        self.queue(&document, None)?;
+                        Written::Added
+                    }
+                },
+            };
+            self.seen
+                .entry(document.key.clone())
+                .or_insert(document.content_hash);
+            self.decided.push(written);
+        }
+        Ok(())
+    }
+
+    /// What the index holds under each of `keys`.
+    fn look_up(&self, keys: &[&str]) -> Result<HashMap<String, Held>, QuickwitError> {
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let query = id_query(keys);
+        let body = json!({ "query": query, "max_hits": keys.len() });
+        let response: Value = self.client.post(
+            &format!("/api/v1/{}/search", self.target.index),
+            Body::Json(&body),
+        )?;
+        let mut held = HashMap::new();
+        for hit in response["hits"].as_array().into_iter().flatten() {
+            let number = |field: &str| hit[field].as_u64().unwrap_or(0);
+            if let Some(id) = hit["id"].as_str() {
+                held.insert(
+                    id.to_owned(),
+                    Held {
+                        content_hash: number(CONTENT_HASH),
+                        news_hash: number(NEWS_HASH),
+                        indexed_at: number(INDEXED_AT),
+                    },
+                );
+            }
+        }
+        Ok(held)
+    }
+
+    /// Adds a document to the lines to send, stamped now (or with the stamp it keeps).
+    fn queue(&mut self, document: &QuickwitDocument, stamp: Option<u64>) -> Result<(), QuickwitError> {
+        let stamp = stamp.unwrap_or_else(|| self.next_stamp());
+        let mut fields = document.fields.clone();
+        fields.insert(INDEXED_AT.to_owned(), json!(stamp));
+        let line = serde_json::to_vec(&fields).expect("JSON serializes");
+        if self.lines.len() + line.len() + 1 > MAX_REQUEST_BYTES {
+            self.send(None)?;
+        }
+        self.lines.extend_from_slice(&line);
+        self.lines.push(b'\n');
+        Ok(())
+    }
+
+    fn next_stamp(&mut self) -> u64 {
+        let now = chrono::Utc::now().timestamp_micros().max(0) as u64;
+        self.last_stamp = now.max(self.last_stamp + 1);
+        self.last_stamp
+    }
+
+    /// Deletes the old versions of replaced articles, then sends the queued lines (with a
+    /// commit, when one is asked for).
+    fn send(&mut self, commit: Option<CommitMode>) -> Result<(), QuickwitError> {
+        let replaced = std::mem::take(&mut self.replaced);
+        if !replaced.is_empty() {
+            let keys: Vec<&str> = replaced.iter().map(String::as_str).collect();
+            self.delete_task(&id_query(&keys))?;
+        }
+        // A batch is sent only when the next line does not fit beside it, so the lines held are
+        // empty only when nothing was sent since the last commit.
+        if self.lines.is_empty() {
+            return Ok(());
+        }
+        let commit = commit.map_or("auto", CommitMode::parameter);
+        let path = format!(
+            "/api/v1/{}/ingest?commit={commit}&detailed_response=true",
+            self.target.index
+        );
+        let response: Value = self.client.post(&path, Body::Ndjson(&self.lines))?;
+        self.lines.clear();
+        let rejected = response["num_rejected_docs"].as_u64().unwrap_or(0);
+        if rejected > 0 {
+            let failures: Vec<String> = response["parse_failures"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .take(3)
+                .map(|failure| {
+                    let id = failure["document"]
+                        .as_str()
+                        .and_then(|document| serde_json::from_str::<Value>(document).ok())
+                        .and_then(|document| document["id"].as_str().map(str::to_owned))
+                        .unwrap_or_default();
+                    format!("{id}: {}", failure["message"].as_str().unwrap_or("rejected"))
+                })
+                .collect();
+            return Err(QuickwitError::Response {
+                url: self.target.nodes.join(", "),
+                detail: format!(
+                    "Quickwit rejected {rejected} articles ({})",
+                    failures.join("; ")
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    fn delete_task(&self, query: &str) -> Result<(), QuickwitError> {
+        let body = json!({ "query": query });
+        self.client.post::<Value>(
+            &format!("/api/v1/{}/delete-tasks", self.target.index),
+            Body::Json(&body),
+        )?;
+        Ok(())
+    }
+
+    fn articles(&self) -> Result<u64, QuickwitError> {
+        let body = json!({ "query": "*", "max_hits": 0, "count_all": true });
+        let response: Value = self.client.post(
+            &format!("/api/v1/{}/search", self.target.index),
+            Body::Json(&body),
+        )?;
+        Ok(response["num_hits"].as_u64().unwrap_or(0))
+    }
+}
+
+/// Documents whose id is one of `keys`.
+fn id_query(keys: &[&str]) -> String {
+    let terms: Vec<String> = keys
+        .iter()
+        .map(|key| {
+            let escaped = key.replace('\\', "\\\\").replace('"', "\\\"");
+            format!("id:\"{escaped}\"")
+        })
+        .collect();
+    terms.join(" OR ")
+}
+
+impl ArticleSink for QuickwitSink {
+    type Mapper = QuickwitMapper;
+    type Error = QuickwitError;
+
+    fn mapper(&self) -> QuickwitMapper {
+        self.mapper.clone()
+    }
+
+    fn location(&self) -> String {
+        self.target.to_string()
+    }
+
+    fn write(&mut self, document: QuickwitDocument) -> Result<Vec<Written>, QuickwitError> {
+        self.undecided.push(document);
+        if self.undecided.len() >= LOOKUP_BATCH {
+            self.decide()?;
+        }
+        Ok(std::mem::take(&mut self.decided))
+    }
+
+    fn flush(&mut self) -> Result<Vec<Written>, QuickwitError> {
+        self.decide()?;
+        Ok(std::mem::take(&mut self.decided))
+    }
+
+    fn delete(&mut self, id: &str) -> Result<bool, QuickwitError> {
+        self.decide()?;
+        self.seen.remove(id);
+        if self.look_up(&[id])?.is_empty() {
+            return Ok(false);
+        }
+        self.delete_task(&id_query(&[id]))?;
+        Ok(true)
+    }
+
+    fn commit(&mut self) -> Result<(), QuickwitError> {
+        self.decide()?;
+        self.send(Some(self.commit))
+    }
+
+    fn compact(&mut self) -> Result<(Storage, Storage), QuickwitError> {
+        Err(QuickwitError::Unsupported {
+            what: "`geonews compact`",
+            instead: "Quickwit merges its splits itself, and its janitor removes deleted articles",
+        })
+    }
+
+    fn backup(&mut self, _destination: &Path) -> Result<Copied, QuickwitError> {
+        Err(QuickwitError::Unsupported {
+            what: "`geonews backup`",
+            instead: "back up the cluster's storage (its index root and metastore) instead",
+        })
+    }
+
+    fn finish(mut self) -> Result<u64, QuickwitError> {
+        self.commit()?;
+        self.articles()
+    }
+}
