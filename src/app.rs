@@ -418,7 +418,10 @@ fn open_batch_input(path: &Path) -> io::Result<Box<dyn BufRead>> {
 
 /// The search service over the engine (the index of `--index`, or `--engine`), after printing
 /// what the engine warns of.
-fn open_search(config: &Config, schema: Arc<Schema>) -> Result<SearchService<Engine>, ServiceError> {
+fn open_search(
+    config: &Config,
+    schema: Arc<Schema>,
+) -> Result<SearchService<Engine>, ServiceError> {
     let backend = Engine::open(&config.engine, &schema).map_err(ServiceError::backend)?;
     print_warnings(config, &backend);
     Ok(SearchService::new(schema, backend))
@@ -434,8 +437,8 @@ macro_rules! with_sink {
                 $use_sink
             }
             EngineChoice::Quickwit(target) => {
-                let $sink = QuickwitSink::open(target, $schema, $commit)
-                    .map_err(ServiceError::backend)?;
+                let $sink =
+                    QuickwitSink::open(target, $schema, $commit).map_err(ServiceError::backend)?;
                 $use_sink
             }
         }

@@ -11,12 +11,12 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use geonews::analytics::{CoocOptions, CoocOrder, Interval};
 use geonews::app::{self, Command, Config, WatchAction};
-use geonews::eval::EvalOptions;
 use geonews::engine::EngineChoice;
+use geonews::eval::EvalOptions;
 use geonews::index::{WriterOptions, default_index_dir};
-use geonews::quickwit::{CommitMode, Target};
 use geonews::ingest::{FetchOptions, ReadLimits};
 use geonews::output::{Format, Style};
+use geonews::quickwit::{CommitMode, Target};
 use geonews::results::Sort;
 use geonews::server::{self, Limits, ServeOptions};
 use geonews::service::{

@@ -76,11 +76,9 @@ impl Client {
                 Err(Attempt::Failed(error)) => return Err(error),
                 Ok(text) => {
                     self.live.store(node, Ordering::Relaxed);
-                    return serde_json::from_str(&text).map_err(|error| {
-                        QuickwitError::Response {
-                            url,
-                            detail: format!("unexpected answer ({error}): {}", excerpt(&text)),
-                        }
+                    return serde_json::from_str(&text).map_err(|error| QuickwitError::Response {
+                        url,
+                        detail: format!("unexpected answer ({error}): {}", excerpt(&text)),
                     });
                 }
             }
@@ -118,8 +116,8 @@ impl Client {
             if status.is_success() {
                 return Ok(text);
             }
-            let slow_down =
-                status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE;
+            let slow_down = status == StatusCode::TOO_MANY_REQUESTS
+                || status == StatusCode::SERVICE_UNAVAILABLE;
             if slow_down && attempt < TRIES {
                 std::thread::sleep(backoff);
                 backoff *= 2;

@@ -4,11 +4,11 @@
 use serde_json::{Value, json};
 
 use super::client::{Body, Client};
-use super::{QuickwitError, Target};
 use super::document::{
     CONTENT_HASH, ENTITIES, INDEXED_AT, INTERVALS, NEWS_HASH, bucket_field, normalized_field,
     path_field, words_field,
 };
+use super::{QuickwitError, Target};
 use crate::schema::{FieldKind, Schema};
 
 /// Seconds Quickwit waits before it commits what it was sent (a run's last batch waits for it).

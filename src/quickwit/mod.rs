@@ -75,7 +75,12 @@ impl Target {
 
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Quickwit index `{}` at {}", self.index, self.nodes.join(", "))
+        write!(
+            f,
+            "Quickwit index `{}` at {}",
+            self.index,
+            self.nodes.join(", ")
+        )
     }
 }
 
@@ -144,7 +149,10 @@ mod tests {
             ("http://localhost:7280/news", "is not a Quickwit engine"),
             ("quickwit+ftp://localhost/news", "expected quickwit+http"),
             ("quickwit+http://localhost:7280", "names no index"),
-            ("quickwit+http://localhost:7280/9news", "is not a Quickwit index id"),
+            (
+                "quickwit+http://localhost:7280/9news",
+                "is not a Quickwit index id",
+            ),
             ("quickwit+http://a:1,,b:2/news", "is not a HOST:PORT"),
         ] {
             let error = Target::parse(engine).unwrap_err();

@@ -15,9 +15,7 @@ use crate::analytics::{Interval, PairCounts, TimelineCounts};
 use crate::backend::{Overview, Page, PageRequest, SearchBackend, Tally};
 use crate::index::{EnglishWords, snippet_of};
 use crate::query::ast::Query;
-use crate::results::{
-    EngineStats, Hit, Related, RelatedHit, Sort, StoredArticle, shared_entities,
-};
+use crate::results::{EngineStats, Hit, Related, RelatedHit, Sort, StoredArticle, shared_entities};
 use crate::schema::{DictionaryName, Schema};
 
 /// Buckets one terms aggregation may return: Quickwit's default limit on a response's buckets.
@@ -30,6 +28,16 @@ const SHARED_ENTITY_BOOST: f32 = 1.5;
 const DISTINCTIVE_WORDS: usize = 30;
 /// The article's most frequent words whose document frequencies are asked for.
 const CANDIDATE_WORDS: usize = 2000;
+
+/// A page of hits as Quickwit found them.
+struct Found {
+    total: u64,
+    /// Each hit's stored fields, and its score when ranked by relevance.
+    hits: Vec<(Value, Option<f32>)>,
+    tallies: Vec<Tally>,
+    /// The analysed words the query looks for, for snippets.
+    words: Vec<String>,
+}
 
 pub struct QuickwitIndex {
     target: Target,
@@ -109,40 +117,72 @@ impl QuickwitIndex {
     }
 
     fn column<'f>(&self, field: &'f str) -> Result<&'f str, QuickwitError> {
-        if self.schema.fields.countable_names().any(|name| name == field) {
+        if self
+            .schema
+            .fields
+            .countable_names()
+            .any(|name| name == field)
+        {
             Ok(field)
         } else {
             Err(QuickwitError::NotCountable(field.to_owned()))
         }
     }
 
-    /// One page of hits (whole documents) for a request, with the tallies.
-    fn page(&self, request: &PageRequest) -> Result<(Translation, Value, Vec<Tally>), QuickwitError> {
+    /// One page of hits (whole documents, with their scores when ranked) for a request, with
+    /// the tallies. Through Quickwit's Elasticsearch-compatible search, the one that gives
+    /// scores.
+    fn page(&self, request: &PageRequest) -> Result<Found, QuickwitError> {
         let translation = self.translate(request.query);
-        let sort = match request.sort {
-            Sort::Relevance if translation.ranks => "_score",
-            // Quickwit sorts a field in descending order unless it is prefixed with `-`.
-            Sort::Relevance | Sort::NewestFirst => "published",
-            Sort::OldestFirst => "-published",
-        };
         let timestamp = &self.schema.fields.timestamp().name;
-        let sort = sort.replace("published", timestamp);
+        let ranked = request.sort == Sort::Relevance && translation.ranks;
+        let sort = match request.sort {
+            _ if ranked => json!([{ "_score": { "order": "desc" } }]),
+            Sort::Relevance | Sort::NewestFirst => json!([{ timestamp: { "order": "desc" } }]),
+            Sort::OldestFirst => json!([{ timestamp: { "order": "asc" } }]),
+        };
         let body = json!({
-            "query": translation.query,
-            "max_hits": request.limit,
-            "start_offset": request.offset,
-            "sort_by": sort,
-            "count_all": true,
+            "query": { "query_string": { "query": translation.query } },
+            "size": request.limit,
+            "from": request.offset,
+            "sort": sort,
+            "track_total_hits": true,
             "aggs": self.tally_aggregations(request.tally)?,
         });
-        let response = self.search_json(&body)?;
+        let response: Value = self.client.post(
+            &format!("/api/v1/_elastic/{}/_search", self.target.index),
+            Body::Json(&body),
+        )?;
+        let hits = response["hits"]["hits"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|hit| {
+                let score = ranked
+                    .then(|| hit["sort"][0].as_f64())
+                    .flatten()
+                    .map(|score| score as f32);
+                (hit["_source"].clone(), score)
+            })
+            .collect();
         let tallies = (0..request.tally.len())
             .map(|position| tally(&response["aggregations"][format!("tally{position}")]))
             .collect();
-        Ok((translation, response, tallies))
+        Ok(Found {
+            total: response["hits"]["total"]["value"].as_u64().unwrap_or(0),
+            hits,
+            tallies,
+            words: translation.words,
+        })
     }
 
-    fn hit(&self, stored: StoredArticle, score: Option<f32>, words: &[String], bytes: Option<usize>) -> Hit {
+    fn hit(
+        &self,
+        stored: StoredArticle,
+        score: Option<f32>,
+        words: &[String],
+        bytes: Option<usize>,
+    ) -> Hit {
         let snippet = snippet_of(words, &stored.body, stored.summary.as_deref(), bytes);
         Hit {
             id: stored.id,
@@ -196,7 +236,7 @@ impl QuickwitIndex {
             .filter(|(_, in_articles)| (2..=ceiling).contains(in_articles))
             .filter_map(|((term, frequency), in_articles)| {
                 let rarity = (articles as f32 / in_articles as f32).ln();
-                (rarity > 0.0).then(|| (term, frequency as f32 * rarity))
+                (rarity > 0.0).then_some((term, frequency as f32 * rarity))
             })
             .collect();
         scored.sort_by(|(a, a_score), (b, b_score)| {
@@ -238,7 +278,10 @@ impl QuickwitIndex {
         let response: Value = self
             .client
             .post("/api/v1/_elastic/_msearch", Body::Ndjson(&lines))?;
-        let responses = response["responses"].as_array().cloned().unwrap_or_default();
+        let responses = response["responses"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         if responses.len() != asked {
             return Err(QuickwitError::Response {
                 url: self.target.nodes.join(", "),
@@ -289,7 +332,10 @@ fn engine_url(target: &Target) -> String {
     let hosts: Vec<&str> = target
         .nodes
         .iter()
-        .map(|node| node.split_once("://").map_or(node.as_str(), |(_, host)| host))
+        .map(|node| {
+            node.split_once("://")
+                .map_or(node.as_str(), |(_, host)| host)
+        })
         .collect();
     let scheme = target.nodes[0].split_once("://").map_or("http", |(s, _)| s);
     format!("quickwit+{scheme}://{}/{}", hosts.join(","), target.index)
@@ -342,37 +388,38 @@ impl SearchBackend for QuickwitIndex {
     type Error = QuickwitError;
 
     fn search(&self, request: &PageRequest) -> Result<Page<Hit>, QuickwitError> {
-        let (translation, response, tallies) = self.page(request)?;
-        // Quickwit's search API gives no scores: hits come in score order, without them.
-        let hits = self
-            .stored_hits(&response)?
-            .into_iter()
-            .map(|stored| self.hit(stored, None, &translation.words, None))
-            .collect();
+        let found = self.page(request)?;
+        let hits = found
+            .hits
+            .iter()
+            .map(|(source, score)| {
+                let stored = self.mapper.to_stored_article(source)?;
+                Ok(self.hit(stored, *score, &found.words, None))
+            })
+            .collect::<Result<_, QuickwitError>>()?;
         Ok(Page {
-            total: hits_total(&response),
+            total: found.total,
             hits,
-            tallies,
+            tallies: found.tallies,
         })
     }
 
     fn search_ids(&self, request: &PageRequest) -> Result<Page<String>, QuickwitError> {
-        let (_, response, tallies) = self.page(request)?;
-        let hits = response["hits"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|hit| {
-                hit["id"]
+        let found = self.page(request)?;
+        let hits = found
+            .hits
+            .iter()
+            .map(|(source, _)| {
+                source["id"]
                     .as_str()
                     .map(str::to_owned)
                     .ok_or_else(|| QuickwitError::Corrupt("a hit has no id".to_owned()))
             })
             .collect::<Result<_, _>>()?;
         Ok(Page {
-            total: hits_total(&response),
+            total: found.total,
             hits,
-            tallies,
+            tallies: found.tallies,
         })
     }
 
@@ -384,8 +431,8 @@ impl SearchBackend for QuickwitIndex {
             offset: 0,
             tally: fields,
         };
-        let (_, response, tallies) = self.page(&request)?;
-        Ok((hits_total(&response), tallies))
+        let found = self.page(&request)?;
+        Ok((found.total, found.tallies))
     }
 
     fn article(&self, id: &str) -> Result<Option<StoredArticle>, QuickwitError> {
@@ -491,7 +538,11 @@ impl SearchBackend for QuickwitIndex {
             .into_iter()
             .map(|stored| {
                 let hit = self.hit(stored, None, &snippet_words, Some(RELATED_SNIPPET_BYTES));
-                let shared = shared_entities(facet_fields.iter().cloned(), &article.entities, &hit.entities);
+                let shared = shared_entities(
+                    facet_fields.iter().cloned(),
+                    &article.entities,
+                    &hit.entities,
+                );
                 RelatedHit { hit, shared }
             })
             .collect();

@@ -159,7 +159,11 @@ impl QuickwitSink {
     }
 
     /// Adds a document to the lines to send, stamped now (or with the stamp it keeps).
-    fn queue(&mut self, document: &QuickwitDocument, stamp: Option<u64>) -> Result<(), QuickwitError> {
+    fn queue(
+        &mut self,
+        document: &QuickwitDocument,
+        stamp: Option<u64>,
+    ) -> Result<(), QuickwitError> {
         let stamp = stamp.unwrap_or_else(|| self.next_stamp());
         let mut fields = document.fields.clone();
         fields.insert(INDEXED_AT.to_owned(), json!(stamp));
@@ -211,7 +215,10 @@ impl QuickwitSink {
                         .and_then(|document| serde_json::from_str::<Value>(document).ok())
                         .and_then(|document| document["id"].as_str().map(str::to_owned))
                         .unwrap_or_default();
-                    format!("{id}: {}", failure["message"].as_str().unwrap_or("rejected"))
+                    format!(
+                        "{id}: {}",
+                        failure["message"].as_str().unwrap_or("rejected")
+                    )
                 })
                 .collect();
             return Err(QuickwitError::Response {

@@ -290,7 +290,11 @@ pub fn fuzzy_regexes(word: &str, distance: u8) -> Vec<String> {
     }
     let general: Vec<&Vec<Option<char>>> = patterns
         .iter()
-        .filter(|pattern| !patterns.iter().any(|other| other != *pattern && covers(other, pattern)))
+        .filter(|pattern| {
+            !patterns
+                .iter()
+                .any(|other| other != *pattern && covers(other, pattern))
+        })
         .collect();
     let alternatives: Vec<String> = general
         .iter()
@@ -379,7 +383,13 @@ mod tests {
             .map(|regex| regex::Regex::new(&format!("^(?:{regex})$")).unwrap())
             .collect();
         let within = |word: &str| regexes.iter().any(|regex| regex.is_match(word));
-        for near in ["sanktions", "sanctions", "snaktions", "sanktionsxy", "sanktio"] {
+        for near in [
+            "sanktions",
+            "sanctions",
+            "snaktions",
+            "sanktionsxy",
+            "sanktio",
+        ] {
             assert!(within(near), "{near}");
         }
         for far in ["sanctioned", "sanktionsxyz", "sank"] {
