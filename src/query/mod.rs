@@ -271,4 +271,4 @@ fn refuse_modifier(query: &str, field: &str, value: &Text) -> Result<(), QueryEr
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -93,7 +93,7 @@ const QUERY_LANGUAGE_DOC: &str = include_str!("../../docs/query-language.md");
 
 /// The queries in the first column of the doc's tables headed `| Query |`, and in its
 /// `geonews search '...'` examples.
-fn documented_queries() -> Vec<&'static str> {
+pub(crate) fn documented_queries() -> Vec<&'static str> {
     let mut queries = Vec::new();
     let mut in_query_table = false;
     for line in QUERY_LANGUAGE_DOC.lines() {

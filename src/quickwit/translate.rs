@@ -397,6 +397,27 @@ mod tests {
         }
     }
 
+    /// Every query of docs/query-language.md, as Quickwit is sent it.
+    #[test]
+    fn documented_queries_translate() {
+        let schema = Schema::builtin().unwrap();
+        let now = DateTime::parse_from_rfc3339("2026-01-15T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        let resolver = crate::query::Resolver::new(&schema.fields, schema.catalogs()).at(now);
+        let mut translator = Translator::new(&schema);
+        let mut lines = Vec::new();
+        for query in crate::query::tests::documented_queries() {
+            let resolved = resolver.parse(query).expect("documented queries resolve");
+            let translation = translator.translate(&resolved);
+            lines.push(format!(
+                "{query}\n  → {}\n  ranks: {}, words: {:?}",
+                translation.query, translation.ranks, translation.words
+            ));
+        }
+        insta::assert_snapshot!(lines.join("\n\n"));
+    }
+
     #[test]
     fn quotes_and_backslashes_are_escaped() {
         assert_eq!(quoted(r#"a "b" \c"#), r#""a \"b\" \\c""#);

@@ -47,7 +47,8 @@ pub fn geonews(index: &Path) -> Command {
         .arg("--index")
         .arg(index)
         .env("NO_COLOR", "1")
-        .env_remove("GEONEWS_INDEX");
+        .env_remove("GEONEWS_INDEX")
+        .env_remove("GEONEWS_ENGINE");
     command
 }
 
