@@ -1,6 +1,7 @@
 //! Helpers shared by the CLI tests: a `geonews` command bound to a temporary index.
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod quickwit;
 pub mod server;
 pub mod web;
 pub mod writes;
