@@ -732,6 +732,15 @@ fn watch(
     out: &mut dyn Write,
 ) -> Outcome {
     let service = open_search(config, schema)?;
+    if let EngineChoice::Quickwit(_) = config.engine {
+        // Saved searches of a remote engine live in the --index folder, made on first use.
+        std::fs::create_dir_all(&config.index_dir).map_err(|error| {
+            ServiceError::Output(io::Error::new(
+                error.kind(),
+                format!("cannot create {}: {error}", config.index_dir.display()),
+            ))
+        })?;
+    }
     let store = WatchStore::new(&config.index_dir);
     match action {
         WatchAction::Add { name, query, note } => {

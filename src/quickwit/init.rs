@@ -13,6 +13,10 @@ use crate::schema::{FieldKind, Schema};
 
 /// Seconds Quickwit waits before it commits what it was sent (a run's last batch waits for it).
 const COMMIT_TIMEOUT_SECS: u64 = 5;
+/// How long a split keeps being merged. Quickwit applies delete tasks (a deleted or replaced
+/// article) only to mature splits: its default of 48 hours would leave both versions of a
+/// replaced article searchable for two days.
+const MATURATION_PERIOD: &str = "1h";
 
 /// The index creation request (`POST /api/v1/indexes`) for `schema`'s fields.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,7 +101,10 @@ pub fn index_config(schema: &Schema, index_id: &str) -> IndexConfig {
                 "store_source": false,
                 "field_mappings": mappings,
             },
-            "indexing_settings": { "commit_timeout_secs": COMMIT_TIMEOUT_SECS },
+            "indexing_settings": {
+                "commit_timeout_secs": COMMIT_TIMEOUT_SECS,
+                "merge_policy": { "type": "stable_log", "maturation_period": MATURATION_PERIOD },
+            },
             "search_settings": { "default_search_fields": [] },
         }),
     }
