@@ -8,6 +8,8 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use serde_json::{Value, json};
 
@@ -50,7 +52,7 @@ struct Held {
 
 pub struct QuickwitSink {
     target: Target,
-    client: Client,
+    client: Arc<Client>,
     mapper: QuickwitMapper,
     commit: CommitMode,
     /// Written, not yet looked up.
@@ -63,6 +65,10 @@ pub struct QuickwitSink {
     replaced: Vec<String>,
     /// Documents to send, one JSON line each.
     lines: Vec<u8>,
+    sending: Option<Sending>,
+    /// The index held no article when the sink opened: keys need looking up only among those
+    /// of this run.
+    empty_at_open: bool,
     /// The indexing stamp given last, so that stamps increase.
     last_stamp: u64,
 }
@@ -75,9 +81,13 @@ impl QuickwitSink {
     ) -> Result<QuickwitSink, QuickwitError> {
         // Opening the read side checks the index exists with this schema's fields.
         QuickwitIndex::open(target, schema)?;
+        let client = Arc::new(Client::new(target.nodes.clone()));
+        let empty_at_open = articles(&client, &target.index)? == 0;
         Ok(QuickwitSink {
             target: target.clone(),
-            client: Client::new(target.nodes.clone()),
+            client,
+            sending: None,
+            empty_at_open,
             mapper: QuickwitMapper::new(Arc::clone(schema)),
             commit,
             undecided: Vec::new(),
@@ -132,7 +142,7 @@ impl QuickwitSink {
 
     /// What the index holds under each of `keys`.
     fn look_up(&self, keys: &[&str]) -> Result<HashMap<String, Held>, QuickwitError> {
-        if keys.is_empty() {
+        if keys.is_empty() || self.empty_at_open {
             return Ok(HashMap::new());
         }
         let query = id_query(keys);
@@ -182,54 +192,65 @@ impl QuickwitSink {
         self.last_stamp
     }
 
-    /// Deletes the old versions of replaced articles, then sends the queued lines (with a
-    /// commit, when one is asked for).
+    /// Deletes the old versions of replaced articles, then sends the queued lines: on the
+    /// sending thread while the run goes on, or, for a commit, after everything before them
+    /// and with the commit.
     fn send(&mut self, commit: Option<CommitMode>) -> Result<(), QuickwitError> {
         let replaced = std::mem::take(&mut self.replaced);
         if !replaced.is_empty() {
             let keys: Vec<&str> = replaced.iter().map(String::as_str).collect();
             self.delete_task(&id_query(&keys))?;
         }
+        let lines = std::mem::take(&mut self.lines);
+        let Some(commit) = commit else {
+            return self.send_in_background(lines);
+        };
+        self.wait_for_sending()?;
         // A batch is sent only when the next line does not fit beside it, so the lines held are
         // empty only when nothing was sent since the last commit.
-        if self.lines.is_empty() {
+        if lines.is_empty() {
             return Ok(());
         }
-        let commit = commit.map_or("auto", CommitMode::parameter);
-        let path = format!(
+        ingest(&self.client, &self.ingest_path(commit.parameter()), &lines)
+    }
+
+    fn ingest_path(&self, commit: &str) -> String {
+        format!(
             "/api/v1/{}/ingest?commit={commit}&detailed_response=true",
             self.target.index
-        );
-        let response: Value = self.client.post(&path, Body::Ndjson(&self.lines))?;
-        self.lines.clear();
-        let rejected = response["num_rejected_docs"].as_u64().unwrap_or(0);
-        if rejected > 0 {
-            let failures: Vec<String> = response["parse_failures"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .take(3)
-                .map(|failure| {
-                    let id = failure["document"]
-                        .as_str()
-                        .and_then(|document| serde_json::from_str::<Value>(document).ok())
-                        .and_then(|document| document["id"].as_str().map(str::to_owned))
-                        .unwrap_or_default();
-                    format!(
-                        "{id}: {}",
-                        failure["message"].as_str().unwrap_or("rejected")
-                    )
-                })
-                .collect();
-            return Err(QuickwitError::Response {
-                url: self.target.nodes.join(", "),
-                detail: format!(
-                    "Quickwit rejected {rejected} articles ({})",
-                    failures.join("; ")
-                ),
+        )
+    }
+
+    fn send_in_background(&mut self, lines: Vec<u8>) -> Result<(), QuickwitError> {
+        if self.sending.is_none() {
+            let (batches, received) = sync_channel::<Vec<u8>>(1);
+            let client = Arc::clone(&self.client);
+            let path = self.ingest_path("auto");
+            let thread = std::thread::spawn(move || {
+                for lines in received {
+                    ingest(&client, &path, &lines)?;
+                }
+                Ok(())
             });
+            self.sending = Some(Sending { batches, thread });
+        }
+        let sending = self.sending.as_ref().expect("started above");
+        if sending.batches.send(lines).is_err() {
+            // The thread stopped at an error: that is the error.
+            return self.wait_for_sending();
         }
         Ok(())
+    }
+
+    /// Waits until every batch handed to the sending thread is sent.
+    fn wait_for_sending(&mut self) -> Result<(), QuickwitError> {
+        let Some(Sending { batches, thread }) = self.sending.take() else {
+            return Ok(());
+        };
+        drop(batches);
+        thread
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     }
 
     fn delete_task(&self, query: &str) -> Result<(), QuickwitError> {
@@ -240,15 +261,52 @@ impl QuickwitSink {
         )?;
         Ok(())
     }
+}
 
-    fn articles(&self) -> Result<u64, QuickwitError> {
-        let body = json!({ "query": "*", "max_hits": 0, "count_all": true });
-        let response: Value = self.client.post(
-            &format!("/api/v1/{}/search", self.target.index),
-            Body::Json(&body),
-        )?;
-        Ok(response["num_hits"].as_u64().unwrap_or(0))
+/// The articles the index holds.
+fn articles(client: &Client, index: &str) -> Result<u64, QuickwitError> {
+    let body = json!({ "query": "*", "max_hits": 0, "count_all": true });
+    let response: Value = client.post(&format!("/api/v1/{index}/search"), Body::Json(&body))?;
+    Ok(response["num_hits"].as_u64().unwrap_or(0))
+}
+
+/// Sends one batch, and fails when Quickwit rejected any of its articles (naming a few).
+fn ingest(client: &Client, path: &str, lines: &[u8]) -> Result<(), QuickwitError> {
+    let response: Value = client.post(path, Body::Ndjson(lines))?;
+    let rejected = response["num_rejected_docs"].as_u64().unwrap_or(0);
+    if rejected == 0 {
+        return Ok(());
     }
+    let failures: Vec<String> = response["parse_failures"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .take(3)
+        .map(|failure| {
+            let id = failure["document"]
+                .as_str()
+                .and_then(|document| serde_json::from_str::<Value>(document).ok())
+                .and_then(|document| document["id"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            format!(
+                "{id}: {}",
+                failure["message"].as_str().unwrap_or("rejected")
+            )
+        })
+        .collect();
+    Err(QuickwitError::Response {
+        url: path.to_owned(),
+        detail: format!(
+            "Quickwit rejected {rejected} articles ({})",
+            failures.join("; ")
+        ),
+    })
+}
+
+/// The thread that sends batches while the run reads and extracts the next ones.
+struct Sending {
+    batches: SyncSender<Vec<u8>>,
+    thread: JoinHandle<Result<(), QuickwitError>>,
 }
 
 /// Documents whose id is one of `keys`.
@@ -319,6 +377,6 @@ impl ArticleSink for QuickwitSink {
 
     fn finish(mut self) -> Result<u64, QuickwitError> {
         self.commit()?;
-        self.articles()
+        articles(&self.client, &self.target.index)
     }
 }
