@@ -17,7 +17,7 @@ use std::fmt;
 
 pub use document::{QuickwitDocument, QuickwitMapper};
 pub use init::{IndexConfig, create_index, index_config};
-pub use reader::QuickwitIndex;
+pub use reader::{PageSearch, QuickwitIndex};
 pub use sink::{CommitMode, QuickwitSink};
 pub use translate::{Translation, Translator};
 

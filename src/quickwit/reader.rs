@@ -35,8 +35,6 @@ struct Found {
     /// Each hit's stored fields, and its score when ranked by relevance.
     hits: Vec<(Value, Option<f32>)>,
     tallies: Vec<Tally>,
-    /// The analysed words the query looks for, for snippets.
-    words: Vec<String>,
 }
 
 pub struct QuickwitIndex {
@@ -107,82 +105,15 @@ impl QuickwitIndex {
         Translator::new(&self.schema).translate(query)
     }
 
-    /// The terms aggregations tallying `fields`, named by position.
-    fn tally_aggregations(&self, fields: &[String]) -> Result<Value, QuickwitError> {
-        let mut aggregations = serde_json::Map::new();
-        for (position, field) in fields.iter().enumerate() {
-            aggregations.insert(format!("tally{position}"), terms(self.column(field)?));
-        }
-        Ok(Value::Object(aggregations))
-    }
-
-    fn column<'f>(&self, field: &'f str) -> Result<&'f str, QuickwitError> {
-        if self
-            .schema
-            .fields
-            .countable_names()
-            .any(|name| name == field)
-        {
-            Ok(field)
-        } else {
-            Err(QuickwitError::NotCountable(field.to_owned()))
-        }
-    }
-
-    /// One page of hits (whole documents, with their scores when ranked) for a request, with
-    /// the tallies. Through Quickwit's Elasticsearch-compatible search, the one that gives
-    /// scores.
-    fn page(&self, request: &PageRequest) -> Result<Found, QuickwitError> {
-        let translation = self.translate(request.query);
-        let timestamp = &self.schema.fields.timestamp().name;
-        let ranked = request.sort == Sort::Relevance && translation.ranks;
-        let sort = match request.sort {
-            _ if ranked => json!([{ "_score": { "order": "desc" } }]),
-            Sort::Relevance | Sort::NewestFirst => json!([{ timestamp: { "order": "desc" } }]),
-            Sort::OldestFirst => json!([{ timestamp: { "order": "asc" } }]),
-        };
-        let body = json!({
-            "query": { "query_string": { "query": translation.query } },
-            "size": request.limit,
-            "from": request.offset,
-            "sort": sort,
-            "track_total_hits": true,
-            "aggs": self.tally_aggregations(request.tally)?,
-        });
+    /// One page of hits for a request, with the tallies, through Quickwit's
+    /// Elasticsearch-compatible search (the one that gives scores).
+    fn page(&self, request: &PageRequest) -> Result<(PageSearch, Value), QuickwitError> {
+        let search = PageSearch::new(&self.schema, request)?;
         let response: Value = self.client.post(
             &format!("/api/v1/_elastic/{}/_search", self.target.index),
-            Body::Json(&body),
+            Body::Json(&search.body),
         )?;
-        Ok(found(
-            &response,
-            ranked,
-            request.tally.len(),
-            translation.words,
-        ))
-    }
-
-    fn hit(
-        &self,
-        stored: StoredArticle,
-        score: Option<f32>,
-        words: &[String],
-        bytes: Option<usize>,
-    ) -> Hit {
-        let snippet = snippet_of(words, &stored.body, stored.summary.as_deref(), bytes);
-        Hit {
-            id: stored.id,
-            score,
-            title: stored.title,
-            published: stored.published,
-            source: stored.source,
-            url: stored.url,
-            author: stored.author,
-            language: stored.language,
-            snippet,
-            entities: stored.entities,
-            cluster: stored.cluster,
-            similar: None,
-        }
+        Ok((search, response))
     }
 
     /// The words of an article's searched fields that best tell it apart, weighted relative to
@@ -303,6 +234,110 @@ impl QuickwitIndex {
     }
 }
 
+/// One page search as Quickwit is asked it (an Elasticsearch-compatible search body), and the
+/// mapping of its response back to hits: no network, so that what geonews adds to a search can
+/// be timed on its own (examples/quickwit_overhead.rs).
+pub struct PageSearch {
+    pub body: Value,
+    ranked: bool,
+    tally_count: usize,
+    /// The analysed words the query looks for, for snippets.
+    words: Vec<String>,
+}
+
+impl PageSearch {
+    pub fn new(schema: &Schema, request: &PageRequest) -> Result<PageSearch, QuickwitError> {
+        let translation = Translator::new(schema).translate(request.query);
+        let timestamp = &schema.fields.timestamp().name;
+        let ranked = request.sort == Sort::Relevance && translation.ranks;
+        let sort = match request.sort {
+            _ if ranked => json!([{ "_score": { "order": "desc" } }]),
+            Sort::Relevance | Sort::NewestFirst => json!([{ timestamp: { "order": "desc" } }]),
+            Sort::OldestFirst => json!([{ timestamp: { "order": "asc" } }]),
+        };
+        let body = json!({
+            "query": { "query_string": { "query": translation.query } },
+            "size": request.limit,
+            "from": request.offset,
+            "sort": sort,
+            "track_total_hits": true,
+            "aggs": tally_aggregations(schema, request.tally)?,
+        });
+        Ok(PageSearch {
+            body,
+            ranked,
+            tally_count: request.tally.len(),
+            words: translation.words,
+        })
+    }
+
+    /// The page a response holds: whole hits with snippets, the total and the tallies.
+    pub fn hits(
+        &self,
+        mapper: &QuickwitMapper,
+        response: &Value,
+    ) -> Result<Page<Hit>, QuickwitError> {
+        let found = self.found(response);
+        let hits = found
+            .hits
+            .iter()
+            .map(|(source, score)| {
+                let stored = mapper.to_stored_article(source)?;
+                Ok(to_hit(stored, *score, &self.words, None))
+            })
+            .collect::<Result<_, QuickwitError>>()?;
+        Ok(Page {
+            total: found.total,
+            hits,
+            tallies: found.tallies,
+        })
+    }
+
+    fn found(&self, response: &Value) -> Found {
+        found(response, self.ranked, self.tally_count)
+    }
+}
+
+/// The terms aggregations tallying `fields`, named by position.
+fn tally_aggregations(schema: &Schema, fields: &[String]) -> Result<Value, QuickwitError> {
+    let mut aggregations = serde_json::Map::new();
+    for (position, field) in fields.iter().enumerate() {
+        aggregations.insert(format!("tally{position}"), terms(column(schema, field)?));
+    }
+    Ok(Value::Object(aggregations))
+}
+
+fn column<'f>(schema: &Schema, field: &'f str) -> Result<&'f str, QuickwitError> {
+    if schema.fields.countable_names().any(|name| name == field) {
+        Ok(field)
+    } else {
+        Err(QuickwitError::NotCountable(field.to_owned()))
+    }
+}
+
+fn to_hit(
+    stored: StoredArticle,
+    score: Option<f32>,
+    words: &[String],
+    bytes: Option<usize>,
+) -> Hit {
+    let snippet = snippet_of(words, &stored.body, stored.summary.as_deref(), bytes);
+    Hit {
+        id: stored.id,
+        score,
+        title: stored.title,
+        published: stored.published,
+        source: stored.source,
+        url: stored.url,
+        author: stored.author,
+        language: stored.language,
+        snippet,
+        entities: stored.entities,
+        cluster: stored.cluster,
+        similar: None,
+    }
+}
+
 fn engine_url(target: &Target) -> String {
     let hosts: Vec<&str> = target
         .nodes
@@ -367,7 +402,7 @@ fn tallies(response: &Value, count: usize) -> Vec<Tally> {
 }
 
 /// A page from an Elasticsearch-compatible search response.
-fn found(response: &Value, ranked: bool, tally_count: usize, words: Vec<String>) -> Found {
+fn found(response: &Value, ranked: bool, tally_count: usize) -> Found {
     let hits = response["hits"]["hits"]
         .as_array()
         .into_iter()
@@ -384,7 +419,6 @@ fn found(response: &Value, ranked: bool, tally_count: usize, words: Vec<String>)
         total: response["hits"]["total"]["value"].as_u64().unwrap_or(0),
         hits,
         tallies: tallies(response, tally_count),
-        words,
     }
 }
 
@@ -476,24 +510,13 @@ impl SearchBackend for QuickwitIndex {
     type Error = QuickwitError;
 
     fn search(&self, request: &PageRequest) -> Result<Page<Hit>, QuickwitError> {
-        let found = self.page(request)?;
-        let hits = found
-            .hits
-            .iter()
-            .map(|(source, score)| {
-                let stored = self.mapper.to_stored_article(source)?;
-                Ok(self.hit(stored, *score, &found.words, None))
-            })
-            .collect::<Result<_, QuickwitError>>()?;
-        Ok(Page {
-            total: found.total,
-            hits,
-            tallies: found.tallies,
-        })
+        let (search, response) = self.page(request)?;
+        search.hits(&self.mapper, &response)
     }
 
     fn search_ids(&self, request: &PageRequest) -> Result<Page<String>, QuickwitError> {
-        let found = self.page(request)?;
+        let (search, response) = self.page(request)?;
+        let found = search.found(&response);
         let hits = found
             .hits
             .iter()
@@ -519,7 +542,8 @@ impl SearchBackend for QuickwitIndex {
             offset: 0,
             tally: fields,
         };
-        let found = self.page(&request)?;
+        let (search, response) = self.page(&request)?;
+        let found = search.found(&response);
         Ok((found.total, found.tallies))
     }
 
@@ -541,7 +565,7 @@ impl SearchBackend for QuickwitIndex {
     ) -> Result<TimelineCounts, QuickwitError> {
         let mut buckets_aggregation = terms(bucket_field(interval));
         if let Some(split) = split {
-            buckets_aggregation["aggs"] = json!({ "split": terms(self.column(split)?) });
+            buckets_aggregation["aggs"] = json!({ "split": terms(column(&self.schema, split)?) });
         }
         let body = json!({
             "query": self.translate(query).query,
@@ -557,7 +581,10 @@ impl SearchBackend for QuickwitIndex {
     }
 
     fn pair_counts(&self, query: &Query, fields: [&str; 2]) -> Result<PairCounts, QuickwitError> {
-        let [first, second] = [self.column(fields[0])?, self.column(fields[1])?];
+        let [first, second] = [
+            column(&self.schema, fields[0])?,
+            column(&self.schema, fields[1])?,
+        ];
         let mut nested = terms(first);
         nested["aggs"] = json!({ "second": terms(second) });
         let body = json!({
@@ -594,7 +621,7 @@ impl SearchBackend for QuickwitIndex {
             .stored_hits(&response)?
             .into_iter()
             .map(|stored| {
-                let hit = self.hit(stored, None, &snippet_words, Some(RELATED_SNIPPET_BYTES));
+                let hit = to_hit(stored, None, &snippet_words, Some(RELATED_SNIPPET_BYTES));
                 let shared = shared_entities(
                     facet_fields.iter().cloned(),
                     &article.entities,
@@ -624,7 +651,7 @@ impl SearchBackend for QuickwitIndex {
     }
 
     fn overview(&self, fields: &[String]) -> Result<(Overview, Vec<Tally>), QuickwitError> {
-        let mut aggregations = self.tally_aggregations(fields)?;
+        let mut aggregations = tally_aggregations(&self.schema, fields)?;
         let timestamp = &self.schema.fields.timestamp().name;
         aggregations["span"] = json!({ "stats": { "field": timestamp } });
         let body = json!({
@@ -664,7 +691,7 @@ mod tests {
 
     #[test]
     fn a_ranked_page_has_scores_sources_and_tallies() {
-        let page = found(&recorded("search-ranked.json"), true, 2, Vec::new());
+        let page = found(&recorded("search-ranked.json"), true, 2);
         assert_eq!(page.total, 5);
         assert_eq!(page.hits.len(), 2);
         let (source, score) = &page.hits[0];
@@ -672,7 +699,7 @@ mod tests {
         assert!(score.is_some_and(|score| score > 0.0));
         assert_eq!(page.tallies[0]["NorthKorea"], 5);
         assert_eq!(page.tallies[1].values().sum::<u64>(), 5);
-        let unranked = found(&recorded("search-ranked.json"), false, 0, Vec::new());
+        let unranked = found(&recorded("search-ranked.json"), false, 0);
         assert!(unranked.hits.iter().all(|(_, score)| score.is_none()));
     }
 
