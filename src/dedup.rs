@@ -236,6 +236,25 @@ impl Signature {
         }
     }
 
+    /// The signature as text (hexadecimal), for an engine that stores text.
+    pub fn to_hex(&self) -> String {
+        self.to_bytes()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+
+    pub fn from_hex(text: &str) -> Option<Signature> {
+        let mut bytes = [0u8; Signature::BYTES];
+        if text.len() != 2 * Signature::BYTES || !text.is_ascii() {
+            return None;
+        }
+        for (byte, pair) in bytes.iter_mut().zip(text.as_bytes().chunks_exact(2)) {
+            *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+        }
+        Some(Signature::from_bytes(&bytes))
+    }
+
     /// One hash per band of slots: two bodies sharing a band are candidates to compare.
     pub fn bands(&self) -> [u64; BANDS] {
         let mut bands = [0; BANDS];
@@ -251,6 +270,24 @@ impl Signature {
             *band ^= number.wrapping_mul(0x9e37_79b9_7f4a_7c15);
         }
         bands
+    }
+}
+
+/// The most similar earlier copy of a story found so far: its similarity, and its cluster.
+pub type BestCopy = Option<(f64, String)>;
+
+/// Keeps `candidate` as the best copy when it tells the same story as `signature` and is more
+/// similar than the best so far.
+pub fn consider_copy(
+    best: &mut BestCopy,
+    signature: &Signature,
+    candidate: &Signature,
+    cluster: impl FnOnce() -> String,
+) {
+    let similarity = signature.similarity(candidate);
+    let better = best.as_ref().is_none_or(|(most, _)| similarity > *most);
+    if better && signature.same_story(candidate) {
+        *best = Some((similarity, cluster()));
     }
 }
 

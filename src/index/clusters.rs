@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use rustc_hash::FxHashMap;
 
 use super::{IndexError, io_error};
-use crate::dedup::Signature;
+use crate::dedup::{BestCopy, Signature, consider_copy};
 
 pub(super) const FOLDER: &str = "signatures";
 const EXTENSION: &str = "sig";
@@ -61,8 +61,6 @@ pub struct ClusterFinder {
 }
 
 /// The best copy found so far: its similarity and cluster.
-type Best = Option<(f64, String)>;
-
 impl ClusterFinder {
     /// The finder of the index at `index_dir`, its committed signatures read (leftovers of a
     /// killed run removed).
@@ -96,7 +94,7 @@ impl ClusterFinder {
             if !read.contains(&locator.0) {
                 read.push(locator.0);
                 let (other, cluster) = self.read(locator)?;
-                consider(&mut best, signature, &other, || cluster);
+                consider_copy(&mut best, signature, &other, || cluster);
             }
         }
         let cluster = best.map_or_else(|| key.to_owned(), |(_, cluster)| cluster);
@@ -131,12 +129,12 @@ impl ClusterFinder {
         Ok(())
     }
 
-    fn best_recent(&self, signature: &Signature, bands: &[u64]) -> Best {
+    fn best_recent(&self, signature: &Signature, bands: &[u64]) -> BestCopy {
         let mut best = None;
         for band in bands {
             if let Some(&position) = self.recent_bands.get(band) {
                 let (other, cluster) = &self.recent[position];
-                consider(&mut best, signature, other, || cluster.clone());
+                consider_copy(&mut best, signature, other, || cluster.clone());
             }
         }
         best
@@ -318,20 +316,6 @@ fn read_record(reader: &mut impl Read) -> io::Result<Option<(Signature, String)>
     let cluster = String::from_utf8(cluster)
         .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))?;
     Ok(Some((Signature::from_bytes(&signature), cluster)))
-}
-
-/// Keeps the candidate when it is a copy and more similar than the best so far.
-fn consider(
-    best: &mut Best,
-    signature: &Signature,
-    candidate: &Signature,
-    cluster: impl FnOnce() -> String,
-) {
-    let similarity = signature.similarity(candidate);
-    let better = best.as_ref().is_none_or(|(most, _)| similarity > *most);
-    if better && signature.same_story(candidate) {
-        *best = Some((similarity, cluster()));
-    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 use super::QuickwitError;
 use crate::analytics::Interval;
 use crate::backend::{DocumentFacts, DocumentMapper};
+use crate::dedup::Signature;
 use crate::extract::Entities;
 use crate::index::EnglishWords;
 use crate::pipeline::Analysed;
@@ -21,6 +22,12 @@ pub const CONTENT_HASH: &str = "gn_content_hash";
 pub const NEWS_HASH: &str = "gn_news_hash";
 /// When the article was written, in microseconds since the epoch (saved searches).
 pub const INDEXED_AT: &str = "gn_indexed_at";
+/// The body's near-duplicate signature (hexadecimal), and its bands, which find candidate
+/// copies (when fields.toml declares `cluster`).
+pub const SIGNATURE: &str = "gn_signature";
+pub const BANDS: &str = "gn_bands";
+/// The story an article is a copy of, filled by the sink (see `dedup`).
+pub const CLUSTER: &str = "cluster";
 
 /// The analysed words of text field `name`, indexed with Quickwit's whitespace tokenizer.
 pub fn words_field(name: &str) -> String {
@@ -72,7 +79,11 @@ pub struct QuickwitDocument {
     pub key: String,
     pub content_hash: u64,
     pub news_hash: u64,
-    /// Every field but the indexing stamp, which the sink sets when it sends the document.
+    /// The body's near-duplicate signature, when the schema looks for copies and the body is
+    /// long enough to have one.
+    pub signature: Option<Signature>,
+    /// Every field but the indexing stamp and the story, which the sink sets when it sends the
+    /// document.
     pub fields: Map<String, Value>,
 }
 
@@ -89,6 +100,11 @@ impl QuickwitMapper {
             schema,
             words: EnglishWords::default(),
         }
+    }
+
+    /// Whether the schema looks for copies of a story (fields.toml declares `cluster`).
+    pub fn finds_copies(&self) -> bool {
+        self.schema.fields.get(CLUSTER).is_some()
     }
 
     pub fn to_document(&self, analysed: &Analysed) -> QuickwitDocument {
@@ -112,6 +128,8 @@ impl QuickwitMapper {
                     }
                 }
                 FieldKind::Facet => {}
+                // The sink finds the story an article is a copy of.
+                FieldKind::Keyword if name == CLUSTER => {}
                 FieldKind::Text | FieldKind::Keyword | FieldKind::Stored => {
                     let Some(value) = article.value_of(name).filter(|value| !value.is_empty())
                     else {
@@ -143,10 +161,19 @@ impl QuickwitMapper {
         fields.insert(ENTITIES.to_owned(), json!(entities_json));
         fields.insert(CONTENT_HASH.to_owned(), json!(facts.content_hash));
         fields.insert(NEWS_HASH.to_owned(), json!(facts.news_hash));
+        let signature = self
+            .finds_copies()
+            .then(|| Signature::of(&article.body, article.published))
+            .flatten();
+        if let Some(signature) = &signature {
+            fields.insert(SIGNATURE.to_owned(), json!(signature.to_hex()));
+            fields.insert(BANDS.to_owned(), json!(signature.bands()));
+        }
         QuickwitDocument {
             key: article.key.clone(),
             content_hash: facts.content_hash,
             news_hash: facts.news_hash,
+            signature,
             fields,
         }
     }

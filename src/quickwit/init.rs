@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 
 use super::client::{Body, Client};
 use super::document::{
-    CONTENT_HASH, ENTITIES, INDEXED_AT, INTERVALS, NEWS_HASH, bucket_field, normalized_field,
-    path_field, words_field,
+    BANDS, CLUSTER, CONTENT_HASH, ENTITIES, INDEXED_AT, INTERVALS, NEWS_HASH, SIGNATURE,
+    bucket_field, normalized_field, path_field, words_field,
 };
 use super::{QuickwitError, Target};
 use crate::schema::{FieldKind, Schema};
@@ -80,6 +80,12 @@ pub fn index_config(schema: &Schema, index_id: &str) -> IndexConfig {
             }
             FieldKind::Stored => mappings.push(stored_text(name)),
         }
+    }
+    if schema.fields.get(CLUSTER).is_some() {
+        mappings.push(stored_text(SIGNATURE));
+        mappings.push(json!({
+            "name": BANDS, "type": "array<u64>", "stored": false, "indexed": true, "fast": false,
+        }));
     }
     mappings.push(stored_text(ENTITIES));
     mappings.push(json!({

@@ -11,6 +11,7 @@ mod document;
 mod init;
 mod reader;
 mod sink;
+mod stories;
 mod translate;
 
 use std::fmt;

@@ -14,14 +14,22 @@ use std::thread::JoinHandle;
 use serde_json::{Value, json};
 
 use super::client::{Body, Client};
-use super::document::{CONTENT_HASH, INDEXED_AT, NEWS_HASH, QuickwitDocument, QuickwitMapper};
+use super::document::{
+    BANDS, CLUSTER, CONTENT_HASH, INDEXED_AT, NEWS_HASH, QuickwitDocument, QuickwitMapper,
+    SIGNATURE, normalized_field,
+};
 use super::reader::QuickwitIndex;
+use super::stories::Stories;
 use super::{QuickwitError, Target};
 use crate::backend::{ArticleSink, Copied, Storage, Written};
+use crate::dedup::Signature;
 use crate::schema::Schema;
+use crate::schema::normalize_alias;
 
 /// Documents whose keys are looked up in one search.
 const LOOKUP_BATCH: usize = 500;
+/// Articles of the index looked at as earlier copies of one batch's articles, at most.
+const MAX_HELD_COPIES: usize = 10_000;
 /// Bytes sent in one ingest request: under Quickwit's 10 MB limit, with room for the last line.
 const MAX_REQUEST_BYTES: usize = 9 * 1024 * 1024;
 
@@ -71,6 +79,8 @@ pub struct QuickwitSink {
     empty_at_open: bool,
     /// The indexing stamp given last, so that stamps increase.
     last_stamp: u64,
+    /// The stories of the articles written in this run, when the schema looks for copies.
+    stories: Stories,
 }
 
 impl QuickwitSink {
@@ -96,6 +106,7 @@ impl QuickwitSink {
             replaced: Vec::new(),
             lines: Vec::new(),
             last_stamp: 0,
+            stories: Stories::default(),
         })
     }
 
@@ -113,6 +124,7 @@ impl QuickwitSink {
             .into_iter()
             .collect();
         let held = self.look_up(&unseen)?;
+        let held_stories = self.held_stories(&batch)?;
         for document in batch {
             let written = match self.seen.get(&document.key) {
                 Some(&hash) if hash == document.content_hash => Written::Unchanged,
@@ -123,11 +135,11 @@ impl QuickwitSink {
                         self.replaced.push(document.key.clone());
                         // Same facets and text: not news again for saved searches.
                         let stamp = (old.news_hash == document.news_hash).then_some(old.indexed_at);
-                        self.queue(&document, stamp)?;
+                        self.queue(&document, stamp, &held_stories)?;
                         Written::Updated
                     }
                     None => {
-                        self.queue(&document, None)?;
+                        self.queue(&document, None, &held_stories)?;
                         Written::Added
                     }
                 },
@@ -168,15 +180,57 @@ impl QuickwitSink {
         Ok(held)
     }
 
-    /// Adds a document to the lines to send, stamped now (or with the stamp it keeps).
+    /// The articles the index held before this run that share a band with a document of
+    /// `batch`: candidates for the stories of the batch's copies.
+    fn held_stories(&self, batch: &[QuickwitDocument]) -> Result<Stories, QuickwitError> {
+        let mut held = Stories::default();
+        let bands: Vec<String> = batch
+            .iter()
+            .filter_map(|document| document.signature.as_ref())
+            .flat_map(|signature| signature.bands())
+            .map(|band| band.to_string())
+            .collect();
+        if bands.is_empty() || self.empty_at_open {
+            return Ok(held);
+        }
+        let body = json!({
+            "query": format!("{BANDS}:IN [{}]", bands.join(" ")),
+            "max_hits": MAX_HELD_COPIES,
+            "sort_by": format!("-{INDEXED_AT}"),
+        });
+        let response: Value = self.client.post(
+            &format!("/api/v1/{}/search", self.target.index),
+            Body::Json(&body),
+        )?;
+        // Oldest first, so that each band ends up with the last article written with it.
+        for hit in response["hits"].as_array().into_iter().flatten() {
+            let signature = hit[SIGNATURE].as_str().and_then(Signature::from_hex);
+            if let (Some(signature), Some(cluster)) = (signature, hit[CLUSTER].as_str()) {
+                held.remember(signature, cluster.to_owned());
+            }
+        }
+        Ok(held)
+    }
+
+    /// Adds a document to the lines to send, stamped now (or with the stamp it keeps), with
+    /// the story it is a copy of.
     fn queue(
         &mut self,
         document: &QuickwitDocument,
         stamp: Option<u64>,
+        held_stories: &Stories,
     ) -> Result<(), QuickwitError> {
         let stamp = stamp.unwrap_or_else(|| self.next_stamp());
         let mut fields = document.fields.clone();
         fields.insert(INDEXED_AT.to_owned(), json!(stamp));
+        if self.mapper.finds_copies() {
+            let cluster = match &document.signature {
+                Some(signature) => self.stories.assign(&document.key, signature, held_stories),
+                None => document.key.clone(),
+            };
+            fields.insert(normalized_field(CLUSTER), json!(normalize_alias(&cluster)));
+            fields.insert(CLUSTER.to_owned(), json!(cluster));
+        }
         let line = serde_json::to_vec(&fields).expect("JSON serializes");
         if self.lines.len() + line.len() + 1 > MAX_REQUEST_BYTES {
             self.send(None)?;
