@@ -186,3 +186,108 @@ fn excerpt(text: &str) -> String {
         .map_or(text.len(), |(index, _)| index);
     text[..end].trim().to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+
+    use serde_json::Value;
+
+    use super::*;
+
+    /// A node that answers each request with the next of `answers` (status, body), then stops.
+    fn node(answers: Vec<(u16, &'static str)>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for (status, body) in answers {
+                let (stream, _) = listener.accept().unwrap();
+                let mut reader = BufReader::new(stream);
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap();
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                reader
+                    .by_ref()
+                    .take(length)
+                    .read_to_end(&mut Vec::new())
+                    .unwrap();
+                let mut stream = reader.into_inner();
+                write!(
+                    stream,
+                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .unwrap();
+            }
+        });
+        format!("http://{address}")
+    }
+
+    /// An address nothing listens on.
+    fn dead_node() -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        drop(listener);
+        format!("http://{address}")
+    }
+
+    #[test]
+    fn a_request_moves_to_the_next_node_when_one_cannot_be_reached() {
+        let live = node(vec![(200, r#"{"ok":1}"#), (200, r#"{"ok":2}"#)]);
+        let client = Client::new(vec![dead_node(), live]);
+        let first: Value = client.get("/api/v1/x").unwrap();
+        assert_eq!(first["ok"], 1);
+        // The node that answered is tried first from then on.
+        assert_eq!(client.live.load(Ordering::Relaxed), 1);
+        let second: Value = client.get("/api/v1/x").unwrap();
+        assert_eq!(second["ok"], 2);
+    }
+
+    #[test]
+    fn slow_down_answers_are_retried() {
+        let busy = node(vec![
+            (429, "too many requests"),
+            (503, "unavailable"),
+            (200, r#"{"ok":true}"#),
+        ]);
+        let client = Client::new(vec![busy]);
+        let answer: Value = client
+            .post("/api/v1/x/ingest", Body::Ndjson(b"{}\n"))
+            .unwrap();
+        assert_eq!(answer["ok"], true);
+    }
+
+    #[test]
+    fn an_error_carries_quickwits_message() {
+        let failing = node(vec![(400, r#"{"message":"failed to parse query: `a:(`"}"#)]);
+        let client = Client::new(vec![failing]);
+        let error = client.get::<Value>("/api/v1/x/search").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "Quickwit answered 400 to {}/api/v1/x/search: failed to parse query: `a:(`",
+                client.nodes[0]
+            )
+        );
+    }
+
+    #[test]
+    fn no_node_reachable_names_each() {
+        let client = Client::new(vec![dead_node(), dead_node()]);
+        let error = client.get::<Value>("/api/v1/x").unwrap_err().to_string();
+        assert!(
+            error.starts_with("no Quickwit node answered: http://127.0.0.1:"),
+            "{error}"
+        );
+        assert_eq!(error.matches("/api/v1/x:").count(), 2, "{error}");
+    }
+}
