@@ -162,6 +162,7 @@ impl SearchBackend for Double {
                 language: None,
                 entities: Default::default(),
                 cluster: doc.cluster(),
+                extra: Default::default(),
             }))
     }
 
