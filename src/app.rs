@@ -138,6 +138,9 @@ pub enum Command {
         wait: bool,
         format: Format,
     },
+    /// The articles matching a query for another engine (Elasticsearch bulk actions), or the
+    /// mapping to create their index with.
+    Export(service::ExportRequest),
 }
 
 /// `geonews watch ...`: saved searches of the index.
@@ -247,6 +250,7 @@ pub fn run(config: Config) -> anyhow::Result<ExitCode> {
             &printer,
             &mut stdout,
         ),
+        Command::Export(request) => export(&config, schema, request, &printer, &mut stdout),
         query => answer(&config, schema, query, &printer, &mut stdout),
     };
     stdout.flush()?;
@@ -328,7 +332,8 @@ fn answer(
         | Command::Delete { .. }
         | Command::Compact { .. }
         | Command::Backup { .. }
-        | Command::QuickwitInit { .. } => unreachable!("not a single-answer command"),
+        | Command::QuickwitInit { .. }
+        | Command::Export(_) => unreachable!("not a single-answer command"),
     }
 }
 
@@ -822,6 +827,29 @@ fn eval(
     })?;
     output::emit(out, format, printer, &evaluation).map_err(ServiceError::Output)?;
     Ok(exit_code(summary.skipped))
+}
+
+/// `geonews export`: the mapping from the schema alone, or every matching article streamed
+/// from the index as it is read (no time budget: a large index takes long).
+fn export(
+    config: &Config,
+    schema: Arc<Schema>,
+    request: &service::ExportRequest,
+    printer: &Printer,
+    out: &mut dyn Write,
+) -> Outcome {
+    service::check_export(request)?;
+    let export = output::EsExport::new(&schema, &request.es_index).map_err(ServiceError::Input)?;
+    if request.format == service::ExportFormat::EsMapping {
+        export.write_mapping(out).map_err(ServiceError::Output)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let service = open_search(config, Arc::clone(&schema))?;
+    let exported = service.export(request, &mut |article| export.write_bulk(out, article))?;
+    out.flush().map_err(ServiceError::Output)?;
+    output::emit(&mut io::stderr().lock(), Format::Text, printer, &exported)
+        .map_err(ServiceError::Output)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn exit_code(skipped: usize) -> ExitCode {

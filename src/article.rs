@@ -14,6 +14,12 @@ use crate::hash::{Fnv64, Wide64};
 /// store dates, can hold.
 pub const SUPPORTED_YEARS: std::ops::RangeInclusive<i32> = 1678..=2261;
 
+/// The article model's fields, as fields.toml names them: any other text, keyword or stored
+/// field of fields.toml is an extra the input record carried (`tags`).
+pub const MODEL_FIELDS: [&str; 8] = [
+    "id", "title", "summary", "body", "url", "source", "author", "language",
+];
+
 /// Where a record came from: a file (or URL) and, for line-oriented formats, a line; for a
 /// JSON array, a feed or a web archive, the element.
 #[derive(Debug, Clone, PartialEq, Eq)]

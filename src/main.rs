@@ -157,6 +157,24 @@ enum CliCommand {
     /// Manage the Quickwit index of --engine
     #[command(subcommand)]
     Quickwit(QuickwitCommand),
+    /// Write the articles matching a query (every article by default) to standard output as
+    /// Elasticsearch / OpenSearch `_bulk` NDJSON, or the mapping that creates their index: an
+    /// export path, not a search engine
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+struct ExportArgs {
+    /// Only articles matching this query (the language of `search`; after `--` when it starts
+    /// with `-`)
+    #[arg(value_name = "QUERY")]
+    query: Vec<String>,
+    #[arg(long, short = 'f', value_enum)]
+    format: geonews::service::ExportFormat,
+    /// The Elasticsearch index: the bulk actions name it, and the mapping is the body of
+    /// `PUT /NAME`
+    #[arg(long, default_value = "geonews", value_name = "NAME")]
+    es_index: String,
 }
 
 #[derive(Debug, Args)]
@@ -771,6 +789,11 @@ impl Cli {
                 wait: args.wait,
                 format: args.format,
             },
+            CliCommand::Export(args) => Command::Export(geonews::service::ExportRequest {
+                format: args.format,
+                query: args.query.join(" "),
+                es_index: args.es_index,
+            }),
             CliCommand::Extract(args) => Command::Extract {
                 request: ExtractRequest {
                     paths: args.paths,

@@ -1,7 +1,7 @@
 //! What a search returns, independent of the backend that ran it.
 
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -333,9 +333,29 @@ pub struct StoredArticle {
     pub language: Option<String>,
     pub entities: Entities,
     pub cluster: Option<String>,
+    /// The stored values of the fields fields.toml adds beyond the article model (`tags`), by
+    /// field name. `geonews export` writes them; `show` leaves them out.
+    #[serde(skip)]
+    pub extra: BTreeMap<String, String>,
 }
 
 impl StoredArticle {
+    /// The stored value of a text, keyword or stored field of fields.toml, by its name.
+    pub fn value_of(&self, field: &str) -> Option<&str> {
+        match field {
+            "id" => Some(&self.id),
+            "title" => Some(&self.title),
+            "summary" => self.summary.as_deref(),
+            "body" => Some(&self.body),
+            "url" => self.url.as_deref(),
+            "source" => self.source.as_deref(),
+            "author" => self.author.as_deref(),
+            "language" => self.language.as_deref(),
+            "cluster" => self.cluster.as_deref(),
+            other => self.extra.get(other).map(String::as_str),
+        }
+    }
+
     /// The article as extraction reads it (what the record carried beyond the stored fields
     /// is gone).
     pub fn to_article(&self) -> Article {

@@ -12,7 +12,7 @@ use super::layout::{
     AUTHOR_FIELD, BODY_FIELD, CLUSTER_FIELD, ID_FIELD, LANGUAGE_FIELD, Layout, SOURCE_FIELD,
     SUMMARY_FIELD, TITLE_FIELD, URL_FIELD,
 };
-use crate::article::Article;
+use crate::article::{Article, MODEL_FIELDS};
 use crate::backend::{DocumentFacts, DocumentMapper};
 use crate::dedup::Signature;
 use crate::extract::Entities;
@@ -106,6 +106,17 @@ impl DocMapper {
                 .map_err(|error| IndexError::Corrupt(error.to_string()))?,
             None => Entities::default(),
         };
+        // The values of the fields fields.toml adds beyond the article model (`tags`).
+        let extra = self
+            .layout
+            .values
+            .iter()
+            .filter(|(_, name)| !MODEL_FIELDS.contains(&name.as_str()))
+            .filter_map(|(field, name)| {
+                let value = document.get_first(*field)?.as_str()?;
+                Some((name.clone(), value.to_owned()))
+            })
+            .collect();
         let published = document
             .get_first(self.layout.timestamp)
             .and_then(|value| value.as_datetime())
@@ -123,6 +134,7 @@ impl DocMapper {
             language: text(LANGUAGE_FIELD),
             entities,
             cluster: text(CLUSTER_FIELD),
+            extra,
         })
     }
 }
@@ -157,7 +169,7 @@ mod tests {
             author: Some("A. Writer".into()),
             language: Some("en".into()),
             tagged: Default::default(),
-            extra: Default::default(),
+            extra: [("tags".to_owned(), "Diplomacy, Asia".to_owned())].into(),
             gold: None,
         };
         let extractor = Extractor::new(&schema.dictionaries, &schema.places().unwrap()).unwrap();
@@ -180,6 +192,7 @@ mod tests {
                 author: article.author,
                 language: article.language,
                 entities,
+                extra: article.extra,
             }
         );
     }

@@ -4,6 +4,7 @@
 //! end (the CLI, the HTTP server) prints the same JSON for the same request.
 
 mod analytics;
+mod elasticsearch;
 mod ingest;
 mod lifecycle;
 mod search;
@@ -15,6 +16,7 @@ use std::io::{self, Write};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+pub use elasticsearch::EsExport;
 pub use ingest::problem_text;
 pub use search::human_bytes;
 pub use style::Style;

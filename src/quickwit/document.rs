@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::QuickwitError;
 use crate::analytics::Interval;
+use crate::article::MODEL_FIELDS;
 use crate::backend::{DocumentFacts, DocumentMapper};
 use crate::dedup::Signature;
 use crate::extract::Entities;
@@ -189,6 +190,20 @@ impl QuickwitMapper {
         let published = hit
             .get(&self.schema.fields.timestamp().name)
             .and_then(datetime);
+        // The values of the fields fields.toml adds beyond the article model (`tags`).
+        let extra = self
+            .schema
+            .fields
+            .iter()
+            .filter(|spec| {
+                matches!(
+                    spec.kind,
+                    FieldKind::Text | FieldKind::Keyword | FieldKind::Stored
+                ) && !MODEL_FIELDS.contains(&spec.name.as_str())
+                    && spec.name != "cluster"
+            })
+            .filter_map(|spec| Some((spec.name.clone(), text(&spec.name)?)))
+            .collect();
         Ok(StoredArticle {
             id: text("id").ok_or_else(|| QuickwitError::Corrupt("a hit has no id".to_owned()))?,
             title: text("title").unwrap_or_default(),
@@ -201,6 +216,7 @@ impl QuickwitMapper {
             language: text("language"),
             entities,
             cluster: text("cluster"),
+            extra,
         })
     }
 }

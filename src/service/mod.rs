@@ -8,6 +8,7 @@
 //! [`crate::backend::ArticleSink`]; deleting, compacting and backing up (`lifecycle`) use the
 //! write side too.
 
+mod export;
 mod ingest;
 mod lifecycle;
 mod search;
@@ -15,6 +16,7 @@ mod search;
 mod tests;
 mod watch;
 
+pub use export::{ExportFormat, ExportRequest, ExportResponse, check_export};
 pub use ingest::{
     ArticleText, EvalRequest, ExtractRequest, ExtractedArticle, IndexEvent, IndexReport,
     IndexRequest, IngestService, ReadEvent, ReadSummary,
@@ -63,6 +65,16 @@ pub enum ServiceError {
     Schema(#[from] SchemaError),
     #[error(transparent)]
     Extract(#[from] ExtractError),
+    /// Another process changed the articles while an export read them a page at a time.
+    #[error(
+        "the index at {location} changed while it was exported ({detail}; {written} articles \
+         written): export again once nothing else writes to it"
+    )]
+    ChangedWhileExporting {
+        location: String,
+        detail: String,
+        written: u64,
+    },
     /// The engine failed (an unreadable index, a cluster that does not answer).
     #[error(transparent)]
     Backend(Box<dyn std::error::Error + Send + Sync>),

@@ -162,6 +162,7 @@ impl SearchBackend for Double {
                 language: None,
                 entities: Default::default(),
                 cluster: doc.cluster(),
+                extra: Default::default(),
             }))
     }
 
@@ -764,4 +765,62 @@ fn a_delete_of_everything_or_of_nothing_named_is_a_usage_error() {
         let error = check_delete(&schema, &request).unwrap_err();
         assert!(error.is_usage(), "{error}");
     }
+}
+
+#[test]
+fn an_export_reads_every_match_once_in_order_whatever_the_page() {
+    let service = service();
+    let all: Vec<&str> = service.backend().docs.iter().map(|doc| doc.id).collect();
+    let sanctions: Vec<&str> = service
+        .backend()
+        .docs
+        .iter()
+        .filter(|doc| {
+            doc.facets
+                .get("topic")
+                .is_some_and(|t| t.contains(&"sanctions"))
+        })
+        .map(|doc| doc.id)
+        .collect();
+    assert!(sanctions.len() > 1 && sanctions.len() < all.len());
+    for page in [1, 2, 3, 1000] {
+        for (query, expected) in [("", all.clone()), ("topic:sanctions", sanctions.clone())] {
+            let mut exported = Vec::new();
+            let count = service
+                .export_in_pages(query, page, &mut |article| {
+                    exported.push(article.id.clone());
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(exported, expected, "{query:?} {page} at a time");
+            assert_eq!(count, expected.len() as u64);
+        }
+    }
+}
+
+#[test]
+fn an_export_stops_when_its_writer_fails_or_its_query_is_wrong() {
+    let service = service();
+    let mut written = 0;
+    let error = service
+        .export_in_pages("", 2, &mut |_| {
+            written += 1;
+            match written {
+                3 => Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe)),
+                _ => Ok(()),
+            }
+        })
+        .unwrap_err();
+    assert!(matches!(error, ServiceError::Output(_)), "{error}");
+    assert_eq!(written, 3);
+    let error = service
+        .export_in_pages("country:Atlantis", 2, &mut |_| Ok(()))
+        .unwrap_err();
+    assert!(error.is_usage(), "{error}");
+    let mapping_with_a_query = ExportRequest {
+        format: ExportFormat::EsMapping,
+        query: "topic:sanctions".to_owned(),
+        es_index: "geonews".to_owned(),
+    };
+    assert!(check_export(&mapping_with_a_query).unwrap_err().is_usage());
 }
