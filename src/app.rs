@@ -15,7 +15,7 @@ use crate::engine::{Engine, EngineChoice, EngineError};
 use crate::index::{IndexError, LocalIndex, LocalWriter, WriterOptions};
 use crate::ingest::{FetchOptions, Fetcher, is_url};
 use crate::output::{self, Format, Printer, Render, Style};
-use crate::quickwit::{self, CommitMode, QuickwitError, QuickwitSink};
+use crate::quickwit::{self, CommitMode, QuickwitError, QuickwitMapper, QuickwitSink};
 use crate::results::{CheckReport, CreatedIndex, DamagedSegment};
 use crate::schema::Schema;
 use crate::server::{self, AppState, ServeOptions};
@@ -845,7 +845,14 @@ fn export(
         return Ok(ExitCode::SUCCESS);
     }
     let service = open_search(config, Arc::clone(&schema))?;
-    let exported = service.export(request, &mut |article| export.write_bulk(out, article))?;
+    let exported = if request.format == service::ExportFormat::Quickwit {
+        let mapper = QuickwitMapper::new(Arc::clone(&schema));
+        service.export(request, &mut |article| {
+            output::write_json_line(out, &mapper.exported(article))
+        })?
+    } else {
+        service.export(request, &mut |article| export.write_bulk(out, article))?
+    };
     out.flush().map_err(ServiceError::Output)?;
     output::emit(&mut io::stderr().lock(), Format::Text, printer, &exported)
         .map_err(ServiceError::Output)?;

@@ -247,3 +247,33 @@ fn wrong_requests_are_usage_errors_that_say_what_is_wrong() {
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
 }
+
+#[test]
+fn quickwit_documents_carry_the_analysed_words_and_facet_paths() {
+    let text = stdout_of(index(), &["export", "--format", "quickwit"]);
+    let documents: Vec<Map<String, Value>> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON document a line"))
+        .collect();
+    assert_eq!(documents.len(), 66);
+    let seed = documents
+        .iter()
+        .find(|document| document["id"] == SEED)
+        .expect("the seed article is exported");
+    let title_words = seed["title_words"].as_str().unwrap();
+    assert!(
+        title_words.split(' ').any(|word| word == "sanction"),
+        "{title_words}"
+    );
+    assert!(
+        title_words.chars().all(|c| !c.is_uppercase()),
+        "{title_words}"
+    );
+    let paths = seed["country_path"].as_array().unwrap();
+    assert!(
+        paths.contains(&Value::from("/Asia/EastAsia/NorthKorea")),
+        "{paths:?}"
+    );
+    assert!(seed["gn_month"].is_i64());
+    assert_eq!(seed["cluster"], SEED);
+}

@@ -307,13 +307,16 @@ impl Render for ExportResponse {
             "" => String::new(),
             query => format!(" matching {}", printer.style.title(query)),
         };
+        let what = match &self.es_index {
+            Some(index) => format!("as bulk actions for the index {index}"),
+            None => "as Quickwit documents".to_owned(),
+        };
         writeln!(
             out,
-            "exported {} article{}{matching} from {} as bulk actions for the index {}",
+            "exported {} article{}{matching} from {} {what}",
             self.articles,
             plural(self.articles),
             self.location,
-            self.es_index
         )
     }
 }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::QuickwitError;
 use crate::analytics::Interval;
-use crate::article::MODEL_FIELDS;
+use crate::article::{Article, MODEL_FIELDS};
 use crate::backend::{DocumentFacts, DocumentMapper};
 use crate::dedup::Signature;
 use crate::extract::Entities;
@@ -177,6 +177,36 @@ impl QuickwitMapper {
             signature,
             fields,
         }
+    }
+
+    /// The document of an article another engine stored, as a sink would send it (its story
+    /// kept, no indexing stamp): for `geonews export --format quickwit`.
+    pub fn exported(&self, stored: &StoredArticle) -> Map<String, Value> {
+        let article = Article {
+            key: stored.id.clone(),
+            title: stored.title.clone(),
+            title_is_derived: false,
+            summary: stored.summary.clone(),
+            body: stored.body.clone(),
+            published: stored.published,
+            url: stored.url.clone(),
+            source: stored.source.clone(),
+            author: stored.author.clone(),
+            language: stored.language.clone(),
+            tagged: Default::default(),
+            extra: stored.extra.clone(),
+            gold: None,
+        };
+        let analysed = Analysed {
+            article,
+            entities: stored.entities.clone(),
+        };
+        let mut fields = self.to_document(&analysed).fields;
+        if let Some(cluster) = stored.cluster.as_ref().filter(|_| self.finds_copies()) {
+            fields.insert(normalized_field(CLUSTER), json!(normalize_alias(cluster)));
+            fields.insert(CLUSTER.to_owned(), json!(cluster));
+        }
+        fields
     }
 
     /// The article a Quickwit hit holds, with its entities.

@@ -20,6 +20,9 @@ pub enum ExportFormat {
     /// The body that creates the Elasticsearch / OpenSearch index (`PUT /INDEX`): settings
     /// and mappings generated from fields.toml
     EsMapping,
+    /// Quickwit NDJSON: each article as an index of `geonews quickwit init` takes it, its
+    /// analysed words beside its text (for Quickwit's own ingest API or `quickwit tool`)
+    Quickwit,
 }
 
 #[derive(Debug, Clone)]
@@ -37,7 +40,8 @@ pub struct ExportResponse {
     #[serde(skip)]
     pub location: String,
     pub query: String,
-    pub es_index: String,
+    /// The Elasticsearch index the bulk actions name; none for Quickwit documents.
+    pub es_index: Option<String>,
     pub articles: u64,
 }
 
@@ -70,7 +74,7 @@ impl<B: SearchBackend> SearchService<B> {
         Ok(ExportResponse {
             location: self.backend().location(),
             query: request.query.clone(),
-            es_index: request.es_index.clone(),
+            es_index: (request.format != ExportFormat::Quickwit).then(|| request.es_index.clone()),
             articles,
         })
     }
