@@ -28,6 +28,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -79,10 +80,20 @@ def run(command, ok=(0,)):
 
 
 def post(url, body, content_type):
-    request = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"Content-Type": content_type})
-    with urllib.request.urlopen(request, timeout=600) as answer:
-        return json.loads(answer.read())
+    """POSTs, waiting and trying again while Quickwit asks to slow down (429, 503), as
+    geonews does."""
+    backoff = 0.2
+    while True:
+        request = urllib.request.Request(url, data=body, method="POST",
+                                         headers={"Content-Type": content_type})
+        try:
+            with urllib.request.urlopen(request, timeout=600) as answer:
+                return json.loads(answer.read())
+        except urllib.error.HTTPError as error:
+            if error.code not in (429, 503):
+                raise
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
 
 
 def raw_ingest(base, index, ndjson):

@@ -11,9 +11,11 @@ use ureq::{Agent, Timeout};
 
 use super::QuickwitError;
 
-/// Tries of one request that Quickwit asks to slow down, the first included.
-const TRIES: u32 = 6;
+/// Tries of one request that Quickwit asks to slow down, the first included: about a minute
+/// of waiting in all.
+const TRIES: u32 = 15;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// A commit with `wait_for` waits for Quickwit's commit timeout; searches are quick.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
@@ -120,7 +122,7 @@ impl Client {
                 || status == StatusCode::SERVICE_UNAVAILABLE;
             if slow_down && attempt < TRIES {
                 std::thread::sleep(backoff);
-                backoff *= 2;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
                 continue;
             }
             return Err(Attempt::Failed(QuickwitError::Status {
