@@ -58,7 +58,7 @@ impl QuickwitIndex {
     }
 
     /// The index's metadata, or [`QuickwitError::MissingIndex`].
-    pub(super) fn metadata(client: &Client, target: &Target) -> Result<Value, QuickwitError> {
+    fn metadata(client: &Client, target: &Target) -> Result<Value, QuickwitError> {
         match client.get::<Value>(&format!("/api/v1/indexes/{}", target.index)) {
             Err(QuickwitError::Status { status: 404, .. }) => Err(QuickwitError::MissingIndex {
                 index: target.index.clone(),
@@ -127,7 +127,7 @@ impl QuickwitIndex {
         let mut analyzer = EnglishWords::default();
         let mut frequencies: HashMap<(String, String), u32> = HashMap::new();
         for (field, _) in self.schema.fields.searched() {
-            let Some(text) = field_text(article, field) else {
+            let Some(text) = article.value_of(field) else {
                 continue;
             };
             for (_, word) in analyzer.words(text) {
@@ -349,15 +349,6 @@ fn engine_url(target: &Target) -> String {
         .collect();
     let scheme = target.nodes[0].split_once("://").map_or("http", |(s, _)| s);
     format!("quickwit+{scheme}://{}/{}", hosts.join(","), target.index)
-}
-
-fn field_text<'a>(article: &'a StoredArticle, field: &str) -> Option<&'a str> {
-    match field {
-        "title" => Some(&article.title),
-        "summary" => article.summary.as_deref(),
-        "body" => Some(&article.body),
-        _ => None,
-    }
 }
 
 fn terms(field: &str) -> Value {
