@@ -24,6 +24,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -67,6 +68,32 @@ def start_node(quickwit, work):
         time.sleep(0.2)
     node.kill()
     sys.exit("error: quickwit was not ready within 120 s")
+
+
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu(pid):
+    """CPU seconds a running process has used (user and system)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Cpu:
+    """CPU seconds geonews (the commands run) and the Quickwit node use during a phase."""
+
+    def __init__(self, node):
+        self.node = node
+
+    def __enter__(self):
+        self.start = (children_cpu(), process_cpu(self.node.pid))
+        return self
+
+    def __exit__(self, *_):
+        self.geonews = children_cpu() - self.start[0]
+        self.quickwit = process_cpu(self.node.pid) - self.start[1]
 
 
 def run(command, ok=(0,)):
@@ -167,8 +194,9 @@ def main():
         local_seconds, _ = run([geonews, *local, "index", corpus], ok=(0, 3))
         end_to_end = f"quickwit+http://{host}/geonews"
         run([geonews, "--index", work / "watches", "--engine", end_to_end, "quickwit", "init"])
-        geonews_seconds, _ = run([geonews, "--index", work / "watches", "--engine", end_to_end,
-                                  "index", corpus], ok=(0, 3))
+        with Cpu(node) as end_to_end_cpu:
+            geonews_seconds, _ = run([geonews, "--index", work / "watches", "--engine",
+                                      end_to_end, "index", corpus], ok=(0, 3))
         ndjson = work / "documents.ndjson"
         with open(ndjson, "w") as out:
             done = subprocess.run([geonews, *local, "export", "--format", "quickwit"],
@@ -177,7 +205,8 @@ def main():
             sys.exit("error: geonews export --format quickwit failed")
         raw = f"quickwit+http://{host}/raw"
         run([geonews, "--index", work / "watches", "--engine", raw, "quickwit", "init"])
-        raw_seconds = raw_ingest(base, "raw", ndjson)
+        with Cpu(node) as raw_cpu:
+            raw_seconds = raw_ingest(base, "raw", ndjson)
         local_latency, local_totals = batch_latencies(geonews, local, queries, args.passes)
         remote_latency, remote_totals = batch_latencies(
             geonews, ["--index", work / "watches", "--engine", end_to_end], queries,
@@ -195,6 +224,11 @@ def main():
         "geonews_into_quickwit_seconds": geonews_seconds,
         "quickwit_own_ingest_seconds": raw_seconds,
         "end_to_end_over_own_ingest_throughput": raw_seconds / geonews_seconds,
+        "cpu_seconds": {
+            "end_to_end_geonews": end_to_end_cpu.geonews,
+            "end_to_end_quickwit": end_to_end_cpu.quickwit,
+            "own_ingest_quickwit": raw_cpu.quickwit,
+        },
         "local_queries": local_latency,
         "quickwit_queries": remote_latency,
         "same_totals": local_totals == remote_totals,
@@ -208,6 +242,8 @@ def main():
 
 def render(r):
     mib = r["ndjson_bytes"] / (1 << 20)
+    cpu = r["cpu_seconds"]
+    per_article = 1e6 / r["articles"]
     overhead = r["overhead"]
     lines = [
         f"### {r['articles']:,} generated articles, one Quickwit node",
@@ -224,6 +260,16 @@ def render(r):
         "",
         f"End to end, geonews ingests at **{r['end_to_end_over_own_ingest_throughput']:.2f}×** "
         "the throughput of Quickwit's own ingest of the same documents (target ≥ 0.8×).",
+        "",
+        "CPU time per article (both processes share this machine's 2 cores):",
+        "",
+        "| | µs of CPU per article |",
+        "|---|---:|",
+        f"| geonews, end to end (reading, extraction, analysis, JSON, HTTP) "
+        f"| {cpu['end_to_end_geonews'] * per_article:.0f} |",
+        f"| Quickwit, taking geonews's documents | {cpu['end_to_end_quickwit'] * per_article:.0f} |",
+        f"| Quickwit, taking the same documents from the NDJSON file "
+        f"| {cpu['own_ingest_quickwit'] * per_article:.0f} |",
         "",
         "| queries (230, top 10 + country counts) | p50 | p95 |",
         "|---|---:|---:|",

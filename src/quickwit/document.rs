@@ -83,9 +83,35 @@ pub struct QuickwitDocument {
     /// The body's near-duplicate signature, when the schema looks for copies and the body is
     /// long enough to have one.
     pub signature: Option<Signature>,
-    /// Every field but the indexing stamp and the story, which the sink sets when it sends the
-    /// document.
-    pub fields: Map<String, Value>,
+    /// The document as JSON, every field but the indexing stamp and the story, which the sink
+    /// adds when it sends the document: serialized here, on every core, not in the sink.
+    pub json: OpenObject,
+}
+
+/// A JSON object without its closing brace, for fields to be added to it.
+#[derive(Debug, Clone)]
+pub struct OpenObject(Vec<u8>);
+
+impl OpenObject {
+    fn of(fields: &Map<String, Value>) -> OpenObject {
+        let mut bytes = serde_json::to_vec(fields).expect("JSON serializes");
+        bytes.pop();
+        OpenObject(bytes)
+    }
+
+    /// Adds a field (to an object with fields already: a document always has its id).
+    pub fn push(&mut self, name: &str, value: &Value) {
+        self.0.push(b',');
+        serde_json::to_writer(&mut self.0, name).expect("JSON serializes");
+        self.0.push(b':');
+        serde_json::to_writer(&mut self.0, value).expect("JSON serializes");
+    }
+
+    /// The object closed, as one line of NDJSON.
+    pub fn into_line(mut self) -> Vec<u8> {
+        self.0.extend_from_slice(b"}\n");
+        self.0
+    }
 }
 
 /// Articles to Quickwit documents, and Quickwit hits back to stored articles.
@@ -109,6 +135,19 @@ impl QuickwitMapper {
     }
 
     pub fn to_document(&self, analysed: &Analysed) -> QuickwitDocument {
+        let (fields, facts, signature) = self.fields(analysed);
+        QuickwitDocument {
+            key: analysed.article.key.clone(),
+            content_hash: facts.0,
+            news_hash: facts.1,
+            signature,
+            json: OpenObject::of(&fields),
+        }
+    }
+
+    /// The document's fields (but its stamp and story), its content and news hashes, and its
+    /// signature.
+    fn fields(&self, analysed: &Analysed) -> (Map<String, Value>, (u64, u64), Option<Signature>) {
         let (article, entities) = (&analysed.article, &analysed.entities);
         let facts = DocumentFacts::of(article, entities, &self.schema);
         let mut words = self.words.clone();
@@ -170,13 +209,7 @@ impl QuickwitMapper {
             fields.insert(SIGNATURE.to_owned(), json!(signature.to_hex()));
             fields.insert(BANDS.to_owned(), json!(signature.bands()));
         }
-        QuickwitDocument {
-            key: article.key.clone(),
-            content_hash: facts.content_hash,
-            news_hash: facts.news_hash,
-            signature,
-            fields,
-        }
+        (fields, (facts.content_hash, facts.news_hash), signature)
     }
 
     /// The document of an article another engine stored, as a sink would send it (its story
@@ -201,7 +234,7 @@ impl QuickwitMapper {
             article,
             entities: stored.entities.clone(),
         };
-        let mut fields = self.to_document(&analysed).fields;
+        let (mut fields, _, _) = self.fields(&analysed);
         if let Some(cluster) = stored.cluster.as_ref().filter(|_| self.finds_copies()) {
             fields.insert(normalized_field(CLUSTER), json!(normalize_alias(cluster)));
             fields.insert(CLUSTER.to_owned(), json!(cluster));

@@ -126,27 +126,26 @@ impl QuickwitSink {
         let held = self.look_up(&unseen)?;
         let held_stories = self.held_stories(&batch)?;
         for document in batch {
-            let written = match self.seen.get(&document.key) {
-                Some(&hash) if hash == document.content_hash => Written::Unchanged,
+            let (key, content_hash) = (document.key.clone(), document.content_hash);
+            let written = match self.seen.get(&key) {
+                Some(&hash) if hash == content_hash => Written::Unchanged,
                 Some(_) => Written::Duplicate,
-                None => match held.get(&document.key) {
-                    Some(old) if old.content_hash == document.content_hash => Written::Unchanged,
+                None => match held.get(&key) {
+                    Some(old) if old.content_hash == content_hash => Written::Unchanged,
                     Some(old) => {
-                        self.replaced.push(document.key.clone());
+                        self.replaced.push(key.clone());
                         // Same facets and text: not news again for saved searches.
                         let stamp = (old.news_hash == document.news_hash).then_some(old.indexed_at);
-                        self.queue(&document, stamp, &held_stories)?;
+                        self.queue(document, stamp, &held_stories)?;
                         Written::Updated
                     }
                     None => {
-                        self.queue(&document, None, &held_stories)?;
+                        self.queue(document, None, &held_stories)?;
                         Written::Added
                     }
                 },
             };
-            self.seen
-                .entry(document.key.clone())
-                .or_insert(document.content_hash);
+            self.seen.entry(key).or_insert(content_hash);
             self.decided.push(written);
         }
         Ok(())
@@ -216,27 +215,29 @@ impl QuickwitSink {
     /// the story it is a copy of.
     fn queue(
         &mut self,
-        document: &QuickwitDocument,
+        document: QuickwitDocument,
         stamp: Option<u64>,
         held_stories: &Stories,
     ) -> Result<(), QuickwitError> {
         let stamp = stamp.unwrap_or_else(|| self.next_stamp());
-        let mut fields = document.fields.clone();
-        fields.insert(INDEXED_AT.to_owned(), json!(stamp));
+        let mut json = document.json;
+        json.push(INDEXED_AT, &json!(stamp));
         if self.mapper.finds_copies() {
             let cluster = match &document.signature {
                 Some(signature) => self.stories.assign(&document.key, signature, held_stories),
                 None => document.key.clone(),
             };
-            fields.insert(normalized_field(CLUSTER), json!(normalize_alias(&cluster)));
-            fields.insert(CLUSTER.to_owned(), json!(cluster));
+            json.push(
+                &normalized_field(CLUSTER),
+                &json!(normalize_alias(&cluster)),
+            );
+            json.push(CLUSTER, &json!(cluster));
         }
-        let line = serde_json::to_vec(&fields).expect("JSON serializes");
-        if self.lines.len() + line.len() + 1 > MAX_REQUEST_BYTES {
+        let line = json.into_line();
+        if self.lines.len() + line.len() > MAX_REQUEST_BYTES {
             self.send(None)?;
         }
         self.lines.extend_from_slice(&line);
-        self.lines.push(b'\n');
         Ok(())
     }
 
