@@ -116,7 +116,6 @@ impl Article {
         format!("h{:016x}", hash.finish())
     }
 
-    /// A fingerprint of everything indexed for this article: a changed article replaces the old one.
     /// The article's value for a field of fields.toml: its own fields by name, else the input
     /// record's extra value under that name.
     pub fn value_of(&self, field: &str) -> Option<&str> {
@@ -137,6 +136,7 @@ impl Article {
         }
     }
 
+    /// A fingerprint of everything indexed for this article: a changed article replaces the old one.
     pub fn content_hash(&self) -> u64 {
         let mut hash = Wide64::new();
         for field in [

@@ -56,6 +56,26 @@ pub struct Hit {
     pub similar: Option<u64>,
 }
 
+impl Hit {
+    /// A hit showing a stored article, with its score when ranked and its snippet.
+    pub fn from_stored(stored: StoredArticle, score: Option<f32>, snippet: Snippet) -> Hit {
+        Hit {
+            id: stored.id,
+            score,
+            title: stored.title,
+            published: stored.published,
+            source: stored.source,
+            url: stored.url,
+            author: stored.author,
+            language: stored.language,
+            snippet,
+            entities: stored.entities,
+            cluster: stored.cluster,
+            similar: None,
+        }
+    }
+}
+
 /// A passage of the body with the byte ranges of the matched words.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Snippet {
@@ -356,8 +376,8 @@ impl StoredArticle {
         }
     }
 
-    /// The article as extraction reads it (what the record carried beyond the stored fields
-    /// is gone).
+    /// The article as extraction reads it, with the stored values of the fields fields.toml
+    /// adds (what the record carried beyond the stored fields is gone).
     pub fn to_article(&self) -> Article {
         Article {
             key: self.id.clone(),
@@ -371,7 +391,7 @@ impl StoredArticle {
             author: self.author.clone(),
             language: self.language.clone(),
             tagged: Default::default(),
-            extra: Default::default(),
+            extra: self.extra.clone(),
             gold: None,
         }
     }

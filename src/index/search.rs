@@ -269,20 +269,7 @@ impl Generation {
         let snippet = snippets
             .snippet(&stored.body)
             .unwrap_or_else(|| lead_snippet(stored.summary.as_deref().unwrap_or(&stored.body)));
-        Ok(Hit {
-            id: stored.id,
-            score,
-            title: stored.title,
-            published: stored.published,
-            source: stored.source,
-            url: stored.url,
-            author: stored.author,
-            language: stored.language,
-            snippet,
-            entities: stored.entities,
-            cluster: stored.cluster,
-            similar: None,
-        })
+        Ok(Hit::from_stored(stored, score, snippet))
     }
 }
 

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::QuickwitError;
 use crate::analytics::Interval;
-use crate::article::{Article, MODEL_FIELDS};
+use crate::article::MODEL_FIELDS;
 use crate::backend::{DocumentFacts, DocumentMapper};
 use crate::dedup::Signature;
 use crate::extract::Entities;
@@ -215,23 +215,8 @@ impl QuickwitMapper {
     /// The document of an article another engine stored, as a sink would send it (its story
     /// kept, no indexing stamp): for `geonews export --format quickwit`.
     pub fn exported(&self, stored: &StoredArticle) -> Map<String, Value> {
-        let article = Article {
-            key: stored.id.clone(),
-            title: stored.title.clone(),
-            title_is_derived: false,
-            summary: stored.summary.clone(),
-            body: stored.body.clone(),
-            published: stored.published,
-            url: stored.url.clone(),
-            source: stored.source.clone(),
-            author: stored.author.clone(),
-            language: stored.language.clone(),
-            tagged: Default::default(),
-            extra: stored.extra.clone(),
-            gold: None,
-        };
         let analysed = Analysed {
-            article,
+            article: stored.to_article(),
             entities: stored.entities.clone(),
         };
         let (mut fields, _, _) = self.fields(&analysed);

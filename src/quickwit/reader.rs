@@ -322,20 +322,7 @@ fn to_hit(
     bytes: Option<usize>,
 ) -> Hit {
     let snippet = snippet_of(words, &stored.body, stored.summary.as_deref(), bytes);
-    Hit {
-        id: stored.id,
-        score,
-        title: stored.title,
-        published: stored.published,
-        source: stored.source,
-        url: stored.url,
-        author: stored.author,
-        language: stored.language,
-        snippet,
-        entities: stored.entities,
-        cluster: stored.cluster,
-        similar: None,
-    }
+    Hit::from_stored(stored, score, snippet)
 }
 
 fn engine_url(target: &Target) -> String {

@@ -74,7 +74,7 @@ impl<'a> Translator<'a> {
                 "({INDEXED_AT}:>{after} AND {INDEXED_AT}:<={through}){FILTER}"
             )),
             Query::Not { query } => self
-                .part(query, &mut scoring.negated())
+                .part(query, &mut Scoring::ignored())
                 .map(|excluded| format!("({ALL} AND NOT {excluded})")),
             Query::And { queries } => {
                 let mut clauses = Vec::with_capacity(queries.len());
@@ -82,7 +82,7 @@ impl<'a> Translator<'a> {
                 for query in queries {
                     let clause = match query {
                         Query::Not { query } => self
-                            .part(query, &mut scoring.negated())
+                            .part(query, &mut Scoring::ignored())
                             .map(|excluded| format!("NOT {excluded}")),
                         other => {
                             let clause = self.part(other, scoring);
@@ -176,7 +176,8 @@ impl<'s> Scoring<'s> {
         }
     }
 
-    fn negated(&mut self) -> Scoring<'_> {
+    /// For negated text, which neither ranks nor marks words.
+    fn ignored() -> Scoring<'static> {
         Scoring {
             words: None,
             ranks: None,
