@@ -491,6 +491,13 @@ fn index(
     fetch: &FetchOptions,
     printer: &Printer,
 ) -> Outcome {
+    if writer.rebuild && matches!(config.engine, EngineChoice::Quickwit(_)) {
+        return Err(ServiceError::Input(
+            "--rebuild builds a new local index; for a Quickwit index, run `geonews quickwit \
+             init --replace`, then `geonews index`"
+                .to_owned(),
+        ));
+    }
     let service = IngestService::new(schema)?;
     // The writer lock is taken before anything (fetch state included) is written.
     let schema = Arc::clone(service.schema());

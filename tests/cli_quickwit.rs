@@ -49,6 +49,17 @@ fn quickwit_init_needs_a_quickwit_engine() {
 }
 
 #[test]
+fn rebuild_is_for_the_local_index() {
+    let engine = format!("quickwit+http://{}/news", dead_address());
+    let (code, stderr) = error_of(&["--engine", &engine, "index", "--rebuild", "x.jsonl"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("geonews quickwit init --replace"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn the_engine_comes_from_the_environment_too() {
     let folder = TempDir::new().unwrap();
     let engine = format!("quickwit+http://{}/news", dead_address());
