@@ -138,8 +138,8 @@ pub enum Command {
         wait: bool,
         format: Format,
     },
-    /// The articles matching a query for another engine (Elasticsearch bulk actions), or the
-    /// mapping to create their index with.
+    /// The articles matching a query for another engine (Elasticsearch bulk actions, Quickwit
+    /// documents), or the mapping to create their Elasticsearch index with.
     Export(service::ExportRequest),
 }
 
